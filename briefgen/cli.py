@@ -1,0 +1,97 @@
+"""The command line: parses arguments, calls the pipeline, prints problems.
+
+Exit status: 0 success; 1 a problem in the input (each printed as path:line: message);
+2 a usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, pipeline
+
+EXIT_INPUT_ERROR = 1
+
+meetings_argument = click.argument(
+    "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="briefgen")
+def main() -> None:
+    """Briefing books and fact sheets from YAML agendas and CSV data.
+
+    Exit status: 0 success, 1 a problem in the input (one line each, path:line: message),
+    3 an internal error (a bug: run with --verbose for the traceback),
+    2 a usage error.
+    """
+
+
+@main.command()
+@meetings_argument
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
+@verbose_option
+def build(meeting_dirs: tuple[Path, ...], out: Path, verbose: bool) -> None:
+    """Build the briefing book (HTML and PDF) of each meeting (default: all under agendas/)."""
+    _setup_logging(verbose)
+    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out))
+    _finish(results, "built")
+
+
+@main.command()
+@meetings_argument
+@verbose_option
+def check(meeting_dirs: tuple[Path, ...], verbose: bool) -> None:
+    """Validate each meeting (default: all under agendas/) without writing anything."""
+    _setup_logging(verbose)
+    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs)))
+    _finish(results, "ok")
+
+
+def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:
+    if meeting_dirs:
+        return list(meeting_dirs)
+    found = pipeline.find_meetings(Path("agendas"))
+    if not found:
+        raise click.UsageError("no meetings found under agendas/ (give a MEETING_DIR)")
+    return found
+
+
+def _guard(verbose: bool, action):
+    """Run ``action``; an unexpected crash is one line unless --verbose asks for the traceback."""
+    try:
+        return action()
+    except click.ClickException:
+        raise
+    except Exception as exc:  # a bug in briefgen, not the user's mistake
+        if verbose:
+            raise
+        click.echo(f"briefgen: internal error: {type(exc).__name__}: {exc} "
+                   "(run with --verbose for the traceback)", err=True)
+        sys.exit(3)
+
+
+def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
+    for result in results:
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        if result.ok:
+            for output in result.outputs:
+                click.echo(f"wrote {output}")
+            if not result.outputs:
+                click.echo(f"{result.directory}: {verb}")
+    failed = [r for r in results if not r.ok]
+    if failed:
+        click.echo(f"briefgen: {len(failed)} of {len(results)} meeting(s) failed", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")

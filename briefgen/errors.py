@@ -1,0 +1,68 @@
+"""Problems found in a user's input, and the one exception that carries them.
+
+A user's mistake is never a traceback: every stage collects ``Problem``s and the
+stage that finds any raises one ``BriefgenError`` holding all of them, which the
+CLI prints one per line as ``path:line: message``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, and where it is."""
+
+    path: Path
+    line: int | None
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = display_path(self.path)
+        if self.line:
+            where = f"{where}:{self.line}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+
+class BriefgenError(Exception):
+    """Raised with every problem a stage found; never for a bug in briefgen."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ProblemList(list):
+    """Collects problems during a stage, then raises them all at once."""
+
+    def add(self, path: Path, line: int | None, message: str) -> None:
+        self.append(Problem(Path(path), line, message))
+
+    def warn(self, path: Path, line: int | None, message: str) -> None:
+        self.append(Problem(Path(path), line, message, severity="warning"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self if p.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise BriefgenError(self)
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory if inside it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:  # outside the working directory: keep it as given
+        return str(path)

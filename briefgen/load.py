@@ -1,0 +1,153 @@
+"""Stage 1, load: read YAML and CSV files, remembering the line of every value.
+
+Nothing here knows the meaning of a field. Mappings and lists come back as
+``LineMap`` / ``LineList`` so that later stages can point a user at ``path:line``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+
+from .errors import BriefgenError, Problem, ProblemList
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 2_000_000  # far above any real brief; refuses pasted dumps
+
+
+class LineMap(dict):
+    """A YAML mapping that knows its own line and the line of each key."""
+
+    line: int = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict = {}
+
+    def line_of(self, key) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list):
+    """A YAML sequence that knows its own line and the line of each entry."""
+
+    line: int = 0
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return self.line
+
+
+class _LineLoader(_BaseLoader):
+    """Safe loader that records lines and refuses duplicate keys."""
+
+    def __init__(self, stream, problems: ProblemList, path: Path):
+        super().__init__(stream)
+        self.problems = problems
+        self.path = path
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
+    loader.flatten_mapping(node)
+    result = LineMap()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            loader.problems.add(loader.path, line, "a key must be plain text")
+            continue
+        if key in result:
+            loader.problems.add(loader.path, line, f"duplicate key '{key}' "
+                                f"(first given on line {result.key_lines[key]})")
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 input file, turning every failure into a Problem."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _fail(path, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise _fail(path, None, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(path, None, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise _fail(path, None, f"cannot read file: {exc.strerror}") from None
+
+
+def load_yaml(path: Path):
+    """Parse one YAML file into LineMap/LineList values; syntax errors name the line."""
+    text = read_text(path)
+    problems = ProblemList()
+    loader = _LineLoader(text, problems, path)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise _fail(path, line, f"YAML syntax error: {reason}") from None
+    except yaml.YAMLError as exc:
+        raise _fail(path, None, f"YAML error: {exc}") from None
+    finally:
+        loader.dispose()
+    problems.raise_if_errors()
+    return data
+
+
+def load_csv(path: Path, problems: ProblemList) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Read a CSV with a header row; returns the header and (line, row) pairs.
+
+    The line is where the record starts, so a quoted field that spans lines
+    still points at its first line. A record with the wrong number of fields
+    is reported in ``problems`` and skipped, so every such record is listed.
+    """
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        raise _fail(path, 1, "empty file: expected a header row") from None
+    rows = []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            if len(record) != len(header) and any(c.strip() for c in record):
+                problems.add(path, start, f"expected {len(header)} fields as in "
+                             f"the header, found {len(record)}")
+            elif any(cell.strip() for cell in record):
+                rows.append((start, dict(zip(header, (c.strip() for c in record)))))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _fail(path, start, f"CSV error: {exc}") from None
+    return header, rows
+
+
+def _fail(path: Path, line: int | None, message: str) -> BriefgenError:
+    return BriefgenError([Problem(Path(path), line, message)])

@@ -1,0 +1,186 @@
+"""The typed model of a meeting, its items and its data rows.
+
+Each class documents the YAML or CSV it accepts, one field per key. Validation of
+a field's type happens here (pydantic); cross-checks that need the whole meeting
+(item ids, classification levels, data paths) happen in ``validate``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from .classification import Level
+
+
+class Schema(BaseModel):
+    # Unknown keys are reported by validate.unknown_keys as warnings with a
+    # suggestion, so here they are simply ignored.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    _tree: object = PrivateAttr(None)  # the loaded YAML, for path:line in later checks
+
+
+class Marked(Schema):
+    """Anything that carries a classification; unmarked takes its container's."""
+
+    classification: str | None = Field(None, description="Classification level; default: the item's or meeting's.")
+    _level: Level | None = PrivateAttr(None)
+
+    @property
+    def level(self) -> Level:
+        assert self._level is not None, "classification not resolved"
+        return self._level
+
+
+class Portion(Marked):
+    """A piece of markdown prose: a plain string, or {text, classification}."""
+
+    text: str = Field(description="Markdown text.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value):
+        return {"text": value} if isinstance(value, str) else value
+
+
+class LineToTake(Marked):
+    """An 'if pressed' line: the likely question and the answer to give."""
+
+    question: str = Field(description="The question, as a journalist or counterpart would put it.")
+    answer: str = Field(description="Markdown answer.")
+
+
+class ProgrammeEntry(Marked):
+    """One line of the meeting's programme."""
+
+    time: str = Field(description='Time or range, quoted: "10:00-11:15".')
+    event: str
+    location: str = ""
+
+
+class Person(Marked):
+    """One entry of the who's who."""
+
+    name: str
+    role: str = ""
+    country: str = ""
+    bio: str = Field("", description="Markdown biography.")
+
+
+class IncidentView(Schema):
+    """Which incidents an item shows: a date window, countries and types."""
+
+    from_: dt.date | None = Field(None, alias="from", description="First date shown (inclusive).")
+    to: dt.date | None = Field(None, description="Last date shown (inclusive).")
+    countries: list[str] = Field(default_factory=list, description="Country names or ISO alpha-3 codes; empty: all.")
+    types: list[str] = Field(default_factory=list, description="Incident types; empty: all.")
+
+
+class SpendingView(Schema):
+    """Which spending figures an item shows."""
+
+    years: list[int] = Field(default_factory=list, description="Years shown; empty: the latest year.")
+    thresholds: list[Decimal] = Field(default_factory=lambda: [Decimal("2.0")],
+                                      description="% of GDP thresholds whose allies are counted.")
+
+
+class ItemData(Schema):
+    incidents: IncidentView | None = None
+    spending: SpendingView | None = None
+
+
+class FactSheet(Schema):
+    """The press fact sheet for an item: public portions only."""
+
+    title: str | None = None
+    lede: Portion | None = None
+    facts: list[Portion] = Field(default_factory=list)
+
+
+class Item(Schema):
+    """One agenda item: ``agendas/<meeting>/<item>.yaml``."""
+
+    id: str | None = Field(None, description="Default: the file name without .yaml.")
+    title: str
+    time: str = ""
+    lead: str = ""
+    classification: str | None = Field(None, description="Default for this item's portions; default: the meeting's.")
+    purpose: Portion | None = None
+    objectives: list[Portion] = Field(default_factory=list)
+    key_messages: list[Portion] = Field(default_factory=list)
+    lines_to_take: list[LineToTake] = Field(default_factory=list)
+    background: list[Portion] = Field(default_factory=list, description="A portion or a list of portions.")
+    press_line: Portion | None = None
+    data: ItemData = Field(default_factory=ItemData)
+    factsheet: FactSheet | None = None
+
+    @field_validator("background", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, (str, dict)) else value
+
+
+class MeetingData(Schema):
+    """Paths of the data sets, relative to meeting.yaml."""
+
+    incidents: str | None = None
+    spending: str | None = None
+
+
+class Meeting(Schema):
+    """A meeting: ``agendas/<meeting>/meeting.yaml``."""
+
+    title: str
+    date: dt.date
+    venue: str
+    chair: str = ""
+    classification: str = Field(description="The ceiling for the full book.")
+    language: str = Field("en", description="Language of the book, for PDF metadata.")
+    items: list[str] | None = Field(None, description="Item ids in agenda order; default: file names.")
+    programme: list[ProgrammeEntry] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    data: MeetingData = Field(default_factory=MeetingData)
+
+
+class Row(BaseModel):
+    """A CSV data row; blank cells mean 'no value'."""
+
+    model_config = ConfigDict(extra="ignore")
+    _line: int = PrivateAttr(0)
+    _level: Level | None = PrivateAttr(None)  # spending rows are always the scheme's lowest
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_none(cls, row):
+        return {key: (None if value == "" else value) for key, value in row.items()}
+
+
+class SpendingRow(Row):
+    """Defence expenditure of one ally in one year (NATO definition)."""
+
+    country: str
+    iso3: str = Field(pattern=r"^[A-Z]{3}$")
+    year: int = Field(ge=1949, le=2100)
+    pct_gdp: Decimal = Field(ge=0, le=100, allow_inf_nan=False)
+    estimate: bool = False
+    usd_million: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
+    source: str
+
+
+class IncidentRow(Row):
+    """One airspace incident or response."""
+
+    id: str
+    date: dt.date
+    country: str
+    type: str
+    count: int | None = Field(None, ge=0)
+    duration_min: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
+    response: str = ""
+    article4: bool | None = None
+    summary: str = ""
+    source: str
+    classification: str = "PUBLIC"
+    _iso3: str | None = PrivateAttr(None)

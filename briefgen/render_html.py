@@ -1,0 +1,74 @@
+"""Stage 4, render HTML: Jinja2 templates, markdown prose, sanitised output.
+
+Jinja2 runs with StrictUndefined (a template typo is an error, not a blank) and
+autoescape (YAML text is user input). Markdown output is cleaned with nh3 to a
+small allow-list before it is marked safe.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+import markdown
+import nh3
+from markupsafe import Markup
+
+from .merge import BookView
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
+    "blockquote", "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr",
+    "th", "td", "sup", "sub", "abbr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_URL_SCHEMES = {"https", "http", "mailto"}
+
+
+def markdown_to_html(text: str) -> Markup:
+    """Markdown prose as sanitised HTML: raw HTML in YAML never reaches a reader unfiltered."""
+    html = markdown.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
+    return Markup(clean)
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string, for generated content such as page banners."""
+    escaped = "".join(ch if ch.isalnum() or ch in " -_.,()" else f"\\{ord(ch):x} " for ch in str(text))
+    return Markup(f'"{escaped}"')
+
+
+@lru_cache(maxsize=8)
+def environment(templates: Path = DEFAULT_TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = markdown_to_html
+    env.filters["css_string"] = css_string
+    return env
+
+
+def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES) -> str:
+    """The whole briefing book as one self-contained HTML page (CSS inline)."""
+    template = environment(templates).get_template("book.html")
+    valid = book.valid
+    return template.render(
+        meeting=valid.meeting,
+        ceiling=valid.ceiling,
+        items=book.items,
+        annex=book.annex,
+        date=format_long_date(valid.meeting.date),
+    )
+
+
+def format_long_date(day) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
