@@ -24,7 +24,7 @@ class YearCount:
     estimate: bool
     with_figure: int
     at_or_above: list[int]  # one per threshold, same order as SpendingTable.thresholds
-    statements: list[str]
+    statement: str
 
 
 @dataclass
@@ -41,6 +41,7 @@ class SpendingTable:
 @dataclass
 class IncidentTable:
     window: str
+    statement: str
     rows: list[IncidentRow]
     by_country: list[tuple[str, int]]
     by_type: list[tuple[str, int]]
@@ -118,10 +119,18 @@ def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) ->
     with_figure = sum(1 for row in rows if row.year == year)
     estimate = any(row.estimate for row in rows if row.year == year)
     counts = [len(allies_at_or_above(rows, year, t)) for t in thresholds]
-    parts = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
-    statements = [f"{year}{' (NATO estimate)' if estimate else ''}: of {with_figure} allies "
-                  f"with a published figure, {'; '.join(parts)} of GDP."]
-    return YearCount(year, estimate, with_figure, counts, statements)
+    statement = spending_statement(year, estimate, with_figure, thresholds, counts)
+    return YearCount(year, estimate, with_figure, counts, statement)
+
+
+def spending_statement(year, estimate, with_figure, thresholds, counts) -> str:
+    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'."""
+    clauses = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
+    if clauses:
+        clauses[0] = (f"{counts[0]} of {with_figure} allies with a published figure at or above "
+                      f"{format_pct(thresholds[0], places=None)}% of GDP")
+    label = f"{year} (NATO estimate)" if estimate else str(year)
+    return f"{label}: {'; '.join(clauses)}."
 
 
 def format_pct(value: Decimal, places: int | None = 2) -> str:
@@ -138,6 +147,7 @@ def incident_table(rows: list[IncidentRow], view: IncidentView) -> IncidentTable
     chosen = sorted(select_incidents(rows, view), key=lambda r: (r.date, r.id))
     return IncidentTable(
         window=describe_window(view),
+        statement=incident_statement(chosen, describe_window(view)),
         rows=chosen,
         by_country=Counter(r.country for r in chosen).most_common(),
         by_type=Counter(r.type for r in chosen).most_common(),
@@ -160,6 +170,19 @@ def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[Incide
     ]
 
 
+def incident_statement(rows: list[IncidentRow], window: str) -> str:
+    """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'."""
+    text = f"{len(rows)} recorded event{'s' if len(rows) != 1 else ''}, {window}"
+    requested = list(dict.fromkeys(row.country for row in rows if row.article4))
+    if requested:
+        text += f"; Article 4 consultations requested by {join_names(requested)}"
+    return text + "."
+
+
+def join_names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def describe_window(view: IncidentView) -> str:
     if view.from_ and view.to:
         return f"{format_date(view.from_)} to {format_date(view.to)}"
@@ -178,7 +201,17 @@ def format_date(day: dt.date) -> str:
 
 def summarise(dataset: Dataset) -> DatasetSummary:
     return DatasetSummary(dataset.name, dataset.path.name, len(dataset.rows),
-                          dataset.sources, latest_date(dataset))
+                          row_sources(dataset), latest_date(dataset))
+
+
+def row_sources(dataset: Dataset) -> list[str]:
+    """Distinct sources; for data sets whose rows have ids, each source names its rows."""
+    if not dataset.rows or not hasattr(dataset.rows[0], "id"):
+        return dataset.sources
+    by_source: dict[str, list[str]] = {}
+    for row in dataset.rows:
+        by_source.setdefault(row.source, []).append(row.id)
+    return [f"{', '.join(ids)}: {source}" for source, ids in by_source.items()]
 
 
 def latest_date(dataset: Dataset) -> str:

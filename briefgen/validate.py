@@ -87,11 +87,13 @@ def _validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
 def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemList):
     """Load every item file; check the meeting's ``items:`` list against them."""
     found: dict[str, tuple[Item, Path]] = {}
+    broken: set[str] = set()  # files already reported; not "unknown" in items: too
     for path in sorted(directory.glob("*.yaml")):
         if path.name == MEETING_FILE:
             continue
         item = _validate_file(path, Item, problems)
         if item is None:
+            broken.add(path.stem)
             continue
         item.id = item.id or path.stem
         if item.id in found:
@@ -99,12 +101,12 @@ def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemL
                          f"item id '{item.id}' is also used by {found[item.id][1].name}")
             continue
         found[item.id] = (item, path)
-    order = _agenda_order(meeting, found, directory, problems)
+    order = _agenda_order(meeting, found, broken, directory, problems)
     items = [found[item_id][0] for item_id in order]
     return items, {item_id: found[item_id][1] for item_id in order}
 
 
-def _agenda_order(meeting, found, directory, problems) -> list[str]:
+def _agenda_order(meeting, found, broken, directory, problems) -> list[str]:
     if meeting is None or meeting.items is None:
         return list(found)
     listed = meeting._tree["items"]
@@ -114,10 +116,10 @@ def _agenda_order(meeting, found, directory, problems) -> list[str]:
         line = listed.line_of(index)
         if item_id in order:
             problems.add(directory / MEETING_FILE, line, f"items: '{item_id}' is listed twice")
-        elif item_id not in found:
+        elif item_id not in found and item_id not in broken:
             problems.add(directory / MEETING_FILE, line,
                          f"items: unknown item id '{item_id}' (item ids here: {known})")
-        else:
+        elif item_id in found:
             order.append(item_id)
     for item_id, (_, path) in found.items():
         if item_id not in meeting.items:

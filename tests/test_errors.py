@@ -1,0 +1,141 @@
+"""A user's mistake: one `path:line: message` per problem, non-zero exit, no traceback,
+and nothing already built is damaged."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from briefgen.cli import main
+
+from .conftest import ALPHA_YAML, BETA_YAML, MEETING_YAML, SPENDING_CSV, write_meeting
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output + result.stderr
+    return result
+
+
+def error_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if not line.startswith("briefgen:")]
+
+
+def test_valid_meeting_checks_clean(tiny_meeting):
+    result = run("check", tiny_meeting)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_yaml_syntax_error(tmp_path):
+    meeting = write_meeting(tmp_path, alpha="title: Alpha\npurpose: [unclosed\nbackground: x\n")
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:3: YAML syntax error: "
+                                   "did not find expected ',' or ']'"]
+
+
+def test_missing_required_field(tmp_path):
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("title: Beta item on spending\n", ""))
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:1: title: missing required field"]
+
+
+def test_unknown_item_id(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("[alpha, beta]", "[alpha, gamma, beta]"))
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'meeting.yaml'}:6: items: unknown item id 'gamma' "
+                                   "(item ids here: alpha, beta)"]
+
+
+def test_non_numeric_spending_figure(tmp_path):
+    spending = SPENDING_CSV.replace("Poland,POL,2014,1.88", "Poland,POL,2014,1.88%")
+    meeting = write_meeting(tmp_path, spending=spending)
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'data' / 'spending.csv'}:4: pct_gdp: "
+                                   "input should be a valid decimal, found '1.88%'"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    meeting = write_meeting(
+        tmp_path,
+        alpha=ALPHA_YAML.replace("title: Alpha item on drones\n", ""),
+        beta=BETA_YAML.replace("years: [2014, 2025]", "years: [twenty]"),
+        spending=SPENDING_CSV.replace("Greece,GRC,2025,2.85", "Greece,GRC,2025,lots"),
+    )
+    lines = error_lines(run("check", meeting))
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{meeting / 'alpha.yaml'}:1: title: missing required field")
+    assert lines[1].startswith(f"{meeting / 'beta.yaml'}:5: data.spending.years.0: input should be a valid integer")
+    assert lines[2].startswith(f"{meeting / 'data' / 'spending.csv'}:7: pct_gdp:")
+
+
+def test_duplicate_key_is_an_error(tmp_path):
+    alpha = ALPHA_YAML + "purpose: A second purpose.\n"
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    lines = error_lines(run("check", meeting))
+    last = len(alpha.splitlines())
+    assert lines == [f"{meeting / 'alpha.yaml'}:{last}: duplicate key 'purpose' (first given on line 3)"]
+
+
+def test_unquoted_time_gets_a_hint(tmp_path):
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace('time: "10:00-11:00"', "time: 10:00"))
+    [line] = error_lines(run("check", meeting))
+    assert line.startswith(f"{meeting / 'alpha.yaml'}:2: time: input should be a valid string, found 600")
+    assert "put the value in quotes" in line
+
+
+def test_unknown_key_is_a_warning_with_a_suggestion(tmp_path):
+    meeting = write_meeting(tmp_path, beta=BETA_YAML + "purpse: typo\n")
+    result = run("check", meeting)
+    assert result.exit_code == 0
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:6: warning: unknown key 'purpse'; did you mean 'purpose'?"]
+
+
+@pytest.mark.parametrize("level, message", [
+    ("NATO SECRET", "portion marked NATO SECRET is above the meeting's classification NATO RESTRICTED"),
+    ("NATO PRIVATE", "unknown classification 'NATO PRIVATE' (known: PUBLIC, NATO UNCLASSIFIED, "
+                     "NATO RESTRICTED, NATO CONFIDENTIAL, NATO SECRET, COSMIC TOP SECRET)"),
+])
+def test_bad_classification(tmp_path, level, message):
+    alpha = ALPHA_YAML.replace("classification: PUBLIC}\nlines", f"classification: {level}}}\nlines")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    assert error_lines(run("check", meeting)) == [f"{meeting / 'alpha.yaml'}:6: {message}"]
+
+
+def test_top_level_list_is_reported(tmp_path):
+    meeting = write_meeting(tmp_path, beta="- title: x\n")
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'beta.yaml'}:1: expected a mapping of fields, found a list"]
+
+
+def test_missing_data_file(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("data/spending.csv", "data/nope.csv"))
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'meeting.yaml'}:13: data.spending: file not found: data/nope.csv"]
+
+
+def test_failed_build_leaves_previous_outputs_intact(tmp_path):
+    meeting = write_meeting(tmp_path)
+    out = tmp_path / "out"
+    assert run("build", meeting, "--out", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (out / "tiny").iterdir()}
+    assert set(before) == {"book.html", "book.pdf"}
+
+    (meeting / "beta.yaml").write_text("title: [broken\n", encoding="utf-8")
+    result = run("build", meeting, "--out", out)
+    assert result.exit_code == 1
+    after = {p.name: p.read_bytes() for p in (out / "tiny").iterdir()}
+    assert after == before
+
+
+def test_one_broken_meeting_does_not_stop_the_others(tmp_path):
+    good = write_meeting(tmp_path / "a")
+    bad = write_meeting(tmp_path / "b", beta="title: [broken\n")
+    result = run("check", good, bad)
+    assert result.exit_code == 1
+    assert f"{good}: ok" in result.output
+    assert "1 of 2 meeting(s) failed" in result.stderr

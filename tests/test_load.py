@@ -1,0 +1,36 @@
+"""Loading keeps the line of every value."""
+
+from briefgen.load import LineList, LineMap, load_csv, load_yaml
+from briefgen.errors import ProblemList
+
+
+def test_yaml_values_know_their_lines(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("title: T\nlist:\n  - a\n  - {b: 1,\n     c: 2}\n", encoding="utf-8")
+    tree = load_yaml(path)
+    assert isinstance(tree, LineMap) and isinstance(tree["list"], LineList)
+    assert tree.line_of("title") == 1
+    assert tree["list"].item_lines == [3, 4]
+    assert tree["list"][1].line_of("c") == 5
+
+
+def test_csv_rows_know_their_first_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text('a,b\n1,"two\nlines"\n\n3,4\n5\n', encoding="utf-8")
+    problems = ProblemList()
+    header, rows = load_csv(path, problems)
+    assert header == ["a", "b"]
+    assert [line for line, _ in rows] == [2, 5]
+    assert rows[0][1] == {"a": "1", "b": "two\nlines"}
+    assert [str(p).split(":", 1)[1] for p in problems] == ["6: expected 2 fields as in the header, found 1"]
+
+
+def test_non_utf8_file_is_reported(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"title: caf\xe9\n")
+    try:
+        load_yaml(path)
+    except Exception as exc:  # BriefgenError
+        assert "not UTF-8 text" in str(exc)
+    else:
+        raise AssertionError("accepted non-UTF-8 input")
