@@ -119,3 +119,10 @@ def test_html_book_has_the_same_content(reference_book, item_titles):
         assert title in html
     assert "3 of 31 allies with a published figure at or above 2% of GDP" in html
     assert html.count("NATO RESTRICTED") >= 2
+
+
+def test_annex_lists_every_data_set_with_source_and_latest_date(page_texts):
+    annex = next(text for text in page_texts if "Annex: data sources" in text and "Data set" in text)
+    assert "incidents.csv 19 30 October 2025" in annex
+    assert "spending.csv 371 2025 (estimate)" in annex
+    assert any("Defence Expenditure of NATO Countries (2014-2025)" in text for text in page_texts[-3:])
