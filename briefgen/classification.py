@@ -37,6 +37,11 @@ class Scheme:
     def names(self) -> list[str]:
         return [level.name for level in self.levels]
 
+    @property
+    def public_level(self) -> Level | None:
+        """The lowest public level: what press products are marked with."""
+        return next((level for level in self.levels if level.public), None)
+
     def highest(self, levels) -> Level:
         """The highest of ``levels``; the lowest level of the scheme if there are none."""
         return max(levels, key=lambda level: level.rank, default=self.levels[0])

@@ -36,11 +36,14 @@ def main() -> None:
 @meetings_argument
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
+@click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
+              help="Build only this edition: the staff book or the press fact sheets (default: both).")
 @verbose_option
-def build(meeting_dirs: tuple[Path, ...], out: Path, verbose: bool) -> None:
-    """Build the briefing book (HTML and PDF) of each meeting (default: all under agendas/)."""
+def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], verbose: bool) -> None:
+    """Build the briefing book and fact sheets of each meeting (default: all under agendas/)."""
     _setup_logging(verbose)
-    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out))
+    chosen = editions or pipeline.EDITIONS
+    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen))
     _finish(results, "built")
 
 

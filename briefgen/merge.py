@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from .datasets import Dataset, country_code
 from .model import IncidentRow, IncidentView, Item, SpendingRow, SpendingView
-from .validate import ValidMeeting
+from .classification import Level, Scheme
+from .validate import ValidMeeting, walk_marked
 
 
 @dataclass
@@ -36,6 +37,7 @@ class SpendingTable:
     counts: list[YearCount]
     sources: list[str]
     data_as_of: str
+    level: Level  # the highest of the rows shown
 
 
 @dataclass
@@ -48,6 +50,8 @@ class IncidentTable:
     article4: list[IncidentRow]
     sources: list[str]
     data_as_of: str
+    level: Level  # the highest of the rows shown
+    mixed_levels: bool  # rows differ in level, so each shows its own mark
 
 
 @dataclass
@@ -71,27 +75,35 @@ class BookView:
     valid: ValidMeeting
     items: list[ItemView]
     annex: list[DatasetSummary]
+    highest: Level  # the highest classification of anything in this view
 
 
 def merge(valid: ValidMeeting) -> BookView:
     """Attach each item's computed data views, and summarise the data sets."""
-    views = [item_view(item, valid.datasets) for item in valid.items]
+    views = [item_view(item, valid.datasets, valid.scheme) for item in valid.items]
     annex = [summarise(dataset) for dataset in valid.datasets.values()]
-    return BookView(valid, views, annex)
+    return BookView(valid, views, annex, highest_level(valid, views))
 
 
-def item_view(item: Item, datasets: dict[str, Dataset]) -> ItemView:
+def item_view(item: Item, datasets: dict[str, Dataset], scheme: Scheme) -> ItemView:
     spending = incidents = None
     if item.data.spending is not None and "spending" in datasets:
-        spending = spending_table(datasets["spending"].rows, item.data.spending)
+        spending = spending_table(datasets["spending"].rows, item.data.spending, scheme)
     if item.data.incidents is not None and "incidents" in datasets:
-        incidents = incident_table(datasets["incidents"].rows, item.data.incidents)
+        incidents = incident_table(datasets["incidents"].rows, item.data.incidents, scheme)
     return ItemView(item, spending, incidents)
+
+
+def highest_level(valid: ValidMeeting, views: list[ItemView]) -> Level:
+    levels = [marked.level for model in [valid.meeting, *valid.items]
+              for _, marked in walk_marked(model)]
+    levels += [table.level for view in views for table in (view.spending, view.incidents) if table]
+    return valid.scheme.highest(levels)
 
 
 # --- spending -------------------------------------------------------------
 
-def spending_table(rows: list[SpendingRow], view: SpendingView) -> SpendingTable:
+def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) -> SpendingTable:
     years = view.years or [max((row.year for row in rows), default=0)]
     by_ally: dict[str, dict[int, SpendingRow]] = {}
     for row in rows:
@@ -107,6 +119,7 @@ def spending_table(rows: list[SpendingRow], view: SpendingView) -> SpendingTable
         counts=[year_count(rows, year, view.thresholds) for year in years],
         sources=list(dict.fromkeys(row.source for row in used)),
         data_as_of=str(max(years)) if used else "no data",
+        level=scheme.highest(row.level for row in used),
     )
 
 
@@ -143,7 +156,7 @@ def format_pct(value: Decimal, places: int | None = 2) -> str:
 
 # --- incidents ------------------------------------------------------------
 
-def incident_table(rows: list[IncidentRow], view: IncidentView) -> IncidentTable:
+def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme) -> IncidentTable:
     chosen = sorted(select_incidents(rows, view), key=lambda r: (r.date, r.id))
     return IncidentTable(
         window=describe_window(view),
@@ -154,6 +167,8 @@ def incident_table(rows: list[IncidentRow], view: IncidentView) -> IncidentTable
         article4=[r for r in chosen if r.article4],
         sources=list(dict.fromkeys(r.source for r in chosen)),
         data_as_of=format_date(max(r.date for r in chosen)) if chosen else "no incidents",
+        level=scheme.highest(r.level for r in chosen),
+        mixed_levels=len({r.level for r in chosen}) > 1,
     )
 
 

@@ -149,7 +149,12 @@ class Row(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     _line: int = PrivateAttr(0)
-    _level: Level | None = PrivateAttr(None)  # spending rows are always the scheme's lowest
+    _level: Level | None = PrivateAttr(None)  # from the optional classification column
+
+    @property
+    def level(self) -> Level:
+        assert self._level is not None, "classification not resolved"
+        return self._level
 
     @model_validator(mode="before")
     @classmethod
@@ -167,6 +172,7 @@ class SpendingRow(Row):
     estimate: bool = False
     usd_million: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
     source: str
+    classification: str | None = None
 
 
 class IncidentRow(Row):
@@ -182,5 +188,5 @@ class IncidentRow(Row):
     article4: bool | None = None
     summary: str = ""
     source: str
-    classification: str = "PUBLIC"
+    classification: str | None = None
     _iso3: str | None = PrivateAttr(None)

@@ -1,4 +1,5 @@
-"""The pipeline, stage by stage: validate -> merge -> render HTML -> render PDF -> publish.
+"""The pipeline, stage by stage:
+validate -> redact (per edition) -> merge -> render HTML -> render PDF -> guard -> publish.
 
 The CLI calls ``check`` and ``build``; so can any Python program.
 """
@@ -10,13 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BriefgenError, Problem
+from .guard import LeakGuard, pdf_text
 from .merge import merge
-from .publish import write_atomic
-from .render_html import DEFAULT_TEMPLATES, render_book
-from .render_pdf import html_to_pdf
+from .publish import Artifact, manifests, publish, write_atomic, write_manifest
+from .redact import public_only, redact, up_to
+from .render_html import DEFAULT_TEMPLATES, render_book, render_factsheet, render_index
+from .render_pdf import Renderer
 from .validate import ValidMeeting, validate_meeting
 
 log = logging.getLogger(__name__)
+
+EDITIONS = ("book", "factsheets")
 
 
 @dataclass
@@ -39,12 +44,17 @@ def find_meetings(agendas: Path) -> list[Path]:
 
 def check(directories: list[Path]) -> list[MeetingResult]:
     """Validate each meeting; nothing is written."""
-    return [_run(directory, lambda valid: []) for directory in directories]
+    return [_run(directory, lambda valid, result: None) for directory in directories]
 
 
-def build(directories: list[Path], out: Path, templates: Path = DEFAULT_TEMPLATES) -> list[MeetingResult]:
-    """Build each meeting's book into ``out/<meeting>/``; a broken meeting does not stop the rest."""
-    return [_run(d, lambda valid: build_book(valid, Path(out), templates)) for d in directories]
+def build(directories: list[Path], out: Path, editions=EDITIONS,
+          templates: Path = DEFAULT_TEMPLATES) -> list[MeetingResult]:
+    """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
+    out = Path(out)
+    results = [_run(d, lambda valid, result: build_meeting(valid, out, editions, templates, result))
+               for d in directories]
+    write_atomic(out / "index.html", render_index(manifests(out), templates))
+    return results
 
 
 def _run(directory: Path, action) -> MeetingResult:
@@ -52,19 +62,75 @@ def _run(directory: Path, action) -> MeetingResult:
     try:
         valid = validate_meeting(result.directory)
         result.problems.extend(valid.warnings)
-        result.outputs = action(valid)
+        action(valid, result)
     except BriefgenError as exc:
         result.problems.extend(exc.problems)
     return result
 
 
-def build_book(valid: ValidMeeting, out: Path, templates: Path) -> list[Path]:
-    """Render the book as HTML and PDF; write both only once both exist."""
-    target = out / valid.name
-    html = render_book(merge(valid), templates)
-    log.info("laying out %s", valid.name)
-    pdf = html_to_pdf(html, templates, [templates, valid.directory], valid.directory / "meeting.yaml")
-    outputs = [target / "book.html", target / "book.pdf"]
-    write_atomic(outputs[0], html)
-    write_atomic(outputs[1], pdf)
-    return outputs
+def build_meeting(valid: ValidMeeting, out: Path, editions, templates: Path, result: MeetingResult) -> None:
+    folder = out / valid.name
+    renderer = Renderer(templates, [templates, valid.directory], valid.directory / "meeting.yaml")
+    artifacts: list[Artifact] = []
+    if "book" in editions:
+        artifacts += build_book(valid, folder, renderer, templates)
+    if "factsheets" in editions:
+        artifacts += build_factsheets(valid, folder, renderer, templates, result)
+    meeting = valid.meeting
+    write_manifest(folder, {"meeting": valid.name, "title": meeting.title,
+                            "date": meeting.date.isoformat(), "venue": meeting.venue},
+                   artifacts, list(editions))
+    result.outputs += [folder / a.path for a in artifacts]
+
+
+def build_book(valid: ValidMeeting, folder: Path, renderer: Renderer, templates: Path) -> list[Artifact]:
+    """The staff book: everything up to the meeting's ceiling, HTML then PDF."""
+    book = merge(redact(valid, up_to(valid.ceiling)))
+    html = render_book(book, templates)
+    log.info("laying out the book of %s", valid.name)
+    pdf, page_levels = renderer.book(html, valid.scheme)
+    level = book.highest.name
+    return [
+        publish(folder, "book.html", html, edition="book", item=None, format="html",
+                label="Briefing book", classification=level),
+        publish(folder, "book.pdf", pdf, edition="book", item=None, format="pdf",
+                label="Briefing book", classification=level, pages=len(page_levels)),
+    ]
+
+
+def build_factsheets(valid: ValidMeeting, folder: Path, renderer: Renderer, templates: Path,
+                     result: MeetingResult) -> list[Artifact]:
+    """One public fact sheet per item; a sheet that overflows or leaks is not written."""
+    banner = valid.scheme.public_level
+    if banner is None:
+        result.problems.append(Problem(valid.directory, None, "warning: no public level in the "
+                                       "classification scheme, so no fact sheets", "warning"))
+        return []
+    public = merge(redact(valid, public_only))
+    guard = LeakGuard(valid)
+    artifacts = []
+    for index in range(len(public.items)):
+        try:
+            artifacts += build_factsheet(public, index, banner, guard, folder, renderer, templates, valid)
+        except BriefgenError as exc:
+            result.problems.extend(exc.problems)
+    return artifacts
+
+
+def build_factsheet(public, index, banner, guard, folder, renderer, templates, valid) -> list[Artifact]:
+    """Render, check length and leaks, and only then publish one fact sheet."""
+    item = public.items[index].item
+    source = valid.item_paths[item.id]
+    html = render_factsheet(public, index, banner.name, templates)
+    pdf = renderer.one_page(html, f"fact sheet '{item.id}'", source)
+    leaks = guard.leaks(html) + guard.leaks(pdf_text(pdf))
+    if leaks:
+        raise BriefgenError([Problem(source, None, f"fact sheet '{item.id}' not written: it contains "
+                                     f"non-public text: {leaks[0]!r}")])
+    label = f"Fact sheet: {item.title}"
+    return [
+        publish(folder, f"factsheets/{item.id}.html", html, edition="factsheets", item=item.id,
+                format="html", label=label, classification=banner.name),
+        publish(folder, f"factsheets/{item.id}.pdf", pdf, edition="factsheets", item=item.id,
+                format="pdf", label=label, classification=banner.name, pages=1),
+    ]

@@ -1,4 +1,4 @@
-"""Stage 6, publish: write outputs atomically.
+"""Stage 7, publish: write outputs atomically, record them in a manifest, index them.
 
 Each file is written to a temporary file beside its target and moved into place
 with ``os.replace``, so a failed or killed build never leaves half a file and the
@@ -7,9 +7,28 @@ previous output stays intact until the new one is complete.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Artifact:
+    """One file a build wrote, as the manifest and the index describe it."""
+
+    path: str  # relative to the meeting's output folder
+    edition: str  # "book" or "factsheets"
+    item: str | None
+    format: str  # "html" or "pdf"
+    label: str
+    classification: str
+    sha256: str
+    pages: int | None = None
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -27,3 +46,34 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def publish(folder: Path, relative: str, data: bytes | str, **facts) -> Artifact:
+    """Write one artifact under ``folder`` and describe it for the manifest."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    write_atomic(folder / relative, raw)
+    return Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
+
+
+def write_manifest(folder: Path, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> None:
+    """Record this build's artifacts; entries of editions not rebuilt this time are kept."""
+    kept = [a for a in read_manifest(folder).get("artifacts", []) if a["edition"] not in editions]
+    entries = sorted(kept + [asdict(a) for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
+    write_atomic(folder / MANIFEST, json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n")
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def manifests(out: Path) -> list[dict]:
+    """Every meeting manifest under ``out``, by meeting name."""
+    found = []
+    for path in sorted(Path(out).glob(f"*/{MANIFEST}")):
+        manifest = read_manifest(path.parent)
+        if manifest:
+            found.append({**manifest, "name": path.parent.name})
+    return found

@@ -63,7 +63,7 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES) -> str:
     valid = book.valid
     return template.render(
         meeting=valid.meeting,
-        ceiling=valid.ceiling,
+        highest=book.highest,
         items=book.items,
         annex=book.annex,
         date=format_long_date(valid.meeting.date),
@@ -72,3 +72,25 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES) -> str:
 
 def format_long_date(day) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def render_factsheet(book: BookView, index: int, banner: str, templates: Path = DEFAULT_TEMPLATES) -> str:
+    """The press fact sheet of item ``index``, from an already redacted (public) view."""
+    view = book.items[index]
+    item = view.item
+    sheet = item.factsheet
+    template = environment(templates).get_template("factsheet.html")
+    return template.render(
+        meeting=book.valid.meeting,
+        date=format_long_date(book.valid.meeting.date),
+        banner=banner,
+        view=view,
+        title=(sheet.title if sheet and sheet.title else item.title),
+        lede=sheet.lede if sheet else None,
+        facts=sheet.facts if sheet else [],
+    )
+
+
+def render_index(meetings: list[dict], templates: Path = DEFAULT_TEMPLATES) -> str:
+    """``output/index.html``: every meeting's book and fact sheets, from their manifests."""
+    return environment(templates).get_template("index.html").render(meetings=meetings)

@@ -6,17 +6,16 @@ before anything stops; then one ``BriefgenError`` carries them all.
 
 from __future__ import annotations
 
-import difflib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from .classification import NATO, Level, Scheme
+from .classification import Level, Scheme
+from .config import load_scheme
 from .datasets import Dataset, country_code, load_datasets
-from .errors import BriefgenError, ProblemList
-from .load import LineList, LineMap, load_yaml
+from .errors import ProblemList
+from .yamlmodel import line_for, validate_file
 from .model import Item, Marked, Meeting
 
 MEETING_FILE = "meeting.yaml"
@@ -40,15 +39,19 @@ class ValidMeeting:
         return self.directory.name
 
 
-def validate_meeting(directory: Path, scheme: Scheme = NATO) -> ValidMeeting:
-    """Load and check one meeting folder; raise BriefgenError listing every problem."""
+def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeeting:
+    """Load and check one meeting folder; raise BriefgenError listing every problem.
+
+    ``scheme`` defaults to the one declared in the nearest briefgen.yaml, else NATO's.
+    """
     directory = Path(directory)
+    scheme = scheme or load_scheme(directory)
     problems = ProblemList()
     meeting_path = directory / MEETING_FILE
     if not meeting_path.is_file():
         problems.add(directory, None, f"not a meeting folder: no {MEETING_FILE}")
         problems.raise_if_errors()
-    meeting = _validate_file(meeting_path, Meeting, problems)
+    meeting = validate_file(meeting_path, Meeting, problems)
     items, item_paths = _validate_items(directory, meeting, problems)
     if meeting is None:
         problems.raise_if_errors()
@@ -57,31 +60,10 @@ def validate_meeting(directory: Path, scheme: Scheme = NATO) -> ValidMeeting:
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     for item in items:
         _check_views(item, item_paths[item.id], problems)
+        _check_factsheet_public(item, item_paths[item.id], problems)
     problems.raise_if_errors()
     return ValidMeeting(directory, meeting, items, item_paths, datasets, scheme,
                         ceiling, problems.warnings)
-
-
-def _validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
-    """Parse one YAML file into ``model``; None (with problems recorded) if it fails."""
-    try:
-        tree = load_yaml(path)
-    except BriefgenError as exc:
-        problems.extend(exc.problems)
-        return None
-    if not isinstance(tree, LineMap):
-        found = "an empty file" if tree is None else f"a {type(tree).__name__.replace('Line', '').lower()}"
-        problems.add(path, getattr(tree, "line", 1) or 1, f"expected a mapping of fields, found {found}")
-        return None
-    unknown_keys(tree, model, path, problems)
-    try:
-        result = model.model_validate(tree)
-    except ValidationError as exc:
-        for error in exc.errors():
-            problems.add(path, line_for(tree, error["loc"]), describe(error))
-        return None
-    result._tree = tree  # kept so later checks can find lines
-    return result
 
 
 def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemList):
@@ -91,7 +73,7 @@ def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemL
     for path in sorted(directory.glob("*.yaml")):
         if path.name == MEETING_FILE:
             continue
-        item = _validate_file(path, Item, problems)
+        item = validate_file(path, Item, problems)
         if item is None:
             broken.add(path.stem)
             continue
@@ -170,12 +152,16 @@ def _check_ceiling(level, ceiling, path, line, what, problems) -> None:
                      f"classification {ceiling.name}")
 
 
-def _resolve_row_levels(datasets, scheme, ceiling, problems) -> None:
-    """Data rows carry a level too (incidents: column ``classification``)."""
+def _resolve_row_levels(datasets, scheme: Scheme, ceiling: Level, problems) -> None:
+    """Data rows carry a level too: the optional ``classification`` column, by default
+    the scheme's lowest public level (published statistics and press reports)."""
+    default = scheme.public_level or scheme.levels[0]
     for dataset in datasets.values():
         for row in dataset.rows:
-            name = getattr(row, "classification", scheme.levels[0].name)
-            level = _level(scheme, name, dataset.path, row._line, problems)
+            if row.classification is None:
+                row._level = default
+                continue
+            level = _level(scheme, row.classification, dataset.path, row._line, problems)
             row._level = level or ceiling
             if level:
                 _check_ceiling(level, ceiling, dataset.path, row._line, "row", problems)
@@ -196,6 +182,17 @@ def _check_views(item: Item, path: Path, problems: ProblemList) -> None:
         problems.add(path, line_for(tree, ("to",)), "data.incidents: 'to' is before 'from'")
 
 
+def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:
+    """Everything in a fact sheet goes to the press, so it must be explicitly public."""
+    if item.factsheet is None:
+        return
+    for loc, marked in walk_marked(item.factsheet, ("factsheet",)):
+        if not marked.level.public:
+            problems.add(path, line_for(item._tree, loc),
+                         f"{'.'.join(str(part) for part in loc)}: a fact sheet portion must be "
+                         f"public, but it is {marked.level.name}")
+
+
 def walk_marked(model: BaseModel, loc: tuple = ()):
     """Yield (loc, Marked) for every classified thing inside ``model``, in order."""
     for name, value in model:
@@ -207,63 +204,3 @@ def walk_marked(model: BaseModel, loc: tuple = ()):
                 yield child_loc, child
             if isinstance(child, BaseModel):
                 yield from walk_marked(child, child_loc)
-
-
-def line_for(tree, loc: tuple) -> int:
-    """The line of the deepest part of ``loc`` that exists in the loaded tree."""
-    node, line = tree, getattr(tree, "line", 1)
-    for part in loc:
-        if isinstance(node, LineMap) and part in node:
-            line, node = node.line_of(part), node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
-            line, node = node.line_of(part), node[part]
-        else:
-            break
-    return line
-
-
-def describe(error: dict) -> str:
-    """A short, factual message for one pydantic error."""
-    where = ".".join(str(part) for part in error["loc"]) or "file"
-    kind, message = error["type"], error["msg"]
-    if kind == "missing":
-        return f"{where}: missing required field"
-    if kind == "model_type":
-        if error.get("ctx", {}).get("class_name") == "Portion":
-            return f"{where}: expected markdown text or a mapping {{text, classification}}"
-        return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
-    message = message[0].lower() + message[1:]
-    hint = ""
-    if kind == "string_type" and isinstance(error["input"], (int, float, bool)):
-        hint = " (put the value in quotes: YAML reads 10:00 as a number and NO as false)"
-    return f"{where}: {message}, found {_shown(error['input'])}{hint}"
-
-
-def _shown(value) -> str:
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList) -> None:
-    """Warn about keys the model does not know, suggesting the closest known one."""
-    if not isinstance(tree, LineMap):
-        return
-    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
-    for key in tree:
-        if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.warn(path, tree.line_of(key), f"unknown key '{key}'{hint}")
-            continue
-        for submodel in _models_in(fields[key].annotation):
-            values = tree[key] if isinstance(tree[key], LineList) else [tree[key]]
-            for value in values:
-                unknown_keys(value, submodel, path, problems)
-
-
-def _models_in(annotation) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]

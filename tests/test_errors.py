@@ -122,13 +122,13 @@ def test_failed_build_leaves_previous_outputs_intact(tmp_path):
     meeting = write_meeting(tmp_path)
     out = tmp_path / "out"
     assert run("build", meeting, "--out", out).exit_code == 0
-    before = {p.name: p.read_bytes() for p in (out / "tiny").iterdir()}
-    assert set(before) == {"book.html", "book.pdf"}
+    before = {p.name: p.read_bytes() for p in (out / "tiny").rglob("*") if p.is_file()}
+    assert {"book.html", "book.pdf", "alpha.pdf", "beta.html", "manifest.json"} <= set(before)
 
     (meeting / "beta.yaml").write_text("title: [broken\n", encoding="utf-8")
     result = run("build", meeting, "--out", out)
     assert result.exit_code == 1
-    after = {p.name: p.read_bytes() for p in (out / "tiny").iterdir()}
+    after = {p.name: p.read_bytes() for p in (out / "tiny").rglob("*") if p.is_file()}
     assert after == before
 
 

@@ -1,0 +1,87 @@
+"""The leak guard: a public artifact is checked for restricted text after rendering.
+
+Redaction happens before rendering; this is the second lock on the door. The guard
+knows every non-public portion and row of the meeting and looks for their sentences
+in everything a reader or a machine could get out of the artifact: the HTML source
+(visible text, attributes, comments) and the PDF's text and metadata.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+from pydantic import BaseModel
+
+from .model import LineToTake, Marked, Person, Portion, ProgrammeEntry
+from .validate import ValidMeeting, walk_marked
+
+MIN_FRAGMENT_WORDS = 3  # shorter fragments ("Yes.") are too common to mean a leak
+MIN_FRAGMENT_CHARS = 12
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces, padded so matches are whole words."""
+    words = re.findall(r"\w+", html.unescape(text).lower())
+    return " " + " ".join(words) + " "
+
+
+def texts_of(marked: Marked) -> list[str]:
+    if isinstance(marked, Portion):
+        return [marked.text]
+    if isinstance(marked, LineToTake):
+        return [marked.question, marked.answer]
+    if isinstance(marked, ProgrammeEntry):
+        return [marked.event]
+    if isinstance(marked, Person):
+        return [marked.bio, f"{marked.name} {marked.role}"]
+    return []
+
+
+def fragments(text: str) -> list[str]:
+    """The whole text and each sentence or line of it, normalised, long enough to mean something."""
+    pieces = [text, *re.split(r"(?<=[.!?;:])\s+|\n+", text)]
+    found = []
+    for piece in pieces:
+        norm = normalise(piece)
+        if len(norm.split()) >= MIN_FRAGMENT_WORDS or len(norm.strip()) >= MIN_FRAGMENT_CHARS:
+            found.append(norm)
+    return found
+
+
+class LeakGuard:
+    """Built once per meeting from the full (unredacted) meeting."""
+
+    def __init__(self, valid: ValidMeeting):
+        secret, public = [], []
+        for model in [valid.meeting, *valid.items]:
+            for _, marked in walk_marked(model):
+                (public if marked.level.public else secret).extend(texts_of(marked))
+        for dataset in valid.datasets.values():
+            for row in dataset.rows:
+                (public if row._level.public else secret).append(row_text(row))
+        public.extend([valid.meeting.title, *(item.title for item in valid.items)])
+        public_corpus = normalise(" \n ".join(public))
+        # A sentence that is also said in public is no secret.
+        self.fragments = sorted({f for text in secret for f in fragments(text)
+                                 if f not in public_corpus}, key=len)
+
+    def leaks(self, artifact_text: str) -> list[str]:
+        """Restricted fragments found in ``artifact_text`` (shown shortened)."""
+        haystack = normalise(artifact_text)
+        return [fragment.strip()[:60] for fragment in self.fragments if fragment in haystack]
+
+
+def row_text(row: BaseModel) -> str:
+    return " ".join(str(getattr(row, name)) for name in ("id", "summary") if getattr(row, name, None))
+
+
+def pdf_text(pdf: bytes) -> str:
+    """All text a PDF gives up: page text and document metadata."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    parts = [page.extract_text() or "" for page in reader.pages]
+    parts.extend(str(value) for value in (reader.metadata or {}).values())
+    return "\n".join(parts)

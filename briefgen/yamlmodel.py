@@ -1,0 +1,97 @@
+"""Part of the validate stage: one YAML file into one typed model, with path:line errors.
+
+Shared by meeting, item and project-config files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import BriefgenError, ProblemList
+from .load import LineList, LineMap, load_yaml
+
+
+def validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
+    """Parse one YAML file into ``model``; None (with problems recorded) if it fails."""
+    try:
+        tree = load_yaml(path)
+    except BriefgenError as exc:
+        problems.extend(exc.problems)
+        return None
+    if not isinstance(tree, LineMap):
+        found = "an empty file" if tree is None else f"a {type(tree).__name__.replace('Line', '').lower()}"
+        problems.add(path, getattr(tree, "line", 1) or 1, f"expected a mapping of fields, found {found}")
+        return None
+    unknown_keys(tree, model, path, problems)
+    try:
+        result = model.model_validate(tree)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.add(path, line_for(tree, error["loc"]), describe(error))
+        return None
+    result._tree = tree  # kept so later checks can find lines
+    return result
+
+
+def line_for(tree, loc: tuple) -> int:
+    """The line of the deepest part of ``loc`` that exists in the loaded tree."""
+    node, line = tree, getattr(tree, "line", 1)
+    for part in loc:
+        if isinstance(node, LineMap) and part in node:
+            line, node = node.line_of(part), node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line, node = node.line_of(part), node[part]
+        else:
+            break
+    return line
+
+
+def describe(error: dict) -> str:
+    """A short, factual message for one pydantic error."""
+    where = ".".join(str(part) for part in error["loc"]) or "file"
+    kind, message = error["type"], error["msg"]
+    if kind == "missing":
+        return f"{where}: missing required field"
+    if kind == "model_type":
+        if error.get("ctx", {}).get("class_name") == "Portion":
+            return f"{where}: expected markdown text or a mapping {{text, classification}}"
+        return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
+    message = message[0].lower() + message[1:]
+    hint = ""
+    if kind == "string_type" and isinstance(error["input"], (int, float, bool)):
+        hint = " (put the value in quotes: YAML reads 10:00 as a number and NO as false)"
+    return f"{where}: {message}, found {_shown(error['input'])}{hint}"
+
+
+def _shown(value) -> str:
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList) -> None:
+    """Warn about keys the model does not know, suggesting the closest known one."""
+    if not isinstance(tree, LineMap):
+        return
+    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    for key in tree:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.warn(path, tree.line_of(key), f"unknown key '{key}'{hint}")
+            continue
+        for submodel in _models_in(fields[key].annotation):
+            values = tree[key] if isinstance(tree[key], LineList) else [tree[key]]
+            for value in values:
+                unknown_keys(value, submodel, path, problems)
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
