@@ -55,7 +55,7 @@ objectives: [Agree the alpha line.]
 key_messages:
   - {text: Alpha public message., classification: PUBLIC}
 lines_to_take:
-  - {question: What about alpha?, answer: Alpha answer., classification: NATO RESTRICTED}
+  - {question: "What about alpha?", answer: Alpha answer., classification: NATO RESTRICTED}
 background: Alpha background paragraph.
 press_line: {text: Alpha press line., classification: PUBLIC}
 data:

@@ -1,0 +1,291 @@
+"""Editions and classification: books carry marks, fact sheets carry only public text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from briefgen import pipeline
+from briefgen.cli import main
+from briefgen.validate import validate_meeting, walk_marked
+
+from .conftest import ALPHA_YAML, BETA_YAML, REFERENCE, write_meeting
+
+LEVELS = ["PUBLIC", "NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL",
+          "NATO SECRET", "COSMIC TOP SECRET"]
+FIELDS = ["purpose", "objective", "message", "question", "answer", "background",
+          "press", "fact", "person", "programme", "row"]
+
+
+def marker(field: str, rank: int) -> str:
+    return f"mk{field}{rank}x"
+
+
+def artifact_text(path: Path) -> str:
+    """Everything a reader or a machine can get from an artifact."""
+    if path.suffix == ".pdf":
+        reader = PdfReader(path)
+        pages = [page.extract_text() for page in reader.pages]
+        return "\n".join(pages + [str(v) for v in (reader.metadata or {}).values()])
+    return path.read_text(encoding="utf-8")
+
+
+# --- the reference meeting --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reference_valid():
+    return validate_meeting(REFERENCE)
+
+
+def test_reference_has_four_one_page_fact_sheets(reference_book, reference_valid):
+    sheets = sorted((reference_book / "factsheets").glob("*.pdf"))
+    assert [p.stem for p in sheets] == sorted(item.id for item in reference_valid.items)
+    assert len(sheets) == 4
+    for sheet in sheets:
+        assert len(PdfReader(sheet).pages) == 1, sheet.name
+        assert (sheet.with_suffix(".html")).is_file()
+
+
+def sentences(text: str) -> list[str]:
+    words = lambda s: " ".join(re.findall(r"\w+", s.lower()))  # noqa: E731
+    return [words(s) for s in re.split(r"(?<=[.!?])\s+", text) if len(words(s).split()) >= 6]
+
+
+def test_reference_fact_sheets_hold_no_restricted_sentence(reference_book, reference_valid):
+    public, secret = set(), set()
+    for model in [reference_valid.meeting, *reference_valid.items]:
+        for _, marked in walk_marked(model):
+            text = getattr(marked, "text", None) or getattr(marked, "answer", "") or getattr(marked, "bio", "")
+            (public if marked.level.public else secret).update(sentences(text))
+    public_text = " | ".join(public)
+    secret = {s for s in secret if s not in public_text}  # said in public too: no secret
+    assert len(secret) > 50  # the check has something to find
+    for sheet in (reference_book / "factsheets").iterdir():
+        text = " ".join(re.findall(r"\w+", artifact_text(sheet).lower()))
+        found = [s for s in secret if s in text]
+        assert not found, (sheet.name, found[:2])
+        assert "NATO RESTRICTED" not in artifact_text(sheet)
+
+
+def test_reference_book_marks_every_portion(reference_book, reference_valid):
+    html = (reference_book / "book.html").read_text(encoding="utf-8")
+    portions = re.findall(r'<div class="portion" data-classification="([^"]+)">(<span class="mark"[^>]*>)?', html)
+    expected = sum(1 for model in reference_valid.items for _, m in walk_marked(model)
+                   if type(m).__name__ == "Portion" and "factsheet" not in _)
+    assert len(portions) == expected
+    assert all(mark for _, mark in portions)
+    assert html.count('<span class="mark"') >= expected
+
+
+# --- a meeting with a marker at every level in every field ------------------
+
+def marker_meeting(root: Path) -> Path:
+    meeting = root / "markers"
+    meeting.mkdir(parents=True)
+    items = []
+    for rank, level in enumerate(LEVELS):
+        item = {
+            "title": f"Item at level {rank}", "classification": level,
+            "purpose": f"Purpose {marker('purpose', rank)} text.",
+            "objectives": [f"Objective {marker('objective', rank)} text."],
+            "key_messages": [f"Message {marker('message', rank)} text."],
+            "lines_to_take": [{"question": f"Question {marker('question', rank)}?",
+                               "answer": f"Answer {marker('answer', rank)} text.", "classification": level}],
+            "background": [f"Background {marker('background', rank)} text."],
+            "press_line": {"text": f"Press {marker('press', rank)} line.", "classification": level},
+            "data": {"incidents": {"countries": ["POL"]}},
+        }
+        if rank == 0:
+            item["factsheet"] = {"title": "Public item", "facts": [
+                {"text": f"Fact {marker('fact', 0)} text.", "classification": "PUBLIC"}]}
+        (meeting / f"level{rank}.yaml").write_text(yaml.safe_dump(item, sort_keys=False), encoding="utf-8")
+        items.append(f"level{rank}")
+    (meeting / "meeting.yaml").write_text(yaml.safe_dump({
+        "title": "Marker meeting", "date": "2025-10-15", "venue": "Test venue",
+        "classification": "COSMIC TOP SECRET", "items": items,
+        "programme": [{"time": f"0{rank}:00", "event": f"Event {marker('programme', rank)}",
+                       "location": "Room", "classification": level} for rank, level in enumerate(LEVELS)],
+        "people": [{"name": f"Person {rank}", "role": "Role", "bio": f"Bio {marker('person', rank)}.",
+                    "classification": level} for rank, level in enumerate(LEVELS)],
+        "data": {"incidents": "incidents.csv"},
+    }, sort_keys=False), encoding="utf-8")
+    rows = ["id,date,country,type,count,duration_min,response,article4,summary,source,classification"]
+    rows += [f"R-{rank},2025-09-1{rank},Poland,drone,1,,none,false,Row {marker('row', rank)} seen.,Src,{level}"
+             for rank, level in enumerate(LEVELS)]
+    (meeting / "incidents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return meeting
+
+
+@pytest.fixture(scope="module")
+def marker_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("markers")
+    meeting = marker_meeting(root)
+    [result] = pipeline.build([meeting], root / "out")
+    assert result.ok, [str(p) for p in result.problems]
+    return root / "out" / "markers"
+
+
+def test_every_public_marker_reaches_the_fact_sheets(marker_build):
+    text = "\n".join(artifact_text(p) for p in (marker_build / "factsheets").iterdir())
+    missing = [f for f in FIELDS if marker(f, 0) not in text]
+    assert not missing
+
+
+def test_no_other_marker_reaches_any_fact_sheet_or_its_metadata(marker_build):
+    sheets = list((marker_build / "factsheets").iterdir())
+    assert len(sheets) == 2 * len(LEVELS)
+    for sheet in sheets:
+        text = artifact_text(sheet)
+        leaked = [marker(f, r) for f in FIELDS for r in range(1, len(LEVELS)) if marker(f, r) in text]
+        assert not leaked, (sheet.name, leaked)
+        assert not any(level in text for level in LEVELS[1:]), sheet.name
+
+
+def test_fact_sheet_counts_use_public_rows_only(marker_build):
+    html = (marker_build / "factsheets" / "level0.html").read_text(encoding="utf-8")
+    assert "1 recorded event, all dates" in html
+
+
+def test_the_book_holds_every_marker_with_its_mark(marker_build):
+    html = (marker_build / "book.html").read_text(encoding="utf-8")
+    for rank in range(len(LEVELS)):
+        for field in FIELDS:
+            if field == "fact":
+                continue  # fact sheet facts belong to the fact sheet
+            assert marker(field, rank) in html, marker(field, rank)
+    assert html.count("(CTS)") >= 8
+
+
+# --- per-page banners --------------------------------------------------------
+
+def test_only_the_page_with_a_confidential_portion_says_so(tmp_path):
+    filler = " ".join(["Restricted filler sentence for layout."] * 120)
+    background = [filler, {"text": "The one confidential mkconfx portion.",
+                           "classification": "NATO CONFIDENTIAL"}, filler]
+    alpha = yaml.safe_load(ALPHA_YAML)
+    alpha["background"] = background
+    alpha["classification"] = "NATO RESTRICTED"  # the ceiling is higher; items stay below it
+    beta = BETA_YAML + "classification: NATO RESTRICTED\n"
+    meeting = write_meeting(tmp_path, alpha=yaml.safe_dump(alpha), beta=beta,
+                            meeting=_with_ceiling("NATO CONFIDENTIAL"))
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",))
+    assert result.ok, [str(p) for p in result.problems]
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages]
+    [page] = [i for i, text in enumerate(pages) if "mkconfx" in text]
+    assert page >= 2, "the portion should be inside the book, not on the cover"
+    assert pages[page].count("NATO CONFIDENTIAL") >= 2
+    for neighbour in (page - 1, page + 1):
+        assert "NATO CONFIDENTIAL" not in pages[neighbour]
+        assert pages[neighbour].count("NATO RESTRICTED") >= 2 or pages[neighbour].count("PUBLIC") >= 2
+    assert pages[0].count("NATO CONFIDENTIAL") >= 2  # the cover carries the book's highest
+
+
+def _with_ceiling(level: str) -> str:
+    from .conftest import MEETING_YAML
+    return MEETING_YAML.replace("classification: NATO RESTRICTED", f"classification: {level}")
+
+
+# --- errors ------------------------------------------------------------------
+
+def test_a_fact_sheet_fact_that_is_not_public_is_an_error(tmp_path):
+    alpha = ALPHA_YAML + "factsheet:\n  facts:\n    - {text: Secret fact., classification: NATO UNCLASSIFIED}\n"
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert result.exit_code == 1
+    line = len(ALPHA_YAML.splitlines()) + 3
+    assert result.stderr.splitlines()[0] == (
+        f"{meeting / 'alpha.yaml'}:{line}: factsheet.facts.0: a fact sheet portion must be public, "
+        "but it is NATO UNCLASSIFIED")
+
+
+def test_an_unmarked_fact_sheet_fact_takes_the_item_level_and_fails(tmp_path):
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "factsheet:\n  facts: [Unmarked fact.]\n")
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert "factsheet.facts.0: a fact sheet portion must be public, but it is NATO RESTRICTED" in result.stderr
+
+
+def test_a_restricted_incident_row_above_the_ceiling_is_an_error(tmp_path):
+    from .conftest import INCIDENTS_CSV
+    csv = INCIDENTS_CSV.replace("article4,summary,source", "article4,summary,source,classification")
+    csv = csv.replace("Test source B", "Test source B,NATO SECRET").replace("Test source C", "Test source C,")
+    csv = csv.replace("Test source D", "Test source D,")
+    meeting = write_meeting(tmp_path, incidents=csv)
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert result.stderr.splitlines()[0] == (f"{meeting / 'data' / 'incidents.csv'}:2: row marked NATO SECRET "
+                                             "is above the meeting's classification NATO RESTRICTED")
+
+
+# --- a project's own scheme --------------------------------------------------
+
+SCHEME = """\
+classification:
+  levels:
+    - {name: PUBLIC, mark: P, public: true}
+    - {name: OFFICIAL, mark: O}
+    - {name: SECRET, mark: S}
+    - {name: TOP SECRET, mark: TS}
+"""
+
+
+def test_a_project_scheme_replaces_nato(tmp_path):
+    (tmp_path / "briefgen.yaml").write_text(SCHEME, encoding="utf-8")
+    meeting = write_meeting(tmp_path, meeting=_with_ceiling("SECRET"),
+                            alpha=ALPHA_YAML.replace("NATO RESTRICTED", "OFFICIAL"))
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",))
+    assert result.ok, [str(p) for p in result.problems]
+    html = (tmp_path / "out" / "tiny" / "book.html").read_text(encoding="utf-8")
+    assert "(O)" in html and "(S)" in html
+    assert "NATO RESTRICTED" not in html and "(NR)" not in html
+
+
+def test_a_nato_level_is_unknown_in_a_project_scheme(tmp_path):
+    (tmp_path / "briefgen.yaml").write_text(SCHEME, encoding="utf-8")
+    meeting = write_meeting(tmp_path, meeting=_with_ceiling("SECRET"))
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert f"{meeting / 'alpha.yaml'}:8: unknown classification 'NATO RESTRICTED' (known: PUBLIC, " \
+           "OFFICIAL, SECRET, TOP SECRET)" in result.stderr.splitlines()
+
+
+# --- the leak guard ----------------------------------------------------------
+
+def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, monkeypatch):
+    """If redaction ever failed, the guard still refuses to write the sheet."""
+    monkeypatch.setattr(pipeline, "public_only", lambda level: True)
+    meeting = write_meeting(tmp_path)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",))
+    assert not result.ok
+    messages = [str(p) for p in result.problems]
+    assert any("fact sheet 'alpha' not written: it contains non-public text" in m for m in messages)
+    assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").exists()
+    assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").exists()
+
+
+def test_an_overflowing_fact_sheet_names_the_item_and_the_excess(tmp_path):
+    long_facts = "".join(f"    - {{text: Public fact number {i} {'word ' * 40}, classification: PUBLIC}}\n"
+                         for i in range(30))
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "factsheet:\n  facts:\n" + long_facts)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",))
+    [problem] = [str(p) for p in result.problems]
+    assert re.search(r"alpha.yaml: fact sheet 'alpha' runs to \d+ pages; cut about \d+ mm of content", problem)
+    assert (tmp_path / "out" / "tiny" / "factsheets" / "beta.pdf").exists()
+    assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").exists()
+
+
+def test_index_links_books_and_fact_sheets(reference_book):
+    index = (reference_book.parent / "index.html").read_text(encoding="utf-8")
+    assert f'href="{REFERENCE.name}/book.pdf"' in index
+    assert f'href="{REFERENCE.name}/factsheets/udcg.pdf"' in index
+
+
+def test_edition_option_builds_only_that_edition(tmp_path):
+    meeting = write_meeting(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--edition", "factsheets"])
+    assert result.exit_code == 0, result.stderr
+    assert (out / "tiny" / "factsheets" / "alpha.pdf").exists()
+    assert not (out / "tiny" / "book.pdf").exists()
