@@ -84,6 +84,8 @@ class SpendingView(Schema):
     years: list[int] = Field(default_factory=list, description="Years shown; empty: the latest year.")
     thresholds: list[Decimal] = Field(default_factory=lambda: [Decimal("2.0")],
                                       description="% of GDP thresholds whose allies are counted.")
+    target: Decimal = Field(Decimal("3.5"), description="% of GDP target whose gap is shown (The Hague: 3.5% core).")
+    target_year: int = Field(2035, ge=1949, le=2100, description="Year by which the target is to be met.")
 
 
 class ItemData(Schema):

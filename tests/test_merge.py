@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from briefgen.merge import allies_at_or_above, merge, select_incidents
+from briefgen.incidents import select_incidents
+from briefgen.merge import merge
+from briefgen.spending import allies_at_or_above
 from briefgen.model import IncidentView
 from briefgen.render_html import render_book
 from briefgen.validate import validate_meeting

@@ -1,0 +1,117 @@
+"""Charts as SVG, drawn with matplotlib from numbers merge has already computed.
+
+Deterministic: no date in the metadata, a fixed hash salt for element ids, and text
+kept as text (so the PDF's text, and the leak guard, can read it).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import dataclass
+
+import matplotlib
+import matplotlib.dates
+
+matplotlib.use("svg")  # no display; Figure objects, never pyplot state
+
+from matplotlib.figure import Figure  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+from .classification import Level  # noqa: E402
+
+STYLE = {
+    "svg.hashsalt": "briefgen",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+NAVY, RED, GREY = "#0b2545", "#a40000", "#8da9c4"
+PALETTE = ["#0b2545", "#a40000", "#2f6690", "#d98c00", "#3a7d44", "#7b3294", "#5c5c5c", "#c2185b"]
+
+
+@dataclass
+class Chart:
+    """A chart ready for a template: the SVG and everything said about it."""
+
+    svg: Markup
+    caption: str
+    alt: str
+    source: str
+    data_as_of: str
+    level: Level
+
+
+def to_svg(figure: Figure, alt: str) -> Markup:
+    """The figure as an <img> with an SVG data URL and ``alt`` text.
+
+    An image rather than inline <svg>: the chart's own styles stay inside it instead of
+    meeting the page's CSS, and ``alt`` is the standard place for the description.
+    """
+    buffer = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
+        Markup(data), alt)
+
+
+def new_figure(width_mm: float, height_mm: float) -> Figure:
+    with matplotlib.rc_context(STYLE):
+        figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
+        figure.add_subplot()
+    return figure
+
+
+def allies_at_threshold(years: list[int], counts: list[int], totals: list[int],
+                        estimates: list[bool], threshold: str) -> Figure:
+    """Bars: allies at or above one threshold, per year, against allies with a figure."""
+    figure = new_figure(160, 55)
+    axes = figure.axes[0]
+    with matplotlib.rc_context(STYLE):
+        labels = [f"{y}{'e' if e else ''}" for y, e in zip(years, estimates)]
+        axes.bar(labels, totals, color="#e8eef4", label="allies with a figure")
+        bars = axes.bar(labels, counts, color=NAVY, label=f"at or above {threshold} of GDP")
+        axes.bar_label(bars, padding=1, fontsize=7)
+        axes.set_ylabel("allies")
+        axes.legend(frameon=False, loc="upper left")
+    return figure
+
+
+def latest_by_ally(allies: list[str], values: list[float], year_label: str,
+                   thresholds: list[tuple[float, str]]) -> Figure:
+    """Horizontal bars: each ally's % of GDP in one year, with the threshold lines."""
+    figure = new_figure(160, 12 + 4.2 * len(allies))
+    axes = figure.axes[0]
+    with matplotlib.rc_context(STYLE):
+        axes.barh(allies, values, color=GREY, height=0.7)
+        axes.invert_yaxis()
+        for (value, label), colour in zip(thresholds, [RED, NAVY, "#3a7d44", "#d98c00"]):
+            axes.axvline(value, color=colour, linewidth=1, linestyle="--")
+            axes.text(value, -0.9, f" {label}", color=colour, fontsize=7, va="bottom")
+        axes.set_xlabel(f"% of GDP, {year_label}")
+        axes.tick_params(axis="y", labelsize=7)
+    return figure
+
+
+def incidents_over_time(countries: list[str], events: list[tuple[str, object, int]]) -> Figure:
+    """A timeline: one row per country, one dot per event (bigger for more aircraft)."""
+    figure = new_figure(160, 14 + 6 * max(len(countries), 1))
+    axes = figure.axes[0]
+    with matplotlib.rc_context(STYLE):
+        for index, country in enumerate(countries):
+            dates = [day for c, day, _ in events if c == country]
+            sizes = [18 + 6 * min(count, 20) for c, _, count in events if c == country]
+            axes.scatter(dates, [index] * len(dates), s=sizes, color=PALETTE[index % len(PALETTE)],
+                         alpha=0.85, zorder=3)
+        axes.set_yticks(range(len(countries)), countries)
+        axes.set_ylim(len(countries) - 0.5, -0.5)
+        axes.grid(axis="x", color="#dddddd", zorder=0)
+        axes.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
+        axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%d %b"))
+    return figure

@@ -1,0 +1,110 @@
+"""Computed views of the incident data: what an item shows and every count it states.
+
+Part of the merge stage. An item's view (dates, countries, types) selects the rows;
+every count and chart is then made from those rows only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from .charts import Chart, incidents_over_time, to_svg
+from .classification import Level, Scheme
+from .datasets import country_code
+from .formatting import format_date, join_names, plural
+from .model import IncidentRow, IncidentView
+
+
+@dataclass
+class IncidentTable:
+    window: str
+    statement: str
+    last_event: str
+    rows: list[IncidentRow]
+    by_country: list[tuple[str, int]]
+    by_type: list[tuple[str, int]]
+    article4: list[IncidentRow]
+    sources: list[str]
+    data_as_of: str
+    level: Level  # the highest of the rows shown
+    mixed_levels: bool  # rows differ in level, so each shows its own mark
+    charts: list[Chart]
+
+
+def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
+                   meeting_date: dt.date) -> IncidentTable:
+    chosen = sorted(select_incidents(rows, view), key=lambda r: (r.date, r.id))
+    window = describe_window(view)
+    table = IncidentTable(
+        window=window,
+        statement=incident_statement(chosen, window),
+        last_event=last_event_statement(chosen, meeting_date),
+        rows=chosen,
+        by_country=Counter(r.country for r in chosen).most_common(),
+        by_type=Counter(r.type for r in chosen).most_common(),
+        article4=[r for r in chosen if r.article4],
+        sources=list(dict.fromkeys(r.source for r in chosen)),
+        data_as_of=format_date(max(r.date for r in chosen)) if chosen else "no incidents",
+        level=scheme.highest(r.level for r in chosen),
+        mixed_levels=len({r.level for r in chosen}) > 1,
+        charts=[],
+    )
+    if chosen:
+        table.charts = [timeline_chart(table)]
+    return table
+
+
+def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[IncidentRow]:
+    """Rows inside the view's date window, countries and types."""
+    wanted = {country_code(c) or c for c in view.countries}
+    types = {t.lower() for t in view.types}
+    return [
+        row for row in rows
+        if (view.from_ is None or row.date >= view.from_)
+        and (view.to is None or row.date <= view.to)
+        and (not wanted or row._iso3 in wanted or row.country in wanted)
+        and (not types or row.type.lower() in types)
+    ]
+
+
+def incident_statement(rows: list[IncidentRow], window: str) -> str:
+    """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'."""
+    text = f"{plural(len(rows), 'recorded event')}, {window}"
+    requested = list(dict.fromkeys(row.country for row in rows if row.article4))
+    if requested:
+        text += f"; Article 4 consultations requested by {join_names(requested)}"
+    return text + "."
+
+
+def last_event_statement(rows: list[IncidentRow], meeting_date: dt.date) -> str:
+    """Days from the last event shown to the meeting (not to the build: books are reproducible)."""
+    if not rows:
+        return "No events recorded in this window."
+    last = max(row.date for row in rows)
+    days = (meeting_date - last).days
+    if days >= 0:
+        return f"Last event shown: {format_date(last)}, {plural(days, 'day')} before the meeting."
+    return f"Last event shown: {format_date(last)}, {plural(-days, 'day')} after the meeting."
+
+
+def describe_window(view: IncidentView) -> str:
+    if view.from_ and view.to:
+        return f"{format_date(view.from_)} to {format_date(view.to)}"
+    if view.from_:
+        return f"since {format_date(view.from_)}"
+    if view.to:
+        return f"up to {format_date(view.to)}"
+    return "all dates"
+
+
+def timeline_chart(table: IncidentTable) -> Chart:
+    countries = [country for country, _ in table.by_country]
+    events = [(row.country, row.date, row.count or 1) for row in table.rows]
+    alt = ("Timeline of events by country, " + table.window + ": " +
+           "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
+    return Chart(to_svg(incidents_over_time(countries, events), alt),
+                 f"Events by country over time, {table.window}", alt,
+                 "press reports and official statements (by event in the annex)",
+                 table.data_as_of, table.level)

@@ -1,0 +1,166 @@
+"""Computed views of the spending data: every figure a brief states about it.
+
+Part of the merge stage. Figures are compared as NATO publishes them (2 dp), with
+Decimal arithmetic, so 2.00 is at the 2% guideline and never 1.9999999.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
+
+from .charts import Chart, allies_at_threshold, latest_by_ally, to_svg
+from .classification import Level, Scheme
+from .formatting import format_pct
+from .model import SpendingRow, SpendingView
+
+
+@dataclass
+class YearCount:
+    """How many allies were at or above each threshold in one year."""
+
+    year: int
+    estimate: bool
+    with_figure: int
+    at_or_above: list[int]  # one per threshold, same order as SpendingTable.thresholds
+    statement: str
+    median: str  # the median ally's % of GDP, formatted
+
+
+@dataclass
+class AllyGap:
+    """One ally's distance to the target in the latest year, and the pace needed."""
+
+    ally: str
+    latest: str
+    gap: str  # percentage points, "0.00" when at or above the target
+    per_year: str  # percentage points a year until the target year
+
+
+@dataclass
+class SpendingTable:
+    years: list[int]
+    estimates: list[bool]  # per year: any figure of that year is an estimate
+    thresholds: list[str]  # formatted, e.g. "2%", "3.5%"
+    rows: list[tuple[str, list[str]]]  # (ally, formatted % per year, "–" if none)
+    counts: list[YearCount]  # the years asked for
+    trend: list[YearCount]  # every year in the data, first threshold only
+    gaps: list[AllyGap]
+    gap_statement: str
+    sources: list[str]
+    data_as_of: str
+    level: Level  # the highest of the rows shown
+    charts: list[Chart]
+
+
+def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) -> SpendingTable:
+    years = view.years or [max((row.year for row in rows), default=0)]
+    used = [row for row in rows if row.year in years]
+    level = scheme.highest(row.level for row in rows)
+    sources = list(dict.fromkeys(row.source for row in rows))
+    all_years = sorted({row.year for row in rows})
+    trend = [year_count(rows, year, view.thresholds[:1]) for year in all_years]
+    gaps = ally_gaps(rows, max(years), view.target, view.target_year)
+    table = SpendingTable(
+        years=years,
+        estimates=[any(row.estimate for row in used if row.year == y) for y in years],
+        thresholds=[format_pct(t, places=None) + "%" for t in view.thresholds],
+        rows=ally_rows(rows, years),
+        counts=[year_count(rows, year, view.thresholds) for year in years],
+        trend=trend,
+        gaps=gaps,
+        gap_statement=gap_statement(gaps, max(years), view.target, view.target_year),
+        sources=sources,
+        data_as_of=data_as_of(rows),
+        level=level,
+        charts=[],
+    )
+    if rows:
+        table.charts = spending_charts(table, rows, view, max(years))
+    return table
+
+
+def ally_rows(rows: list[SpendingRow], years: list[int]) -> list[tuple[str, list[str]]]:
+    by_ally: dict[str, dict[int, SpendingRow]] = {}
+    for row in rows:
+        by_ally.setdefault(row.country, {})[row.year] = row
+    return [(ally, [format_pct(figures[y].pct_gdp) if y in figures else "–" for y in years])
+            for ally, figures in sorted(by_ally.items())]
+
+
+def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -> list[str]:
+    """Allies whose % of GDP in ``year`` is at or above ``threshold``, as published (2 dp)."""
+    return sorted(row.country for row in rows if row.year == year and row.pct_gdp >= threshold)
+
+
+def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) -> YearCount:
+    figures = [row.pct_gdp for row in rows if row.year == year]
+    estimate = any(row.estimate for row in rows if row.year == year)
+    counts = [len(allies_at_or_above(rows, year, t)) for t in thresholds]
+    statement = spending_statement(year, estimate, len(figures), thresholds, counts)
+    middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) if figures else "–"
+    return YearCount(year, estimate, len(figures), counts, statement, middle)
+
+
+def spending_statement(year, estimate, with_figure, thresholds, counts) -> str:
+    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'."""
+    clauses = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
+    if clauses:
+        clauses[0] = (f"{counts[0]} of {with_figure} allies with a published figure at or above "
+                      f"{format_pct(thresholds[0], places=None)}% of GDP")
+    label = f"{year} (NATO estimate)" if estimate else str(year)
+    return f"{label}: {'; '.join(clauses)}."
+
+
+def ally_gaps(rows: list[SpendingRow], year: int, target: Decimal, target_year: int) -> list[AllyGap]:
+    """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by ``target_year``."""
+    years_left = max(target_year - year, 1)
+    gaps = []
+    for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, r.country)):
+        gap = max(target - row.pct_gdp, Decimal(0))
+        per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        gaps.append(AllyGap(row.country, format_pct(row.pct_gdp), format_pct(gap), format_pct(per_year)))
+    return gaps
+
+
+def gap_statement(gaps: list[AllyGap], year: int, target: Decimal, target_year: int) -> str:
+    below = [gap for gap in gaps if Decimal(gap.gap) > 0]
+    target_text = format_pct(target, places=None)
+    if not gaps:
+        return f"No figures for {year}."
+    return (f"In {year}, {len(below)} of {len(gaps)} allies with a published figure were below "
+            f"{target_text}% of GDP; to reach it by {target_year} they need to add between "
+            f"{min((g.per_year for g in below), key=Decimal, default='0.00')} and "
+            f"{max((g.per_year for g in below), key=Decimal, default='0.00')} percentage points a year.")
+
+
+def data_as_of(rows: list[SpendingRow]) -> str:
+    if not rows:
+        return "no data"
+    year = max(row.year for row in rows)
+    estimate = any(row.estimate for row in rows if row.year == year)
+    return f"{year}{' (estimate)' if estimate else ''}"
+
+
+def spending_charts(table: SpendingTable, rows: list[SpendingRow], view: SpendingView,
+                    year: int) -> list[Chart]:
+    source = "; ".join(table.sources)
+    threshold = table.thresholds[0] if table.thresholds else "2%"
+    trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
+                 ", ".join(f"{c.year} {c.at_or_above[0]} of {c.with_figure}" for c in table.trend) + ".")
+    trend = Chart(
+        to_svg(allies_at_threshold([c.year for c in table.trend], [c.at_or_above[0] for c in table.trend],
+                                   [c.with_figure for c in table.trend], [c.estimate for c in table.trend],
+                                   threshold), trend_alt),
+        f"Allies at or above {threshold} of GDP, {table.trend[0].year}–{table.trend[-1].year}",
+        trend_alt, source, table.data_as_of, table.level)
+    latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, r.country))
+    latest_alt = (f"Bar chart of each ally's defence spending in {year} as % of GDP, highest first: " +
+                  ", ".join(f"{r.country} {format_pct(r.pct_gdp)}" for r in latest) + ".")
+    lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
+    by_ally = Chart(
+        to_svg(latest_by_ally([r.country for r in latest], [float(r.pct_gdp) for r in latest],
+                              f"{year}{'e' if any(r.estimate for r in latest) else ''}", lines), latest_alt),
+        f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
+    return [trend, by_ally]
