@@ -18,6 +18,8 @@ EXIT_INPUT_ERROR = 1
 
 meetings_argument = click.argument(
     "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+strict_option = click.option("--strict", is_flag=True,
+                             help="Treat warnings (unknown keys, stale data) as errors: for nightly runs.")
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 
 
@@ -38,22 +40,25 @@ def main() -> None:
               show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
 @click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
               help="Build only this edition: the staff book or the press fact sheets (default: both).")
+@strict_option
 @verbose_option
-def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], verbose: bool) -> None:
+def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], strict: bool,
+          verbose: bool) -> None:
     """Build the briefing book and fact sheets of each meeting (default: all under agendas/)."""
     _setup_logging(verbose)
     chosen = editions or pipeline.EDITIONS
-    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen))
+    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen, strict=strict))
     _finish(results, "built")
 
 
 @main.command()
 @meetings_argument
+@strict_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], verbose: bool) -> None:
+def check(meeting_dirs: tuple[Path, ...], strict: bool, verbose: bool) -> None:
     """Validate each meeting (default: all under agendas/) without writing anything."""
     _setup_logging(verbose)
-    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs)))
+    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict))
     _finish(results, "ok")
 
 

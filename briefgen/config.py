@@ -1,6 +1,7 @@
 """Project configuration: ``briefgen.yaml``, found in the meeting folder or above it.
 
-Today it declares the classification scheme; without the file, NATO's applies::
+It declares the classification scheme (without the file, NATO's applies) and how old
+each data set may be at the meeting date::
 
     classification:
       levels:                      # lowest first
@@ -8,10 +9,13 @@ Today it declares the classification scheme; without the file, NATO's applies::
         - {name: OFFICIAL, mark: O}
         - {name: SECRET, mark: S}
         - {name: TOP SECRET, mark: TS}
+    freshness:                     # days; defaults: incidents 30, spending 730
+      incidents: 14
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
@@ -34,8 +38,23 @@ class SchemeConfig(Schema):
     levels: list[LevelConfig] = Field(min_length=1, description="Lowest first.")
 
 
+DEFAULT_FRESHNESS = {"incidents": 30, "spending": 730}
+
+
 class ProjectConfig(Schema):
     classification: SchemeConfig | None = None
+    freshness: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_FRESHNESS),
+        description="Per data set: the most days its latest row may be older than the meeting "
+                    "before a warning (an error under --strict).")
+
+
+@dataclass
+class Project:
+    """What briefgen.yaml settles for a meeting; NATO and the defaults without one."""
+
+    scheme: Scheme
+    freshness: dict[str, int]
 
 
 def find_config(start: Path) -> Path | None:
@@ -47,19 +66,21 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_scheme(meeting_dir: Path) -> Scheme:
-    """The classification scheme that applies to a meeting folder."""
+def load_project(meeting_dir: Path) -> Project:
+    """The settings that apply to a meeting folder."""
     path = find_config(meeting_dir)
     if path is None:
-        return NATO
+        return Project(NATO, dict(DEFAULT_FRESHNESS))
     problems = ProblemList()
     config = validate_file(path, ProjectConfig, problems)
     if config is not None and config.classification is not None:
         _check_levels(path, config, problems)
     problems.raise_if_errors()
+    freshness = {**DEFAULT_FRESHNESS, **config.freshness}
     if config.classification is None:
-        return NATO
-    return Scheme([(lv.name, lv.mark, lv.public) for lv in config.classification.levels])
+        return Project(NATO, freshness)
+    levels = [(lv.name, lv.mark, lv.public) for lv in config.classification.levels]
+    return Project(Scheme(levels), freshness)
 
 
 def _check_levels(path: Path, config: ProjectConfig, problems: ProblemList) -> None:

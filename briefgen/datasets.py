@@ -6,6 +6,8 @@ resolve against meeting.yaml, not the working directory.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,14 @@ class Dataset:
     path: Path
     rows: list
 
+    def latest_date(self) -> dt.date | None:
+        """The newest row's date; a year's figures count as of 31 December."""
+        if not self.rows:
+            return None
+        if hasattr(self.rows[0], "date"):
+            return max(row.date for row in self.rows)
+        return dt.date(max(row.year for row in self.rows), 12, 31)
+
     @property
     def sources(self) -> list[str]:
         """Distinct sources, in order of first appearance."""
@@ -59,11 +69,7 @@ def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: Problem
 
 
 def load_dataset(name: str, path: Path, problems: ProblemList) -> Dataset:
-    header, records = load_csv(path, problems)
-    missing = [column for column in REQUIRED_COLUMNS[name] if column not in header]
-    if missing:
-        problems.add(path, 1, f"missing column(s): {', '.join(missing)}")
-        return Dataset(name, path, [])
+    _, records = load_csv(path, problems, REQUIRED_COLUMNS[name])
     rows = [_row(ROW_MODELS[name], path, line, record, problems) for line, record in records]
     rows = [row for row in rows if row is not None]
     _check_unique(name, path, rows, problems)
@@ -80,9 +86,27 @@ def _row(model: type[Row], path: Path, line: int, record: dict, problems: Proble
             problems.add(path, line, f"{column}: {message}, found {error.get('input')!r}")
         return None
     row._line = line
-    if isinstance(row, IncidentRow):
-        row._iso3 = country_code(row.country)
+    message = _check_country(row)
+    if message:
+        problems.add(path, line, message)
+        return None
     return row
+
+
+def _check_country(row: Row) -> str | None:
+    """Spending rows need a real ISO code matching the name; incident rows a known place."""
+    if isinstance(row, SpendingRow):
+        if pycountry.countries.get(alpha_3=row.iso3) is None:
+            return f"iso3: unknown ISO 3166 alpha-3 code '{row.iso3}'"
+        named = country_code(row.country)
+        if named and named != row.iso3:
+            return f"country: '{row.country}' is {named}, not {row.iso3}"
+        return None
+    row._iso3 = country_code(row.country)
+    if row._iso3 is None and organisation(row.country) is None:
+        return (f"country: unknown country '{row.country}' (use a country name, an ISO 3166 "
+                f"alpha-3 code or one of {', '.join(ORGANISATIONS)})")
+    return None
 
 
 def _check_unique(name: str, path: Path, rows: list, problems: ProblemList) -> None:
@@ -93,6 +117,16 @@ def _check_unique(name: str, path: Path, rows: list, problems: ProblemList) -> N
             problems.add(path, row._line, f"duplicate row {key!r} (first on line {seen[key]})")
         else:
             seen[key] = row._line
+
+
+# Not countries, but they act in the incident data (a NATO response, an EU decision).
+# A qualifier in brackets is allowed: "NATO (eastern flank)".
+ORGANISATIONS = ("NATO", "EU", "UN", "OSCE")
+
+
+def organisation(name: str) -> str | None:
+    base = re.sub(r"\s*\(.*\)\s*$", "", name).strip().upper()
+    return base if base in ORGANISATIONS else None
 
 
 def country_code(name_or_code: str) -> str | None:

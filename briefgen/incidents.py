@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .charts import Chart, incidents_over_time, to_svg
 from .classification import Level, Scheme
-from .datasets import country_code
+from .datasets import country_code, organisation
 from .formatting import format_date, join_names, plural
 from .model import IncidentRow, IncidentView
 
@@ -58,13 +58,13 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
 
 def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[IncidentRow]:
     """Rows inside the view's date window, countries and types."""
-    wanted = {country_code(c) or c for c in view.countries}
+    wanted = {country_code(c) or organisation(c) or c for c in view.countries}
     types = {t.lower() for t in view.types}
     return [
         row for row in rows
         if (view.from_ is None or row.date >= view.from_)
         and (view.to is None or row.date <= view.to)
-        and (not wanted or row._iso3 in wanted or row.country in wanted)
+        and (not wanted or (row._iso3 or organisation(row.country) or row.country) in wanted)
         and (not types or row.type.lower() in types)
     ]
 

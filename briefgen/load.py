@@ -120,12 +120,13 @@ def load_yaml(path: Path):
     return data
 
 
-def load_csv(path: Path, problems: ProblemList) -> tuple[list[str], list[tuple[int, dict]]]:
+def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tuple[list[str], list[tuple[int, dict]]]:
     """Read a CSV with a header row; returns the header and (line, row) pairs.
 
     The line is where the record starts, so a quoted field that spans lines
     still points at its first line. A record with the wrong number of fields
-    is reported in ``problems`` and skipped, so every such record is listed.
+    is reported in ``problems`` and skipped, so every such record is listed. A header
+    without a ``required`` column is one problem, and no rows are read.
     """
     text = read_text(path)
     lines = text.splitlines(keepends=True)
@@ -134,6 +135,10 @@ def load_csv(path: Path, problems: ProblemList) -> tuple[list[str], list[tuple[i
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         raise _fail(path, 1, "empty file: expected a header row") from None
+    missing = [column for column in required if column not in header]
+    if missing:
+        problems.add(path, 1, f"missing column(s): {', '.join(missing)}")
+        return header, []
     rows = []
     start = reader.line_num + 1
     try:

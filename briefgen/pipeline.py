@@ -6,6 +6,7 @@ The CLI calls ``check`` and ``build``; so can any Python program.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,25 +43,31 @@ def find_meetings(agendas: Path) -> list[Path]:
     return sorted(path.parent for path in Path(agendas).glob("*/meeting.yaml"))
 
 
-def check(directories: list[Path]) -> list[MeetingResult]:
+def check(directories: list[Path], strict: bool = False) -> list[MeetingResult]:
     """Validate each meeting; nothing is written."""
-    return [_run(directory, lambda valid, result: None) for directory in directories]
+    return [_run(directory, lambda valid, result: None, strict) for directory in directories]
 
 
 def build(directories: list[Path], out: Path, editions=EDITIONS,
-          templates: Path = DEFAULT_TEMPLATES) -> list[MeetingResult]:
-    """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
+          templates: Path = DEFAULT_TEMPLATES, strict: bool = False) -> list[MeetingResult]:
+    """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest.
+
+    ``strict``: a warning (unknown key, stale data) stops the meeting like an error.
+    """
     out = Path(out)
-    results = [_run(d, lambda valid, result: build_meeting(valid, out, editions, templates, result))
+    results = [_run(d, lambda valid, result: build_meeting(valid, out, editions, templates, result), strict)
                for d in directories]
     write_atomic(out / "index.html", render_index(manifests(out), templates))
     return results
 
 
-def _run(directory: Path, action) -> MeetingResult:
+def _run(directory: Path, action, strict: bool = False) -> MeetingResult:
     result = MeetingResult(Path(directory))
     try:
         valid = validate_meeting(result.directory)
+        if strict and valid.warnings:
+            result.problems.extend(dataclasses.replace(w, severity="error") for w in valid.warnings)
+            return result
         result.problems.extend(valid.warnings)
         action(valid, result)
     except BriefgenError as exc:

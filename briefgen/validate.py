@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .classification import Level, Scheme
-from .config import load_scheme
-from .datasets import Dataset, country_code, load_datasets
+from .config import load_project
+from .datasets import Dataset, country_code, load_datasets, organisation
 from .errors import ProblemList
 from .yamlmodel import line_for, validate_file
 from .model import Item, Marked, Meeting
@@ -45,7 +45,8 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeet
     ``scheme`` defaults to the one declared in the nearest briefgen.yaml, else NATO's.
     """
     directory = Path(directory)
-    scheme = scheme or load_scheme(directory)
+    project = load_project(directory)
+    scheme = scheme or project.scheme
     problems = ProblemList()
     meeting_path = directory / MEETING_FILE
     if not meeting_path.is_file():
@@ -58,6 +59,8 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeet
     ceiling = _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems)
     datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
+    if not problems.errors:  # a dropped bad row would skew the latest date
+        _check_freshness(datasets, meeting.date, project.freshness, problems)
     for item in items:
         _check_views(item, item_paths[item.id], problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
@@ -167,6 +170,19 @@ def _resolve_row_levels(datasets, scheme: Scheme, ceiling: Level, problems) -> N
                 _check_ceiling(level, ceiling, dataset.path, row._line, "row", problems)
 
 
+def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems) -> None:
+    """A data set whose latest row is too old for the meeting gets a warning."""
+    for name, dataset in datasets.items():
+        latest = dataset.latest_date()
+        if latest is None or name not in max_days:
+            continue
+        age = (meeting_date - latest).days
+        if age > max_days[name]:
+            problems.warn(dataset.path, None, f"data set '{name}' is {age} days old at the meeting "
+                          f"(latest row {latest.isoformat()}; the limit is {max_days[name]} days, "
+                          "set by freshness: in briefgen.yaml)")
+
+
 def _check_views(item: Item, path: Path, problems: ProblemList) -> None:
     """An item's data filters must name real countries and sensible windows."""
     view = item.data.incidents
@@ -174,7 +190,7 @@ def _check_views(item: Item, path: Path, problems: ProblemList) -> None:
         return
     tree = item._tree["data"]["incidents"]
     for index, name in enumerate(view.countries):
-        if country_code(name) is None:
+        if country_code(name) is None and organisation(name) is None:
             problems.add(path, line_for(tree, ("countries", index)),
                          f"data.incidents.countries: unknown country '{name}' "
                          "(use an ISO 3166 alpha-3 code such as POL, or a country name)")

@@ -1,0 +1,172 @@
+"""Data: malformed CSVs are reported by line; computed views follow the rows; charts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from briefgen.charts import allies_at_threshold, to_svg
+from briefgen.cli import main
+from briefgen.merge import merge
+from briefgen.redact import public_only, redact
+from briefgen.render_html import render_book, render_factsheet
+from briefgen.validate import validate_meeting
+
+from .conftest import INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
+
+
+def errors(meeting, *options) -> list[str]:
+    result = CliRunner().invoke(main, ["check", *options, str(meeting)])
+    assert "Traceback" not in result.stderr
+    return [line for line in result.stderr.splitlines() if not line.startswith("briefgen:")]
+
+
+# --- malformed CSVs ----------------------------------------------------------
+
+@pytest.mark.parametrize("name, broken, line, message", [
+    ("spending", SPENDING_CSV.replace(",usd_million,", ","), 1, "missing column(s): usd_million"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014,2.20", "Greece,GRC,2014,two"), 6,
+     "pct_gdp: input should be a valid decimal, found 'two'"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Greece,GRC,20x4"), 6,
+     "year: input should be a valid integer, unable to parse string as an integer, found '20x4'"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Greece,GRX,2014"), 6,
+     "iso3: unknown ISO 3166 alpha-3 code 'GRX'"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Greece,POL,2014"), 6,
+     "country: 'Greece' is GRC, not POL"),
+    ("spending", SPENDING_CSV + "Poland,POL,2014,1.90,false,,Test source A\n", 8,
+     "duplicate row ('POL', 2014) (first on line 4)"),
+    ("spending", SPENDING_CSV.replace("2.85,true", "2.85,maybe"), 7,
+     "estimate: input should be a valid boolean, unable to interpret input, found 'maybe'"),
+    ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19", "T-2,2025-09-31"), 3,
+     "date: input should be a valid date or datetime, day value is outside expected range, found '2025-09-31'"),
+    ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19,Estonia", "T-2,2025-09-19,Atlantis"), 3,
+     "country: unknown country 'Atlantis' (use a country name, an ISO 3166 alpha-3 code or one of "
+     "NATO, EU, UN, OSCE)"),
+    ("incidents", INCIDENTS_CSV.replace("T-3,", "T-1,"), 4, "duplicate row 'T-1' (first on line 2)"),
+    ("incidents", INCIDENTS_CSV.replace("drone,19,420", "drone,many,420"), 2,
+     "count: input should be a valid integer, unable to parse string as an integer, found 'many'"),
+])
+def test_malformed_csv_is_reported_by_line(tmp_path, name, broken, line, message):
+    meeting = write_meeting(tmp_path, **{name: broken})
+    assert errors(meeting) == [f"{meeting / 'data' / f'{name}.csv'}:{line}: {message}"]
+
+
+def test_an_organisation_may_stand_in_the_country_column(tmp_path):
+    csv = INCIDENTS_CSV + 'T-4,2025-09-12,NATO (eastern flank),nato_response,,,posture_change,,"Sentry.",Src\n'
+    assert errors(write_meeting(tmp_path, incidents=csv)) == []
+
+
+def test_data_paths_resolve_against_meeting_yaml_not_the_working_directory(tmp_path, monkeypatch):
+    meeting = write_meeting(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert errors(meeting) == []
+
+
+# --- freshness ------------------------------------------------------------------
+
+def test_stale_data_warns_and_fails_under_strict(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2025-12-01"))
+    expected = (f"{meeting / 'data' / 'incidents.csv'}: warning: data set 'incidents' is 73 days old at the "
+                "meeting (latest row 2025-09-19; the limit is 30 days, set by freshness: in briefgen.yaml)")
+    assert errors(meeting) == [expected]
+    result = CliRunner().invoke(main, ["check", "--strict", str(meeting)])
+    assert result.exit_code == 1
+    assert expected.replace(": warning:", ":") in result.stderr
+
+
+def test_freshness_limit_comes_from_the_project_config(tmp_path):
+    (tmp_path / "briefgen.yaml").write_text("freshness:\n  incidents: 100\n", encoding="utf-8")
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2025-12-01"))
+    assert errors(meeting, "--strict") == []
+
+
+# --- computed views against hand-checked figures --------------------------------
+
+@pytest.fixture(scope="module")
+def reference_view():
+    return merge(validate_meeting(REFERENCE))
+
+
+def spending_of(book):
+    return next(view.spending for view in book.items if view.spending)
+
+
+def incidents_of(book):
+    return next(view.incidents for view in book.items if view.incidents)
+
+
+def test_gap_to_the_core_target(reference_view):
+    gaps = {gap.ally: gap for gap in spending_of(reference_view).gaps}
+    assert (gaps["Belgium"].gap, gaps["Belgium"].per_year) == ("1.50", "0.15")  # 3.5 - 2.00 over 10 years
+    assert (gaps["Poland"].gap, gaps["Poland"].per_year) == ("0.00", "0.00")   # 4.48 is above
+    assert "Germany" not in gaps  # no 2025 figure published
+    assert spending_of(reference_view).gap_statement.startswith(
+        "In 2025, 27 of 30 allies with a published figure were below 3.5% of GDP")
+
+
+def test_trend_runs_over_every_year(reference_view):
+    trend = spending_of(reference_view).trend
+    assert [c.year for c in trend] == list(range(2014, 2026))
+    assert [c.at_or_above[0] for c in trend][:1] + [c.at_or_above[0] for c in trend][-1:] == [3, 30]
+
+
+def test_incident_views_of_the_drone_item(reference_view):
+    incidents = incidents_of(reference_view)
+    assert incidents.statement == ("14 recorded events, 1 September 2025 to 15 October 2025; "
+                                   "Article 4 consultations requested by Poland and Estonia.")
+    assert dict(incidents.by_country)["Denmark"] == 3
+    assert incidents.last_event == "Last event shown: 5 October 2025, 10 days before the meeting."
+
+
+def test_an_incident_inside_the_window_appears_and_one_outside_does_not(reference_copy):
+    csv = reference_copy.parent.parent / "data" / "incidents.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") +
+                   'TEST-IN,2025-10-10,Estonia,drone,2,,scrambled,false,"Zinside incident.",Test\n'
+                   'TEST-OUT,2025-08-20,Estonia,drone,2,,scrambled,false,"Zoutside incident.",Test\n',
+                   encoding="utf-8")
+    book = merge(validate_meeting(reference_copy))
+    incidents = incidents_of(book)
+    assert incidents.statement.startswith("15 recorded events")
+    assert dict(incidents.by_country)["Estonia"] == 2
+    assert "Estonia 2 events" in incidents.charts[0].alt
+    html = render_book(book)
+    assert "Zinside incident." in html and "Zoutside incident." not in html
+
+
+# --- charts -------------------------------------------------------------------
+
+def test_book_has_charts_with_alt_text_and_sources(reference_book):
+    html = (reference_book / "book.html").read_text(encoding="utf-8")
+    figures = re.findall(r'<figure class="chart".*?</figure>', html, flags=re.S)
+    assert len(figures) >= 3
+    for figure in figures:
+        alt = re.search(r'alt="([^"]*)"', figure).group(1)
+        assert len(alt) > 40
+        assert "Source:" in figure and "Data as of" in figure
+        assert re.search(r'<span class="mark"', figure)
+
+
+@pytest.mark.parametrize("item", ["spending-targets", "drone-wall"])
+def test_fact_sheets_with_public_data_carry_a_chart(reference_book, item):
+    html = (reference_book / "factsheets" / f"{item}.html").read_text(encoding="utf-8")
+    assert html.count('<figure class="chart"') == 1
+
+
+def test_charts_are_deterministic():
+    def draw():
+        return str(to_svg(allies_at_threshold([2014, 2015], [3, 4], [31, 31], [False, True], "2%"), "alt"))
+    first, second = draw(), draw()
+    assert first == second
+    assert "dc:date" not in first
+
+
+def test_the_editions_state_the_same_numbers(reference_view):
+    valid = validate_meeting(REFERENCE)
+    public = merge(redact(valid, public_only))
+    assert [c.statement for c in spending_of(public).counts] == [c.statement for c in spending_of(reference_view).counts]
+    index = next(i for i, view in enumerate(public.items) if view.incidents)
+    sheet = render_factsheet(public, index, "PUBLIC")
+    assert incidents_of(reference_view).statement in sheet
+    assert incidents_of(reference_view).statement in render_book(reference_view)
