@@ -11,15 +11,9 @@ import io
 import re
 from dataclasses import dataclass
 
-import matplotlib
-import matplotlib.dates
+from markupsafe import Markup
 
-matplotlib.use("svg")  # no display; Figure objects, never pyplot state
-
-from matplotlib.figure import Figure  # noqa: E402
-from markupsafe import Markup  # noqa: E402
-
-from .classification import Level  # noqa: E402
+from .classification import Level
 
 STYLE = {
     "svg.hashsalt": "briefgen",
@@ -45,12 +39,14 @@ class Chart:
     level: Level
 
 
-def to_svg(figure: Figure, alt: str) -> Markup:
+def to_svg(figure, alt: str) -> Markup:
     """The figure as an <img> with an SVG data URL and ``alt`` text.
 
     An image rather than inline <svg>: the chart's own styles stay inside it instead of
     meeting the page's CSS, and ``alt`` is the standard place for the description.
     """
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context(STYLE):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -61,7 +57,13 @@ def to_svg(figure: Figure, alt: str) -> Markup:
         Markup(data), alt)
 
 
-def new_figure(width_mm: float, height_mm: float) -> Figure:
+def new_figure(width_mm: float, height_mm: float):
+    """A figure outside pyplot (no global state), imported late: matplotlib costs 0.3 s."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), layout="constrained")
         figure.add_subplot()
@@ -69,8 +71,10 @@ def new_figure(width_mm: float, height_mm: float) -> Figure:
 
 
 def allies_at_threshold(years: list[int], counts: list[int], totals: list[int],
-                        estimates: list[bool], threshold: str) -> Figure:
+                        estimates: list[bool], threshold: str):
     """Bars: allies at or above one threshold, per year, against allies with a figure."""
+    import matplotlib
+
     figure = new_figure(160, 55)
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
@@ -84,8 +88,10 @@ def allies_at_threshold(years: list[int], counts: list[int], totals: list[int],
 
 
 def latest_by_ally(allies: list[str], values: list[float], year_label: str,
-                   thresholds: list[tuple[float, str]]) -> Figure:
+                   thresholds: list[tuple[float, str]]):
     """Horizontal bars: each ally's % of GDP in one year, with the threshold lines."""
+    import matplotlib
+
     figure = new_figure(160, 12 + 4.2 * len(allies))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
@@ -99,8 +105,11 @@ def latest_by_ally(allies: list[str], values: list[float], year_label: str,
     return figure
 
 
-def incidents_over_time(countries: list[str], events: list[tuple[str, object, int]]) -> Figure:
+def incidents_over_time(countries: list[str], events: list[tuple[str, object, int]]):
     """A timeline: one row per country, one dot per event (bigger for more aircraft)."""
+    import matplotlib
+    import matplotlib.dates
+
     figure = new_figure(160, 14 + 6 * max(len(countries), 1))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):

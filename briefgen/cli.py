@@ -1,7 +1,8 @@
 """The command line: parses arguments, calls the pipeline, prints problems.
 
 Exit status: 0 success; 1 a problem in the input (each printed as path:line: message);
-2 a usage error (click's own).
+2 a usage error (click's own); 3 an internal error; 4 the output folder is locked by
+another build.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .publish import OutputBusy
 
 EXIT_INPUT_ERROR = 1
+EXIT_INTERNAL = 3
+EXIT_BUSY = 4
 
 meetings_argument = click.argument(
     "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
@@ -28,9 +32,13 @@ verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progre
 def main() -> None:
     """Briefing books and fact sheets from YAML agendas and CSV data.
 
-    Exit status: 0 success, 1 a problem in the input (one line each, path:line: message),
-    3 an internal error (a bug: run with --verbose for the traceback),
-    2 a usage error.
+    \b
+    Exit status:
+      0  success (also when everything was up to date)
+      1  a problem in the input, one line each: path:line: message
+      2  a usage error
+      3  an internal error (a bug: --verbose shows the traceback)
+      4  another build is writing the same output folder
     """
 
 
@@ -40,14 +48,21 @@ def main() -> None:
               show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
 @click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
               help="Build only this edition: the staff book or the press fact sheets (default: both).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Documents laid out at once, one process each (default: the number of cores).")
+@click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
 @strict_option
 @verbose_option
-def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], strict: bool,
-          verbose: bool) -> None:
-    """Build the briefing book and fact sheets of each meeting (default: all under agendas/)."""
+def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], jobs: int | None,
+          force: bool, strict: bool, verbose: bool) -> None:
+    """Build the briefing book and fact sheets of each meeting (default: all under agendas/).
+
+    Incremental: what is up to date is not rebuilt (--force rebuilds it all).
+    """
     _setup_logging(verbose)
     chosen = editions or pipeline.EDITIONS
-    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen, strict=strict))
+    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen, strict=strict,
+                                                     force=force, jobs_count=jobs))
     _finish(results, "built")
 
 
@@ -77,12 +92,15 @@ def _guard(verbose: bool, action):
         return action()
     except click.ClickException:
         raise
+    except OutputBusy as exc:
+        click.echo(f"briefgen: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
     except Exception as exc:  # a bug in briefgen, not the user's mistake
         if verbose:
             raise
         click.echo(f"briefgen: internal error: {type(exc).__name__}: {exc} "
                    "(run with --verbose for the traceback)", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_INTERNAL)
 
 
 def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
@@ -92,7 +110,9 @@ def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
         if result.ok:
             for output in result.outputs:
                 click.echo(f"wrote {output}")
-            if not result.outputs:
+            if result.skipped and not result.outputs:
+                click.echo(f"{result.directory}: up to date")
+            elif not result.outputs:
                 click.echo(f"{result.directory}: {verb}")
     failed = [r for r in results if not r.ok]
     if failed:

@@ -22,10 +22,10 @@ from pydantic import Field
 
 from .classification import NATO, Scheme
 from .errors import ProblemList
+from .locate import find_config
 from .model import Schema
 from .yamlmodel import validate_file
 
-CONFIG_FILE = "briefgen.yaml"
 
 
 class LevelConfig(Schema):
@@ -55,15 +55,6 @@ class Project:
 
     scheme: Scheme
     freshness: dict[str, int]
-
-
-def find_config(start: Path) -> Path | None:
-    """The nearest briefgen.yaml in ``start`` or a folder above it."""
-    for folder in [start.resolve(), *start.resolve().parents]:
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_project(meeting_dir: Path) -> Project:

@@ -36,6 +36,9 @@ class BriefgenError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # crosses process boundaries with its problems intact
+        return (BriefgenError, (self.problems,))
+
 
 class ProblemList(list):
     """Collects problems during a stage, then raises them all at once."""

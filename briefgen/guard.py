@@ -68,9 +68,13 @@ class LeakGuard:
                                  if f not in public_corpus}, key=len)
 
     def leaks(self, artifact_text: str) -> list[str]:
-        """Restricted fragments found in ``artifact_text`` (shown shortened)."""
-        haystack = normalise(artifact_text)
-        return [fragment.strip()[:60] for fragment in self.fragments if fragment in haystack]
+        return leaks_in(self.fragments, artifact_text)
+
+
+def leaks_in(fragments: list[str], artifact_text: str) -> list[str]:
+    """Restricted fragments found in ``artifact_text`` (shown shortened)."""
+    haystack = normalise(artifact_text)
+    return [fragment.strip()[:60] for fragment in fragments if fragment in haystack]
 
 
 def row_text(row: BaseModel) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -19,7 +19,7 @@ MANIFEST = "manifest.json"
 
 @dataclass
 class Artifact:
-    """One file a build wrote, as the manifest and the index describe it."""
+    """One file of a meeting's output, as the manifest and the index describe it."""
 
     path: str  # relative to the meeting's output folder
     edition: str  # "book" or "factsheets"
@@ -29,9 +29,50 @@ class Artifact:
     classification: str
     sha256: str
     pages: int | None = None
+    build_key: str = ""  # hash of everything that shaped it (see incremental)
+    inputs: list[str] = field(default_factory=list)  # names of the inputs in the build key
+    written: bool = field(default=True, compare=False)  # False: kept from an earlier build
+
+    @classmethod
+    def kept(cls, record: dict) -> "Artifact":
+        return cls(**{**record, "written": False})
+
+    def record(self) -> dict:
+        data = asdict(self)
+        del data["written"]
+        return data
+
+
+class OutputBusy(Exception):
+    """Another build holds the output folder."""
+
+
+class OutputLock:
+    """An exclusive lock on an output folder, so two builds never write it at once."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / ".briefgen.lock"
+        self.handle = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise OutputBusy(f"another briefgen build is writing to {self.path.parent}; "
+                             "run again when it has finished") from None
+        return self
+
+    def __exit__(self, *exc_info):
+        self.handle.close()  # closing releases the lock, as does the process ending
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write beside the target, then move into place: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -58,7 +99,7 @@ def publish(folder: Path, relative: str, data: bytes | str, **facts) -> Artifact
 def write_manifest(folder: Path, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> None:
     """Record this build's artifacts; entries of editions not rebuilt this time are kept."""
     kept = [a for a in read_manifest(folder).get("artifacts", []) if a["edition"] not in editions]
-    entries = sorted(kept + [asdict(a) for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
+    entries = sorted(kept + [a.record() for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
     write_atomic(folder / MANIFEST, json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n")
 
 

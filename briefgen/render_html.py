@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .merge import BookView
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # as pipeline's
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
@@ -57,8 +57,18 @@ def environment(templates: Path = DEFAULT_TEMPLATES) -> jinja2.Environment:
     return env
 
 
-def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES) -> str:
-    """The whole briefing book as one self-contained HTML page (CSS inline)."""
+def book_parts(book: BookView) -> list[str]:
+    """The parts a book is laid out in, in order; each starts on a new page."""
+    return ["front", *(f"item-{view.item.id}" for view in book.items), "back"]
+
+
+def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str | None = None,
+                page_numbers: dict[str, str] | None = None, for_pdf: bool = False, changes=None) -> str:
+    """The book as one self-contained HTML page (CSS inline), or one ``part`` of it.
+
+    ``for_pdf`` leaves the page banners to the stamp overlay; ``page_numbers`` fills in
+    the contents when the front part is laid out apart from the pages it points to.
+    """
     template = environment(templates).get_template("book.html")
     valid = book.valid
     return template.render(
@@ -67,7 +77,17 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES) -> str:
         items=book.items,
         annex=book.annex,
         date=format_long_date(valid.meeting.date),
+        show=lambda name: part is None or part == name,
+        page_numbers=page_numbers,
+        for_pdf=for_pdf,
+        changes=changes,
     )
+
+
+def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES) -> str:
+    """The overlay that puts banners, title and page numbers on every page of the book."""
+    template = environment(templates).get_template("stamps.html")
+    return template.render(banners=banners, title=title, language=language)
 
 
 def format_long_date(day) -> str:

@@ -1,18 +1,21 @@
-"""Stage 6, render PDF: WeasyPrint with a fetcher that can only read what we allow.
+"""Stage 6, render PDF: WeasyPrint lays out HTML, behind a fetcher that can only read
+what we allow.
 
-WeasyPrint is imported inside the functions: its import costs most of a second,
-and a run that only checks, or has nothing to build, should not pay it.
+Everything here runs in worker processes and takes and returns plain data, so it can
+be sent across a process pool. WeasyPrint is imported inside the functions: its import
+costs most of a second, and a run with nothing to lay out should not pay it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .classification import Level, Scheme
 from .errors import BriefgenError, Problem
 
 PX_TO_MM = 25.4 / 96
+PX_TO_PT = 72 / 96
 
 
 def make_fetcher(allowed_roots: list[Path]):
@@ -36,70 +39,89 @@ def make_fetcher(allowed_roots: list[Path]):
     return LockedFetcher(timeout=5, allowed_protocols={"data", "file"}, allow_redirects=False)
 
 
-class Renderer:
-    """Lays out HTML with one locked-down fetcher; ``source`` names the input in errors."""
+@dataclass
+class LayoutRequest:
+    """What a worker needs to lay out one document."""
 
-    def __init__(self, base_dir: Path, allowed_roots: list[Path], source: Path):
-        self.base_url = str(base_dir) + "/"
-        self.fetcher = make_fetcher(allowed_roots)
-        self.source = source
+    html: str
+    base_dir: str
+    allowed_roots: list[str]
+    source: str  # the input file named in errors
+    what: str = "document"
 
-    def layout(self, html: str, extra_css: str = ""):
-        from weasyprint import CSS, HTML
-        from weasyprint.urls import FatalURLFetchingError
 
-        try:
-            sheets = [CSS(string=extra_css, url_fetcher=self.fetcher)] if extra_css else []
-            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-            return document.render(stylesheets=sheets)
-        except FatalURLFetchingError as exc:
-            raise BriefgenError([Problem(self.source, None, f"PDF not written: {exc}")]) from None
+@dataclass
+class Layout:
+    """A laid-out document, as plain data: the PDF and what landed on each page."""
 
-    def book(self, html: str, scheme: Scheme) -> tuple[bytes, list[Level]]:
-        """Lay out, find the highest level on each page, then lay out again with those
-        banners. Banners live in the page margins, so pagination cannot change."""
-        levels = page_levels(self.layout(html), scheme)
-        document = self.layout(html, banner_css([level.name for level in levels]))
-        return document.write_pdf(), levels
+    pdf: bytes
+    page_size: tuple[float, float]  # points
+    levels: list[list[str]]  # per page: the classifications found on it
+    bookmarks: list[tuple[int, str, int, float]] = field(default_factory=list)  # level, label, page, top (pt)
+    anchors: dict[str, int] = field(default_factory=dict)  # id -> page
+    targets: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
+    used_mm_after_first: float = 0.0  # content beyond page one, for "cut about N mm"
 
-    def one_page(self, html: str, what: str, source: Path) -> bytes:
-        """A document that must fit one page; the error says by how much it does not."""
-        document = self.layout(html)
-        if len(document.pages) > 1:
-            extra = sum(used_height(page) for page in document.pages[1:]) * PX_TO_MM
-            raise BriefgenError([Problem(source, None, f"{what} runs to {len(document.pages)} "
-                                         f"pages; cut about {extra:.0f} mm of content to fit one")])
-        return document.write_pdf()
+    @property
+    def pages(self) -> int:
+        return len(self.levels)
+
+
+def lay_out(request: LayoutRequest) -> Layout:
+    """Lay out one HTML document and describe its pages."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = make_fetcher([Path(root) for root in request.allowed_roots])
+    try:
+        document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render()
+        pdf = document.write_pdf()
+    except FatalURLFetchingError as exc:
+        raise BriefgenError([Problem(Path(request.source), None, f"{request.what} not written: {exc}")]) from None
+    return describe(document, pdf)
+
+
+def describe(document, pdf: bytes) -> Layout:
+    first = document.pages[0]
+    height_pt = first.height * PX_TO_PT
+    layout = Layout(pdf, (first.width * PX_TO_PT, height_pt), [])
+    for number, page in enumerate(document.pages):
+        found = set()
+        for box in boxes(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None:
+                continue
+            found.add(element.get("data-classification"))
+            target = element.get("data-target")
+            if target and box.element_tag == "a":
+                rect = (box.position_x, box.position_y, box.position_x + box.width, box.position_y + box.height)
+                layout.targets.append((number, target, to_pdf_rect(rect, height_pt)))
+        layout.levels.append(sorted(name for name in found if name))
+        for anchor in page.anchors:
+            layout.anchors.setdefault(anchor, number)
+    layout.bookmarks = flatten_bookmarks(document.make_bookmark_tree(), height_pt)
+    layout.used_mm_after_first = sum(used_height(page) for page in document.pages[1:]) * PX_TO_MM
+    return layout
+
+
+def to_pdf_rect(rect, height_pt: float) -> tuple[float, float, float, float]:
+    """CSS px from the top left to PDF points from the bottom left."""
+    x1, y1, x2, y2 = (value * PX_TO_PT for value in rect)
+    return (x1, height_pt - y2, x2, height_pt - y1)
+
+
+def flatten_bookmarks(tree, height_pt: float, level: int = 1) -> list[tuple[int, str, int, float]]:
+    flat = []
+    for label, (page, _x, y), children, _state in tree:
+        flat.append((level, label, page, height_pt - y * PX_TO_PT))
+        flat.extend(flatten_bookmarks(children, height_pt, level + 1))
+    return flat
 
 
 def boxes(box):
     yield box
     for child in getattr(box, "children", ()):
         yield from boxes(child)
-
-
-def page_levels(document, scheme: Scheme) -> list[Level]:
-    """The highest classification of what landed on each page; the cover gets the book's."""
-    levels = []
-    for page in document.pages:
-        found = {box.element.get("data-classification") for box in boxes(page._page_box)
-                 if getattr(box, "element", None) is not None}
-        levels.append(scheme.highest(scheme.get(name) for name in found if scheme.get(name)))
-    if levels:
-        levels[0] = scheme.highest(levels)
-    return levels
-
-
-def banner_css(labels: list[str]) -> str:
-    """One @page rule per page, top and bottom banner."""
-    from .render_html import css_string
-
-    rules = []
-    for number, label in enumerate(labels, start=1):
-        text = css_string(label)
-        rules.append(f"@page :nth({number}) {{ @top-center {{ content: {text}; }} "
-                     f"@bottom-center {{ content: {text}; }} }}")
-    return "\n".join(rules)
 
 
 def used_height(page) -> float:

@@ -255,9 +255,11 @@ def test_a_nato_level_is_unknown_in_a_project_scheme(tmp_path):
 
 def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, monkeypatch):
     """If redaction ever failed, the guard still refuses to write the sheet."""
-    monkeypatch.setattr(pipeline, "public_only", lambda level: True)
+    from briefgen import redact
+
+    monkeypatch.setattr(redact, "public_only", lambda level: True)
     meeting = write_meeting(tmp_path)
-    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",))
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
     assert not result.ok
     messages = [str(p) for p in result.problems]
     assert any("fact sheet 'alpha' not written: it contains non-public text" in m for m in messages)

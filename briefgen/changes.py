@@ -1,0 +1,78 @@
+"""What changed since the last edition: new incidents, changed figures, changed briefs.
+
+An *edition* is a build whose inputs differ from the one before. The meeting's output
+folder keeps the state of the current edition and of the one before it in
+``.editions.json``, so rebuilding the same inputs shows the same changes, and the
+comparison needs nothing but the two states.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .formatting import format_pct
+from .incremental import sha256
+from .validate import ValidMeeting
+
+STATE_FILE = ".editions.json"
+
+
+@dataclass
+class Changes:
+    first_edition: bool
+    new_incidents: list[dict] = field(default_factory=list)  # id, date, country, type
+    changed_figures: list[dict] = field(default_factory=list)  # ally, year, before, after
+    changed_items: list[str] = field(default_factory=list)  # titles of briefs whose YAML changed
+    new_items: list[str] = field(default_factory=list)
+    removed_items: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new_incidents or self.changed_figures or self.changed_items
+                    or self.new_items or self.removed_items)
+
+
+def snapshot(valid: ValidMeeting) -> dict:
+    """The facts of this edition that the next one compares against."""
+    items = {item.id: {"title": item.title, "sha": sha256(valid.item_paths[item.id].read_bytes())}
+             for item in valid.items}
+    incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
+                 for row in getattr(valid.datasets.get("incidents"), "rows", [])}
+    figures = {f"{row.country}|{row.year}": format_pct(row.pct_gdp)
+               for row in getattr(valid.datasets.get("spending"), "rows", [])}
+    return {"items": items, "incidents": incidents, "figures": figures}
+
+
+def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:
+    """(previous edition, state to store): a new edition starts when the inputs differ."""
+    try:
+        stored = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, {"previous": None, "current": current}
+    if stored.get("current") == current:
+        return stored.get("previous"), stored
+    return stored.get("current"), {"previous": stored.get("current"), "current": current}
+
+
+def compare(previous: dict | None, current: dict) -> Changes:
+    if previous is None:
+        return Changes(first_edition=True)
+    changes = Changes(first_edition=False)
+    changes.new_incidents = [{"id": key, **row} for key, row in current["incidents"].items()
+                             if key not in previous["incidents"]]
+    for key, after in current["figures"].items():
+        before = previous["figures"].get(key)
+        if before is not None and before != after:
+            ally, year = key.split("|")
+            changes.changed_figures.append({"ally": ally, "year": int(year), "before": before, "after": after})
+    old, new = previous["items"], current["items"]
+    changes.changed_items = [new[i]["title"] for i in new if i in old and old[i]["sha"] != new[i]["sha"]]
+    changes.new_items = [new[i]["title"] for i in new if i not in old]
+    changes.removed_items = [old[i]["title"] for i in old if i not in new]
+    return changes
+
+
+def to_json(changes: Changes) -> str:
+    return json.dumps(asdict(changes), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,120 @@
+"""What makes a build incremental: fingerprints of the inputs and a cache of laid-out parts.
+
+A build key is a hash of everything that shapes an artifact: its YAML, the data files,
+the templates and CSS, the project config (scheme, freshness) and the versions of
+briefgen and the libraries that draw it. The previous build's keys are in its manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+from .locate import find_config
+from .publish import write_atomic
+from .render_pdf import Layout
+
+LIBRARIES = ("weasyprint", "pypdf", "matplotlib", "jinja2", "markdown", "nh3", "pydantic")
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    """Versions read from package metadata: no import, so no import cost."""
+    found = {"briefgen": __version__}
+    for name in LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def input_files(meeting_dir: Path, templates: Path) -> dict[str, Path]:
+    """Every file a meeting's build reads, by a stable name."""
+    files = {path.name: path for path in sorted(meeting_dir.glob("*.yaml"))}
+    for name, relative in data_paths(meeting_dir / "meeting.yaml").items():
+        files[f"data:{name}"] = (meeting_dir / relative)
+    config = find_config(meeting_dir)
+    if config:
+        files["config"] = config
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            files[f"templates:{path.relative_to(templates)}"] = path
+    return files
+
+
+def data_paths(meeting_yaml: Path) -> dict[str, str]:
+    """The data: paths of a meeting, read without validating (validation comes later)."""
+    try:
+        data = yaml.safe_load(meeting_yaml.read_text(encoding="utf-8")) or {}
+        paths = data.get("data") or {}
+        return {str(k): str(v) for k, v in paths.items() if isinstance(v, str)}
+    except (OSError, yaml.YAMLError, AttributeError, UnicodeDecodeError):
+        return {}
+
+
+def fingerprint(meeting_dir: Path, templates: Path) -> dict[str, str]:
+    """Name -> sha256 of every input, plus the library versions."""
+    prints = {}
+    for name, path in input_files(meeting_dir, templates).items():
+        try:
+            prints[name] = sha256(path.read_bytes())
+        except OSError:
+            prints[name] = "missing"
+    prints.update({f"version:{k}": v for k, v in versions().items()})
+    return prints
+
+
+def key_of(prints: dict[str, str], names=None) -> str:
+    """One key from the fingerprints of ``names`` (default: all)."""
+    chosen = {k: v for k, v in prints.items() if names is None or k in names}
+    return sha256(json.dumps(chosen, sort_keys=True))
+
+
+def factsheet_inputs(prints: dict[str, str], item_file: str) -> list[str]:
+    """A fact sheet reads its own item, the meeting, the data, config, templates, versions."""
+    return [name for name in prints
+            if name == item_file or name == "meeting.yaml" or not name.endswith(".yaml")]
+
+
+class PartCache:
+    """Laid-out parts of books, kept between builds under ``<meeting>/.cache/``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> Layout | None:
+        self.used.add(key)
+        try:
+            record = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            record["pdf"] = base64.b64decode(record["pdf"])
+        except (OSError, ValueError, KeyError):
+            return None
+        return Layout(**{**record, "page_size": tuple(record["page_size"]),
+                         "targets": [(p, a, tuple(r)) for p, a, r in record["targets"]],
+                         "bookmarks": [tuple(b) for b in record["bookmarks"]]})
+
+    def put(self, key: str, layout: Layout) -> None:
+        self.used.add(key)
+        record = asdict(layout)
+        record["pdf"] = base64.b64encode(layout.pdf).decode("ascii")
+        write_atomic(self.folder / f"{key}.json", json.dumps(record))
+
+    def prune(self) -> None:
+        """Forget parts this build did not use, so the cache does not grow without end."""
+        for path in self.folder.glob("*.json"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)

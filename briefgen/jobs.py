@@ -1,0 +1,132 @@
+"""The units of work of a build, as functions of plain, picklable data.
+
+The pipeline runs them in a process pool (or in-process for ``--jobs 1``):
+``prepare`` (validate, merge, render HTML), ``lay_out`` (WeasyPrint, one document),
+``factsheet`` (lay out, check one page, guard against leaks) and ``finish_book``
+(front matter with page numbers, stamps, assembly).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from .classification import Scheme
+from .errors import BriefgenError, Problem
+from .render_pdf import Layout, LayoutRequest, lay_out
+
+if TYPE_CHECKING:
+    from .changes import Changes
+
+PAGE_TOKEN = "\x1fpage:{}\x1f"  # stands for a page number until the parts are laid out
+
+
+@dataclass
+class FactsheetJob:
+    item: str
+    title: str
+    source: str
+    html: str
+    request: LayoutRequest
+
+
+@dataclass
+class Prepared:
+    """One meeting, validated and rendered to HTML: everything the layouts need."""
+
+    name: str
+    meta: dict
+    language: str
+    scheme: Scheme
+    highest: str
+    public_level: str | None
+    item_files: dict[str, str]
+    warnings: list[Problem]
+    book_html: str = ""
+    parts: list[tuple[str, str]] = field(default_factory=list)  # (part, html for the PDF)
+    factsheets: list[FactsheetJob] = field(default_factory=list)
+    fragments: list[str] = field(default_factory=list)  # the leak guard's restricted sentences
+    changes: Changes | None = None
+    state: dict | None = None
+
+
+def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
+            strict: bool) -> Prepared:
+    """Validate, redact, merge and render one meeting's HTML (no layout yet)."""
+    from .changes import compare, editions, snapshot
+    from .guard import LeakGuard
+    from .merge import merge
+    from .redact import public_only, redact, up_to
+    from .render_html import book_parts, render_book, render_factsheet
+    from .validate import validate_meeting
+
+    valid = validate_meeting(Path(directory))
+    if strict and valid.warnings:
+        raise BriefgenError([Problem(w.path, w.line, w.message) for w in valid.warnings])
+    meeting, templates_dir = valid.meeting, Path(templates)
+    roots = [str(templates_dir), str(valid.directory)]
+    prepared = Prepared(
+        name=valid.name, scheme=valid.scheme, language=meeting.language,
+        meta={"meeting": valid.name, "title": meeting.title, "date": meeting.date.isoformat(),
+              "venue": meeting.venue},
+        highest=valid.ceiling.name, public_level=getattr(valid.scheme.public_level, "name", None),
+        item_files={item.id: valid.item_paths[item.id].name for item in valid.items},
+        warnings=list(valid.warnings))
+    if "book" in editions_wanted:
+        previous, prepared.state = editions(Path(out_folder), snapshot(valid))
+        book = merge(redact(valid, up_to(valid.ceiling)))
+        prepared.changes = with_items(compare(previous, prepared.state["current"]), book)
+        prepared.highest = book.highest.name
+        prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
+        tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)}
+        prepared.parts = [(part, render_book(book, templates_dir, part=part, for_pdf=True,
+                                             page_numbers=tokens if part == "front" else None,
+                                             changes=prepared.changes))
+                          for part in book_parts(book)]
+    if "factsheets" in editions_wanted and prepared.public_level:
+        public = merge(redact(valid, public_only))
+        prepared.fragments = LeakGuard(valid).fragments
+        for index, view in enumerate(public.items):
+            source = str(valid.item_paths[view.item.id])
+            html = render_factsheet(public, index, prepared.public_level, templates_dir)
+            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{view.item.id}'")
+            prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request))
+    return prepared
+
+
+def anchors(book) -> list[str]:
+    return ["programme", "changes", *(f"item-{view.item.id}" for view in book.items), "people", "annex"]
+
+
+def with_items(changes: Changes, book) -> Changes:
+    """Name, for each new incident, the briefs that show it."""
+    shown = {view.item.title: {row.id for row in view.incidents.rows}
+             for view in book.items if view.incidents}
+    for incident in changes.new_incidents:
+        incident["items"] = [title for title, ids in shown.items() if incident["id"] in ids]
+    return changes
+
+
+def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:
+    """Put page numbers (1-based) in the contents; None puts wide stand-ins, to measure."""
+    return re.sub("\x1fpage:([^\x1f]*)\x1f",
+                  lambda m: "888" if numbers is None else str(numbers.get(m.group(1), "")), html)
+
+
+def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
+    """Lay out a fact sheet; refuse it if it is not one page or holds restricted text."""
+    from .guard import leaks_in, pdf_text
+
+    layout = lay_out(job.request)
+    if layout.pages > 1:
+        raise BriefgenError([Problem(Path(job.source), None,
+                                     f"fact sheet '{job.item}' runs to {layout.pages} pages; cut about "
+                                     f"{layout.used_mm_after_first:.0f} mm of content to fit one")])
+    found = leaks_in(fragments, job.html) + leaks_in(fragments, pdf_text(layout.pdf))
+    if found:
+        raise BriefgenError([Problem(Path(job.source), None, f"fact sheet '{job.item}' not written: it "
+                                     f"contains non-public text: {found[0]!r}")])
+    return layout
