@@ -7,6 +7,8 @@ another build.
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
 import sys
 from pathlib import Path
@@ -24,6 +26,8 @@ meetings_argument = click.argument(
     "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 strict_option = click.option("--strict", is_flag=True,
                              help="Treat warnings (unknown keys, stale data) as errors: for nightly runs.")
+log_format_option = click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                                 show_default=True, help="json: one event per line on stderr, for machines.")
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 
 
@@ -52,14 +56,15 @@ def main() -> None:
               help="Documents laid out at once, one process each (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
 @strict_option
+@log_format_option
 @verbose_option
 def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], jobs: int | None,
-          force: bool, strict: bool, verbose: bool) -> None:
+          force: bool, strict: bool, log_format: str, verbose: bool) -> None:
     """Build the briefing book and fact sheets of each meeting (default: all under agendas/).
 
     Incremental: what is up to date is not rebuilt (--force rebuilds it all).
     """
-    _setup_logging(verbose)
+    _setup_logging(verbose, log_format)
     chosen = editions or pipeline.EDITIONS
     results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen, strict=strict,
                                                      force=force, jobs_count=jobs))
@@ -69,10 +74,11 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
 @main.command()
 @meetings_argument
 @strict_option
+@log_format_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], strict: bool, verbose: bool) -> None:
+def check(meeting_dirs: tuple[Path, ...], strict: bool, log_format: str, verbose: bool) -> None:
     """Validate each meeting (default: all under agendas/) without writing anything."""
-    _setup_logging(verbose)
+    _setup_logging(verbose, log_format)
     results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict))
     _finish(results, "ok")
 
@@ -104,22 +110,97 @@ def _guard(verbose: bool, action):
 
 
 def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
+    report = _REPORT["json"] if _state.get("json") else _REPORT["text"]
     for result in results:
-        for problem in result.problems:
-            click.echo(str(problem), err=True)
-        if result.ok:
-            for output in result.outputs:
-                click.echo(f"wrote {output}")
-            if result.skipped and not result.outputs:
-                click.echo(f"{result.directory}: up to date")
-            elif not result.outputs:
-                click.echo(f"{result.directory}: {verb}")
+        report(result, verb)
     failed = [r for r in results if not r.ok]
-    if failed:
+    summary = {"event": "build.done", "meetings": len(results), "failed": len(failed),
+               "written": sum(len(r.outputs) for r in results)}
+    if _state.get("json"):
+        _emit(summary)
+    elif failed:
         click.echo(f"briefgen: {len(failed)} of {len(results)} meeting(s) failed", err=True)
+    if failed:
         sys.exit(EXIT_INPUT_ERROR)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+def _report_text(result: pipeline.MeetingResult, verb: str) -> None:
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    for output in result.outputs:
+        click.echo(f"wrote {output}")
+    if result.ok and not result.outputs:
+        click.echo(f"{result.directory}: {'up to date' if result.skipped else verb}")
+
+
+def _report_json(result: pipeline.MeetingResult, verb: str) -> None:
+    for problem in result.problems:
+        _emit({"event": "problem", "severity": problem.severity, "path": str(problem.path),
+               "line": problem.line, "message": problem.message, "text": str(problem)})
+    for output in result.outputs:
+        _emit({"event": "artifact.written", "path": str(output)})
+    _emit({"event": "meeting.done", "meeting": str(result.directory), "ok": result.ok,
+           "written": len(result.outputs), "up_to_date": len(result.skipped),
+           "laid_out": result.laid_out})
+
+
+_REPORT = {"text": _report_text, "json": _report_json}
+_state: dict = {}
+
+
+def _emit(event: dict) -> None:
+    click.echo(json.dumps(event, sort_keys=True), err=True)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: level, event, message and the record's extra fields."""
+
+    FIELDS = ("event", "meeting", "part")
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = {"level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        event.update({k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)})
+        event.setdefault("event", "log")
+        return json.dumps(event, sort_keys=True)
+
+
+class ProgressHandler(logging.Handler):
+    """In a terminal: one status line, rewritten as documents are laid out."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "event", "") == "layout.done":
+            self.count += 1
+            sys.stderr.write(f"\r\033[K[{self.count}] {record.getMessage()}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.count:
+            sys.stderr.write("\r\033[K")
+        super().close()
+
+
+def _setup_logging(verbose: bool, log_format: str = "text") -> None:
+    """Console formatting lives here only. Levels: INFO progress, WARNING what a reader
+    should know (WeasyPrint's own remarks), ERROR failures."""
+    _state["json"] = log_format == "json"
+    root = logging.getLogger()
+    root.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    if _state["json"]:
+        handler.setFormatter(JsonFormatter())
+        level = logging.INFO
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        level = logging.INFO if verbose else logging.WARNING
+        if not verbose and sys.stderr.isatty():
+            progress = ProgressHandler()
+            logging.getLogger("briefgen").addHandler(progress)
+            logging.getLogger("briefgen").setLevel(logging.INFO)
+            atexit.register(progress.close)
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 JOBS_PER_WORKER = 8
 
@@ -25,14 +25,23 @@ class Runner:
         self.jobs = max(1, jobs)
         self._pool = None
 
-    def run(self, function, calls: list[tuple]) -> list:
+    def run(self, function, calls: list[tuple], on_done=None) -> list:
+        """Results in the order of ``calls``; ``on_done(index)`` as each one finishes."""
         if not calls:
             return []
         if self.jobs == 1 or len(calls) == 1 and self._pool is None:
-            return [_call(function, args) for args in calls]
+            results = []
+            for index, args in enumerate(calls):
+                results.append(_call(function, args))
+                on_done and on_done(index)
+            return results
         pool = self._ensure_pool()
-        futures = [pool.submit(_call, function, args) for args in calls]
-        return [future.result() for future in futures]
+        futures = {pool.submit(_call, function, args): index for index, args in enumerate(calls)}
+        results = [None] * len(calls)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            on_done and on_done(futures[future])
+        return results
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

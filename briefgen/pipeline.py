@@ -41,6 +41,7 @@ class MeetingResult:
     outputs: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    laid_out: list[str] = field(default_factory=list)  # documents laid out (not from the cache)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +89,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
     """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
     out, editions = Path(out), tuple(editions)
     with OutputLock(out):
+        remove_stale_temporaries(out)
         plans = [plan_meeting(Path(d), out, templates, editions, force) for d in directories]
         todo = [plan for plan in plans if plan.prepared is None and not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs())
@@ -107,13 +109,19 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
     return [plan.result for plan in plans]
 
 
+def remove_stale_temporaries(out: Path) -> None:
+    """Temporary files a killed build left behind (it can hold the lock no longer)."""
+    for path in out.glob("**/.*.tmp"):
+        path.unlink(missing_ok=True)
+
+
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
     folder = out / directory.name
     plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder))
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
-        log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped"})
+        log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
     return plan
 
 
@@ -179,7 +187,13 @@ def run_layouts(runner: Runner, wanted: list, force: bool) -> None:
             plan.layouts[name] = cached
         else:
             missing.append((plan, name, function, args, key))
-    results = runner.run(_apply, [(function, args) for _, _, function, args, _ in missing])
+    def done(index):
+        plan, name = missing[index][:2]
+        plan.result.laid_out.append(name)
+        log.info("laid out %s of %s", name, plan.result.directory.name,
+                 extra={"event": "layout.done", "meeting": plan.result.directory.name, "part": name})
+
+    results = runner.run(_apply, [(function, args) for _, _, function, args, _ in missing], done)
     for (plan, name, _, _, key), layout in zip(missing, results):
         if isinstance(layout, BriefgenError):
             plan.result.problems += layout.problems
