@@ -1,0 +1,197 @@
+"""Nightly rebuilds: deterministic, atomic under SIGKILL, incremental, parallel-equivalent."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from briefgen import pipeline
+from briefgen.changes import Changes
+from briefgen.cli import main
+from briefgen.merge import merge
+from briefgen.publish import OutputLock
+from briefgen.redact import redact, up_to
+from briefgen.render_html import render_book
+from briefgen.render_pdf import LayoutRequest, lay_out
+from briefgen.validate import validate_meeting
+
+from .conftest import BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+            and p.name != ".briefgen.lock"}
+
+
+def build(meeting, out, **options):
+    [result] = pipeline.build([meeting], out, **options)
+    assert result.ok, [str(p) for p in result.problems]
+    return result
+
+
+def test_two_clean_builds_are_byte_identical(tmp_path):
+    meeting = write_meeting(tmp_path)
+    build(meeting, tmp_path / "one", jobs_count=2)
+    build(meeting, tmp_path / "two", jobs_count=1)
+    one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
+    assert {"tiny/book.pdf", "tiny/manifest.json", "tiny/changes.json", "index.html"} <= set(one)
+    assert one == two
+
+
+def test_nothing_changed_rebuilds_nothing(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    before = snapshot(out)
+    result = build(meeting, out)
+    assert result.outputs == [] and result.laid_out == []
+    assert len(result.skipped) == 6  # book.html, book.pdf, two fact sheets in two formats
+    assert snapshot(out) == before
+
+
+def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    manifest = json.loads((out / "tiny" / "manifest.json").read_text())
+    (meeting / "beta.yaml").write_text(BETA_YAML.replace("Decide the beta question.", "Decide it now."))
+    result = build(meeting, out)
+    written = sorted(str(p.relative_to(out / "tiny")) for p in result.outputs)
+    assert written == ["book.html", "book.pdf", "factsheets/beta.html", "factsheets/beta.pdf"]
+    assert "item-beta" in result.laid_out and "item-alpha" not in result.laid_out
+    assert "factsheet:alpha" not in result.laid_out
+    after = json.loads((out / "tiny" / "manifest.json").read_text())
+    keys = lambda m: {a["path"]: a["build_key"] for a in m["artifacts"]}  # noqa: E731
+    assert keys(after)["factsheets/alpha.pdf"] == keys(manifest)["factsheets/alpha.pdf"]
+    assert keys(after)["factsheets/beta.pdf"] != keys(manifest)["factsheets/beta.pdf"]
+    assert keys(after)["book.pdf"] != keys(manifest)["book.pdf"]
+
+
+def test_manifest_describes_every_artifact(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    manifest = json.loads((out / "tiny" / "manifest.json").read_text())
+    book = next(a for a in manifest["artifacts"] if a["path"] == "book.pdf")
+    assert book["pages"] == len(PdfReader(out / "tiny" / "book.pdf").pages)
+    assert book["classification"] == "NATO RESTRICTED" and len(book["build_key"]) == 64
+    assert "alpha.yaml" in book["inputs"] and "data:spending" in book["inputs"]
+    import hashlib
+    for artifact in manifest["artifacts"]:
+        assert artifact["sha256"] == hashlib.sha256((out / "tiny" / artifact["path"]).read_bytes()).hexdigest()
+
+
+def test_parallel_assembly_matches_a_single_render(tmp_path):
+    """Parts laid out apart and stitched give the pages, contents, outline and links
+    of the whole book laid out in one go."""
+    out = tmp_path / "out"
+    build(REFERENCE, out, editions=("book",), jobs_count=2)
+    assembled = PdfReader(out / REFERENCE.name / "book.pdf")
+    book = merge(redact(valid := validate_meeting(REFERENCE), up_to(valid.ceiling)))
+    html = render_book(book, for_pdf=True, changes=Changes(first_edition=True))  # as the build had
+    whole = lay_out(LayoutRequest(html, str(PROJECT / "templates"), [str(PROJECT / "templates")], "x"))
+    single = PdfReader(io.BytesIO(whole.pdf))
+    assert len(assembled.pages) == len(single.pages)
+    assert outline(assembled) == outline(single)
+    assert len(contents_numbers(single)) == 7  # programme, four items, who's who, annex
+    assert contents_numbers(assembled) == contents_numbers(single)
+    assert link_targets(assembled) == link_targets(single)
+
+
+def outline(reader, entries=None, depth=0):
+    found = []
+    for entry in reader.outline if entries is None else entries:
+        if isinstance(entry, list):
+            found += outline(reader, entry, depth + 1)
+        else:
+            found.append((depth, entry.title, reader.get_destination_page_number(entry)))
+    return found
+
+
+def contents_numbers(reader):
+    import re
+    text = reader.pages[1].extract_text()
+    return re.findall(r"\.\s*(\d+)\s*$", text, flags=re.M)  # the numbers after the leaders
+
+
+def link_targets(reader):
+    targets = set()
+    for annotation in reader.pages[1].get("/Annots", []):
+        dest = annotation.get_object().get("/Dest") or annotation.get_object()["/A"].get("/D")
+        if isinstance(dest, list):
+            targets.add(reader.get_page_number(dest[0].get_object()))
+        else:
+            targets.add(reader.get_page_number(reader.named_destinations[str(dest)].page.get_object()))
+    return targets
+
+
+def test_a_build_killed_midway_leaves_previous_outputs_intact(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, jobs_count=1)
+    before = snapshot(out)
+    (meeting / "alpha.yaml").write_text((meeting / "alpha.yaml").read_text().replace("Alpha background", "New"))
+    for delay in (0.3, 1.0, 2.0):
+        process = subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(meeting), "--out", str(out),
+                                    "--jobs", "1", "--force"], cwd=PROJECT, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for name, data in before.items():
+            now = (out / name).read_bytes()
+            assert now == data or _complete(name, now), f"{name} damaged after a kill at {delay}s"
+    build(meeting, out)  # the next build recovers and leaves no temporary files
+    assert not list(out.rglob(".*.tmp"))
+
+
+def _complete(name: str, data: bytes) -> bool:
+    if name.endswith(".pdf"):
+        return data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    if name.endswith(".html"):
+        return data.rstrip().endswith(b"</html>")
+    return data.endswith(b"\n")  # json files end with a newline only when complete
+
+
+def test_a_second_build_on_the_same_output_exits_clearly(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    with OutputLock(out):
+        result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
+    assert result.exit_code == 4
+    assert "another briefgen build is writing to" in result.stderr
+
+
+def test_json_log_is_one_event_per_line(tmp_path):
+    meeting = write_meeting(tmp_path)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
+                                       "--log-format", "json", "--jobs", "1"])
+    assert result.exit_code == 0
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    kinds = {event["event"] for event in events}
+    assert {"layout.done", "artifact.written", "meeting.done", "build.done"} <= kinds
+    assert events[-1] == {"event": "build.done", "failed": 0, "meetings": 1, "written": 6}
+
+
+def test_changes_since_the_last_edition(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    first = json.loads((out / "tiny" / "changes.json").read_text())
+    assert first["first_edition"] is True
+    (meeting / "data" / "incidents.csv").write_text(
+        INCIDENTS_CSV + 'T-9,2025-10-01,Poland,drone,2,,none,false,"A new one.",Src\n')
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    build(meeting, out)
+    changes = json.loads((out / "tiny" / "changes.json").read_text())
+    assert changes["new_incidents"] == [{"id": "T-9", "date": "2025-10-01", "country": "Poland",
+                                         "type": "drone", "items": ["Alpha item on drones"]}]
+    assert changes["changed_figures"] == [{"ally": "Poland", "year": 2025, "before": "4.48", "after": "4.50"}]
+    html = (out / "tiny" / "book.html").read_text()
+    assert "New incident T-9" in html and "Poland 2025, 4.48% → 4.50% of GDP" in html
+    build(meeting, out, force=True)  # the same inputs again: the same edition, the same changes
+    assert json.loads((out / "tiny" / "changes.json").read_text()) == changes
