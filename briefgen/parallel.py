@@ -1,8 +1,9 @@
 """Runs a wave of independent jobs: in a process pool, or in this process for one job.
 
 One document uses one core (WeasyPrint), so parallelism is a pool of processes, one
-document each. Workers are replaced after a number of jobs: WeasyPrint's memory is
-reported to grow over many documents, and a fresh process bounds it.
+document each. The pool is replaced after ``JOBS_PER_WORKER`` jobs a worker: WeasyPrint's
+memory is reported to grow over many documents, and fresh processes bound it. (Not with
+``max_tasks_per_child``: on Python 3.11 a pool that replaces workers that way can hang.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-JOBS_PER_WORKER = 8
+JOBS_PER_WORKER = 40
 
 
 def default_jobs() -> int:
@@ -24,6 +25,7 @@ class Runner:
     def __init__(self, jobs: int):
         self.jobs = max(1, jobs)
         self._pool = None
+        self._given = 0  # jobs given to the current pool
 
     def run(self, function, calls: list[tuple], on_done=None) -> list:
         """Results in the order of ``calls``; ``on_done(index)`` as each one finishes."""
@@ -35,19 +37,25 @@ class Runner:
                 results.append(_call(function, args))
                 on_done and on_done(index)
             return results
-        pool = self._ensure_pool()
-        futures = {pool.submit(_call, function, args): index for index, args in enumerate(calls)}
         results = [None] * len(calls)
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            on_done and on_done(futures[future])
+        batch = self.jobs * JOBS_PER_WORKER
+        for first in range(0, len(calls), batch):
+            pool = self._ensure_pool(min(batch, len(calls) - first))
+            futures = {pool.submit(_call, function, calls[i]): i for i in range(first, min(first + batch, len(calls)))}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                on_done and on_done(futures[future])
         return results
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _ensure_pool(self, coming: int) -> ProcessPoolExecutor:
+        """The pool, replaced first if ``coming`` more jobs would overwork its workers."""
+        if self._pool is not None and self._given + coming > self.jobs * JOBS_PER_WORKER:
+            self.close()
         if self._pool is None:
-            # spawn: a clean interpreter per worker, which recycling (max_tasks_per_child) needs
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, max_tasks_per_child=JOBS_PER_WORKER)
+            # spawn: clean interpreters, safe whatever threads this process has started
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self._given = 0
+        self._given += coming
         return self._pool
 
     def close(self) -> None:

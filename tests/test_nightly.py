@@ -195,3 +195,15 @@ def test_changes_since_the_last_edition(tmp_path):
     assert "New incident T-9" in html and "Poland 2025, 4.48% → 4.50% of GDP" in html
     build(meeting, out, force=True)  # the same inputs again: the same edition, the same changes
     assert json.loads((out / "tiny" / "changes.json").read_text()) == changes
+
+
+def test_several_meetings_in_a_pool_that_replaces_its_workers(tmp_path, monkeypatch):
+    from briefgen import parallel
+
+    monkeypatch.setattr(parallel, "JOBS_PER_WORKER", 1)  # a fresh pool every two documents
+    meetings = [write_meeting(tmp_path / name) for name in ("a", "b")]
+    for meeting, target in zip(meetings, ("one", "two")):
+        meeting.rename(meeting.parent / target)
+    results = pipeline.build([tmp_path / "a" / "one", tmp_path / "b" / "two"], tmp_path / "out", jobs_count=2)
+    assert all(result.ok for result in results)
+    assert (tmp_path / "out" / "one" / "book.pdf").is_file() and (tmp_path / "out" / "two" / "book.pdf").is_file()

@@ -1,0 +1,172 @@
+"""Nightly-build benchmark: the five targets of the nightly rebuild, measured in one run.
+
+    .venv/bin/python benchmarks/bench.py [--items 20] [--meetings 20] [--repeat 3]
+
+Generates synthetic meetings from the reference one in a temporary folder (a big book:
+the four reference items repeated to --items; a shelf: --meetings copies), runs the
+briefgen command on them, and prints a table. Ratios are compared within one run, because
+a shared 2-core machine is noisy. Results go into benchmarks/RESULTS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+REFERENCE = PROJECT / "agendas" / "2025-10-defence-ministers"
+BRIEFGEN = [sys.executable, "-m", "briefgen"]
+
+
+def make_meeting(root: Path, name: str, items: int) -> Path:
+    """A copy of the reference meeting with its items repeated to ``items``."""
+    target = root / "agendas" / name
+    target.mkdir(parents=True)
+    sources = sorted(p for p in REFERENCE.glob("*.yaml") if p.name != "meeting.yaml")
+    ids = []
+    for index in range(items):
+        source = sources[index % len(sources)]
+        item_id = f"{source.stem}-{index + 1}"
+        text = source.read_text(encoding="utf-8").replace(f"id: {source.stem}", f"id: {item_id}", 1)
+        (target / f"{item_id}.yaml").write_text(text, encoding="utf-8")
+        ids.append(item_id)
+    meeting = (REFERENCE / "meeting.yaml").read_text(encoding="utf-8")
+    start = meeting.index("items:")
+    end = meeting.index("\n", start)
+    meeting = meeting[:start] + f"items: [{', '.join(ids)}]" + meeting[end:]
+    (target / "meeting.yaml").write_text(meeting, encoding="utf-8")
+    return target
+
+
+def run(args: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds of one briefgen command, and the peak RSS (KiB) of its processes."""
+    print("running: briefgen " + " ".join(args[:1] + args[-4:]), file=sys.stderr, flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(BRIEFGEN + args, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    return wall, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+def best(times: list[float]) -> float:
+    return min(times)
+
+
+def weasyprint_alone(meeting: Path) -> float:
+    """Seconds WeasyPrint takes to lay out and write the same book as one HTML, in one process."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[2]);"
+        "from pathlib import Path;"
+        "from briefgen.validate import validate_meeting; from briefgen.merge import merge;"
+        "from briefgen.redact import redact, up_to; from briefgen.render_html import render_book;"
+        "from briefgen.changes import Changes; from weasyprint import HTML;"
+        "v = validate_meeting(Path(sys.argv[1])); b = merge(redact(v, up_to(v.ceiling)));"
+        "html = render_book(b, for_pdf=True, changes=Changes(first_edition=True));"
+        "t = time.perf_counter(); HTML(string=html, base_url=sys.argv[2]).write_pdf();"
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(meeting), str(PROJECT)], check=True,
+                         capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def own_work_share(meeting: Path, out: Path) -> tuple[float, float]:
+    """(total, layout) seconds of a cold --jobs 1 build, timing WeasyPrint inside it."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[3]);"
+        "from pathlib import Path; import briefgen.render_pdf as r; import briefgen.pipeline as p;"
+        "spent = [0.0]; original = r.lay_out\n"
+        "def timed(request):\n"
+        "    t = time.perf_counter(); result = original(request); spent[0] += time.perf_counter() - t; return result\n"
+        "p.lay_out = timed; import briefgen.jobs as j; j.lay_out = timed\n"
+        "t = time.perf_counter(); p.build([Path(sys.argv[1])], Path(sys.argv[2]), jobs_count=1, force=True)\n"
+        "print(time.perf_counter() - t, spent[0])"
+    )
+    out_text = subprocess.run([sys.executable, "-c", code, str(meeting), str(out), str(PROJECT)], check=True,
+                              capture_output=True, text=True).stdout
+    total, layout = (float(x) for x in out_text.split())
+    return total, layout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=20, help="items in the big book (about 5 pages each)")
+    parser.add_argument("--meetings", type=int, default=20, help="meetings on the shelf")
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="briefgen-bench-"))
+    shutil.copytree(PROJECT / "data", root / "data")
+    rows = []
+    try:
+        rows += bench_noop(root, options.repeat)
+        rows += bench_big_book(root, options.items, options.repeat)
+        rows += bench_shelf(root, options.meetings)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'case':58} {'measured':>16} {'target':>14} {'met':>4}")
+    for case, measured, target, met in rows:
+        print(f"{case:58} {measured:>16} {target:>14} {'yes' if met else 'NO':>4}")
+
+
+def bench_noop(root: Path, repeat: int) -> list:
+    shutil.copytree(REFERENCE, root / "agendas" / REFERENCE.name)
+    out = root / "out-reference"
+    run(["build", str(root / "agendas" / REFERENCE.name), "--out", str(out)], root)
+    times = [run(["build", str(root / "agendas" / REFERENCE.name), "--out", str(out)], root)[0]
+             for _ in range(repeat)]
+    return [("build with nothing changed, reference project (s)", f"{best(times):.3f}", "<= 0.300",
+             best(times) <= 0.3)]
+
+
+def bench_big_book(root: Path, items: int, repeat: int) -> list:
+    meeting = make_meeting(root, "big", items)
+    alone = best([weasyprint_alone(meeting) for _ in range(repeat)])
+    colds = []
+    for attempt in range(repeat):
+        out = root / f"out-big-{attempt}"
+        colds.append(run(["build", str(meeting), "--out", str(out), "--jobs", "2", "--edition", "book"], root)[0])
+    cold = best(colds)
+    pages = len(__import__("pypdf").PdfReader(root / "out-big-0" / "big" / "book.pdf").pages)
+    changed = []
+    for attempt in range(repeat):
+        item = sorted(meeting.glob("drone-wall-*.yaml"))[0]
+        item.write_text(item.read_text(encoding="utf-8") + f"\n# edit {attempt}\n", encoding="utf-8")
+        changed.append(run(["build", str(meeting), "--out", str(root / "out-big-0"), "--jobs", "2",
+                            "--edition", "book"], root)[0])
+    one = best(changed)
+    total, layout = own_work_share(meeting, root / "out-own")
+    own = (total - layout) / total
+    return [
+        (f"{pages}-page book, cold, --jobs 2 (s)", f"{cold:.2f}", "", True),
+        ("  same HTML, WeasyPrint alone, one process (s)", f"{alone:.2f}", "", True),
+        ("  ratio cold / WeasyPrint alone", f"{cold / alone:.2f}", "<= 0.55", cold / alone <= 0.55),
+        ("one item changed in that book / cold build", f"{one:.2f}s = {one / cold:.0%}", "<= 15%", one / cold <= 0.15),
+        ("briefgen's own work in a cold --jobs 1 build", f"{total - layout:.2f}s = {own:.1%}", "<= 5%", own <= 0.05),
+    ]
+
+
+def bench_shelf(root: Path, meetings: int) -> list:
+    names = [make_meeting(root, f"shelf-{index:02d}", 4).name for index in range(meetings)]
+    dirs = [str(root / "agendas" / name) for name in names]
+    serial, _ = run(["build", *dirs, "--out", str(root / "out-shelf-1"), "--jobs", "1"], root)
+    parallel, peak = run(["build", *dirs, "--out", str(root / "out-shelf-2"), "--jobs", "2"], root)
+    return [
+        (f"{meetings} meetings, --jobs 1 (s)", f"{serial:.2f}", "", True),
+        (f"{meetings} meetings, --jobs 2 (s)", f"{parallel:.2f}", "", True),
+        ("  speed-up --jobs 2 over --jobs 1", f"{serial / parallel:.2f}x", ">= 1.80x", serial / parallel >= 1.8),
+        ("  peak memory of any process (MiB)", f"{peak / 1024:.0f}", "bounded", True),
+    ]
+
+
+if __name__ == "__main__":
+    main()
