@@ -7,9 +7,11 @@ kept as text (so the PDF's text, and the leak guard, can read it).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -39,6 +41,38 @@ class Chart:
     level: Level
 
 
+# Drawn charts, by a hash of what they show: the book and the fact sheets often show the
+# same chart, and an unchanged item's charts need not be drawn again on the next build.
+_drawn: dict[str, str] = {}
+_folder: list[Path] = []  # where drawn charts are kept between builds, if anywhere
+
+
+def keep_charts_in(folder: Path) -> None:
+    """Keep drawn charts in ``folder`` between builds (a build's cache folder)."""
+    _folder[:] = [folder]
+
+
+def draw(kind: str, alt: str, *args) -> Markup:
+    """The chart ``kind`` of ``args`` as an <img>, drawn once for the same arguments."""
+    key = hashlib.sha256(repr((kind, args, STYLE)).encode("utf-8")).hexdigest()
+    data = _drawn.get(key) or _read(key)
+    if data is None:
+        data = svg_data(CHARTS[kind](*args))
+        if _folder:
+            _folder[0].mkdir(parents=True, exist_ok=True)
+            (_folder[0] / f"{key}.svg64").write_text(data, encoding="ascii")
+    _drawn[key] = data
+    return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
+        Markup(data), alt)
+
+
+def _read(key: str) -> str | None:
+    try:
+        return (_folder[0] / f"{key}.svg64").read_text(encoding="ascii") if _folder else None
+    except OSError:
+        return None
+
+
 def to_svg(figure, alt: str) -> Markup:
     """The figure as an <img> with an SVG data URL and ``alt`` text.
 
@@ -55,6 +89,12 @@ def to_svg(figure, alt: str) -> Markup:
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
         Markup(data), alt)
+
+
+def svg_data(figure) -> str:
+    """The figure as base64 SVG."""
+    html = str(to_svg(figure, ""))
+    return html.split("base64,", 1)[1].split('"', 1)[0]
 
 
 def new_figure(width_mm: float, height_mm: float):
@@ -124,3 +164,10 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         axes.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
         axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%d %b"))
     return figure
+
+
+CHARTS = {
+    "allies_at_threshold": allies_at_threshold,
+    "latest_by_ally": latest_by_ally,
+    "incidents_over_time": incidents_over_time,
+}

@@ -8,6 +8,7 @@ in everything a reader or a machine could get out of the artifact: the HTML sour
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import re
@@ -72,13 +73,31 @@ class LeakGuard:
 
 
 def leaks_in(fragments: list[str], artifact_text: str) -> list[str]:
-    """Restricted fragments found in ``artifact_text`` (shown shortened)."""
-    haystack = normalise(artifact_text)
+    """Restricted fragments found in ``artifact_text`` (shown shortened), including inside
+    base64 data URLs (a chart's SVG is text too)."""
+    haystack = normalise(artifact_text + " " + decoded_data_urls(artifact_text))
     return [fragment.strip()[:60] for fragment in fragments if fragment in haystack]
+
+
+def decoded_data_urls(text: str) -> str:
+    found = []
+    for match in re.finditer(r"data:[\w/+.-]+;base64,([A-Za-z0-9+/=]+)", text):
+        try:
+            found.append(base64.b64decode(match.group(1)).decode("utf-8", "replace"))
+        except ValueError:
+            continue
+    return " ".join(found)
 
 
 def row_text(row: BaseModel) -> str:
     return " ".join(str(getattr(row, name)) for name in ("id", "summary") if getattr(row, name, None))
+
+
+def pdf_metadata(pdf: bytes) -> str:
+    """The document information of a PDF (title, subject, keywords...), as text."""
+    from pypdf import PdfReader
+
+    return "\n".join(str(value) for value in (PdfReader(io.BytesIO(pdf)).metadata or {}).values())
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from .charts import Chart, incidents_over_time, to_svg
+from .charts import Chart, draw
 from .classification import Level, Scheme
 from .datasets import country_code, organisation
 from .formatting import format_date, join_names, plural
@@ -104,7 +104,7 @@ def timeline_chart(table: IncidentTable) -> Chart:
     events = [(row.country, row.date, row.count or 1) for row in table.rows]
     alt = ("Timeline of events by country, " + table.window + ": " +
            "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
-    return Chart(to_svg(incidents_over_time(countries, events), alt),
+    return Chart(draw("incidents_over_time", alt, countries, events),
                  f"Events by country over time, {table.window}", alt,
                  "press reports and official statements (by event in the annex)",
                  table.data_as_of, table.level)

@@ -63,6 +63,9 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     from .render_html import book_parts, render_book, render_factsheet
     from .validate import validate_meeting
 
+    from .charts import keep_charts_in
+
+    keep_charts_in(Path(out_folder) / ".cache" / "charts")
     valid = validate_meeting(Path(directory))
     if strict and valid.warnings:
         raise BriefgenError([Problem(w.path, w.line, w.message) for w in valid.warnings])
@@ -118,14 +121,15 @@ def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:
 
 def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
     """Lay out a fact sheet; refuse it if it is not one page or holds restricted text."""
-    from .guard import leaks_in, pdf_text
+    from .guard import leaks_in, pdf_metadata
 
     layout = lay_out(job.request)
     if layout.pages > 1:
         raise BriefgenError([Problem(Path(job.source), None,
                                      f"fact sheet '{job.item}' runs to {layout.pages} pages; cut about "
                                      f"{layout.used_mm_after_first:.0f} mm of content to fit one")])
-    found = leaks_in(fragments, job.html) + leaks_in(fragments, pdf_text(layout.pdf))
+    # the HTML source, every text drawn into the PDF (including SVG charts), and its metadata
+    found = leaks_in(fragments, job.html) + leaks_in(fragments, layout.text + " " + pdf_metadata(layout.pdf))
     if found:
         raise BriefgenError([Problem(Path(job.source), None, f"fact sheet '{job.item}' not written: it "
                                      f"contains non-public text: {found[0]!r}")])

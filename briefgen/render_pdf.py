@@ -61,6 +61,7 @@ class Layout:
     anchors: dict[str, int] = field(default_factory=dict)  # id -> page
     targets: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
     used_mm_after_first: float = 0.0  # content beyond page one, for "cut about N mm"
+    text: str = ""  # every piece of text drawn into the PDF, for the leak guard
 
     @property
     def pages(self) -> int:
@@ -85,9 +86,12 @@ def describe(document, pdf: bytes) -> Layout:
     first = document.pages[0]
     height_pt = first.height * PX_TO_PT
     layout = Layout(pdf, (first.width * PX_TO_PT, height_pt), [])
+    drawn = []
     for number, page in enumerate(document.pages):
         found = set()
         for box in boxes(page._page_box):
+            if hasattr(box, "text") and isinstance(box.text, str):
+                drawn.append(box.text)
             element = getattr(box, "element", None)
             if element is None:
                 continue
@@ -99,6 +103,7 @@ def describe(document, pdf: bytes) -> Layout:
         layout.levels.append(sorted(name for name in found if name))
         for anchor in page.anchors:
             layout.anchors.setdefault(anchor, number)
+    layout.text = " ".join(drawn)
     layout.bookmarks = flatten_bookmarks(document.make_bookmark_tree(), height_pt)
     layout.used_mm_after_first = sum(used_height(page) for page in document.pages[1:]) * PX_TO_MM
     return layout

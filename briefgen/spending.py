@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
-from .charts import Chart, allies_at_threshold, latest_by_ally, to_svg
+from .charts import Chart, draw
 from .classification import Level, Scheme
 from .formatting import format_pct
 from .model import SpendingRow, SpendingView
@@ -150,9 +150,9 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], view: Spendin
     trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
                  ", ".join(f"{c.year} {c.at_or_above[0]} of {c.with_figure}" for c in table.trend) + ".")
     trend = Chart(
-        to_svg(allies_at_threshold([c.year for c in table.trend], [c.at_or_above[0] for c in table.trend],
-                                   [c.with_figure for c in table.trend], [c.estimate for c in table.trend],
-                                   threshold), trend_alt),
+        draw("allies_at_threshold", trend_alt, [c.year for c in table.trend],
+             [c.at_or_above[0] for c in table.trend], [c.with_figure for c in table.trend],
+             [c.estimate for c in table.trend], threshold),
         f"Allies at or above {threshold} of GDP, {table.trend[0].year}–{table.trend[-1].year}",
         trend_alt, source, table.data_as_of, table.level)
     latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, r.country))
@@ -160,7 +160,7 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], view: Spendin
                   ", ".join(f"{r.country} {format_pct(r.pct_gdp)}" for r in latest) + ".")
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
     by_ally = Chart(
-        to_svg(latest_by_ally([r.country for r in latest], [float(r.pct_gdp) for r in latest],
-                              f"{year}{'e' if any(r.estimate for r in latest) else ''}", lines), latest_alt),
+        draw("latest_by_ally", latest_alt, [r.country for r in latest], [float(r.pct_gdp) for r in latest],
+             f"{year}{'e' if any(r.estimate for r in latest) else ''}", lines),
         f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]

@@ -29,8 +29,9 @@ from .conftest import BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
+    """Every output file (the lock and the cache of laid-out parts are not outputs)."""
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
-            and p.name != ".briefgen.lock"}
+            and p.name != ".briefgen.lock" and ".cache" not in p.parts}
 
 
 def build(meeting, out, **options):
