@@ -47,6 +47,13 @@ class Runner:
                 on_done and on_done(futures[future])
         return results
 
+    def warm_up(self) -> None:
+        """Start the workers now, importing WeasyPrint while this process prepares HTML."""
+        if self.jobs > 1:
+            pool = self._ensure_pool(self.jobs)
+            for _ in range(self.jobs):
+                pool.submit(_warm)
+
     def _ensure_pool(self, coming: int) -> ProcessPoolExecutor:
         """The pool, replaced first if ``coming`` more jobs would overwork its workers."""
         if self._pool is not None and self._given + coming > self.jobs * JOBS_PER_WORKER:
@@ -62,6 +69,10 @@ class Runner:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+
+
+def _warm() -> None:
+    import weasyprint  # noqa: F401  (the import is the point: 0.7 s paid in parallel)
 
 
 def _call(function, args: tuple):

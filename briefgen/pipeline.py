@@ -94,6 +94,8 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         todo = [plan for plan in plans if plan.prepared is None and not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs())
         try:
+            if todo:
+                runner.warm_up()
             prepare_all(runner, todo, editions, templates, strict)
             todo = [plan for plan in todo if plan.prepared is not None]
             lay_out_all(runner, todo, force)
