@@ -3,7 +3,8 @@
 Redaction happens before rendering; this is the second lock on the door. The guard
 knows every non-public portion and row of the meeting and looks for their sentences
 in everything a reader or a machine could get out of the artifact: the HTML source
-(visible text, attributes, comments) and the PDF's text and metadata.
+(visible text, attributes, comments, and SVG inside data URLs), every text WeasyPrint
+drew into the PDF, and the PDF's metadata.
 """
 
 from __future__ import annotations
@@ -98,13 +99,3 @@ def pdf_metadata(pdf: bytes) -> str:
     from pypdf import PdfReader
 
     return "\n".join(str(value) for value in (PdfReader(io.BytesIO(pdf)).metadata or {}).values())
-
-
-def pdf_text(pdf: bytes) -> str:
-    """All text a PDF gives up: page text and document metadata."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf))
-    parts = [page.extract_text() or "" for page in reader.pages]
-    parts.extend(str(value) for value in (reader.metadata or {}).values())
-    return "\n".join(parts)
