@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 CONFIG_FILE = "briefgen.yaml"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def find_config(start: Path) -> Path | None:

@@ -20,13 +20,11 @@ from pathlib import Path
 
 from . import jobs
 from .errors import BriefgenError, Problem
+from .locate import DEFAULT_TEMPLATES
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, default_jobs
 from .publish import Artifact, OutputLock, manifests, publish, read_manifest, write_atomic, write_manifest
 from .render_pdf import LayoutRequest, lay_out
-
-# The templates folder, found without importing the renderer (a no-op build stays light).
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +76,7 @@ class Plan:
     folder: Path
     prints: dict[str, str]
     previous: dict
+    templates: Path
     prepared: jobs.Prepared | None = None
     cache: PartCache | None = None
     layouts: dict = field(default_factory=dict)
@@ -120,7 +119,8 @@ def remove_stale_temporaries(out: Path) -> None:
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
     folder = out / directory.name
-    plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder))
+    plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder),
+                Path(templates))
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
@@ -151,8 +151,8 @@ def prepare_all(runner: Runner, plans: list[Plan], editions, templates: Path, st
 
 
 def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
-    roots = [str(DEFAULT_TEMPLATES), str(plan.result.directory)]
-    return LayoutRequest(html, str(DEFAULT_TEMPLATES), roots, str(plan.result.directory / "meeting.yaml"), what)
+    roots = [str(plan.templates), str(plan.result.directory)]
+    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what)
 
 
 def layout_key(html: str) -> str:
@@ -228,7 +228,7 @@ def finish_books(runner: Runner, plans: list[Plan]) -> None:
     wanted = []
     for plan in books:
         banners = [level.name for level in banner_levels(plan)]
-        html = render_stamps(banners, plan.prepared.meta["title"], plan.prepared.language)
+        html = render_stamps(banners, plan.prepared.meta["title"], plan.prepared.language, plan.templates)
         wanted.append((plan, "stamps", lay_out, (part_request(plan, html, "book"),), layout_key(html)))
     run_layouts(runner, wanted, False)
 

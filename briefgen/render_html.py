@@ -15,9 +15,9 @@ import markdown
 import nh3
 from markupsafe import Markup
 
+from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"  # as pipeline's
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
