@@ -13,7 +13,7 @@ import io
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 
 from .classification import Level, Scheme
 from .render_pdf import Layout
@@ -53,9 +53,7 @@ def assemble(parts: list[Layout], overlay: Layout, lang: str) -> bytes:
     writer = PdfWriter()
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part.pdf)), import_outline=True)
-    stamps = PdfReader(io.BytesIO(overlay.pdf))
-    for page, stamp in zip(writer.pages, stamps.pages):
-        page.merge_page(stamp)
+    stamp_pages(writer, PdfReader(io.BytesIO(overlay.pdf)))
     add_cross_part_links(writer, parts)
     metadata = PdfReader(io.BytesIO(parts[0].pdf)).metadata or {}
     writer.add_metadata({key: value for key, value in metadata.items()})
@@ -63,6 +61,36 @@ def assemble(parts: list[Layout], overlay: Layout, lang: str) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def stamp_pages(writer: PdfWriter, overlay: PdfReader) -> None:
+    """Draw each overlay page over its book page, as a form XObject.
+
+    Cheaper than pypdf's merge_page, which parses and rewrites every content stream:
+    the page's own content is only wrapped in q/Q, so its graphics state cannot leak
+    into the stamp, and the stamp is drawn after it.
+    """
+    save = writer._add_object(_stream(b"q\n"))
+    for number, (page, stamp) in enumerate(zip(writer.pages, overlay.pages)):
+        name = NameObject(f"/Stamp{number}")
+        form = _stream(stamp.get_contents().get_data(), {
+            "/Type": NameObject("/XObject"), "/Subtype": NameObject("/Form"),
+            "/BBox": stamp.mediabox, "/Resources": stamp.raw_get("/Resources").clone(writer)})
+        resources = page["/Resources"].get_object()
+        if "/XObject" not in resources:
+            resources[NameObject("/XObject")] = DictionaryObject()
+        resources["/XObject"].get_object()[name] = writer._add_object(form)
+        contents = page.raw_get("/Contents")
+        own = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
+        draw = writer._add_object(_stream(f"Q\nq {name} Do Q\n".encode()))
+        page[NameObject("/Contents")] = ArrayObject([save, *own, draw])
+
+
+def _stream(data: bytes, entries: dict | None = None) -> DecodedStreamObject:
+    stream = DecodedStreamObject()
+    stream.update({NameObject(k): v for k, v in (entries or {}).items()})
+    stream.set_data(data)
+    return stream
 
 
 def add_cross_part_links(writer: PdfWriter, parts: list[Layout]) -> None:

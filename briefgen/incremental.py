@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import asdict
 from importlib import metadata
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -30,8 +31,9 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@lru_cache(maxsize=None)
 def versions() -> dict[str, str]:
-    """Versions read from package metadata: no import, so no import cost."""
+    """Versions read from package metadata: no import, so no import cost (read once)."""
     found = {"briefgen": __version__}
     for name in LIBRARIES:
         try:

@@ -28,9 +28,16 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto"}
 
 
+@lru_cache(maxsize=None)
+def _markdown() -> markdown.Markdown:
+    # one converter per process: building one costs more than converting a paragraph
+    return markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+
+
+@lru_cache(maxsize=4096)  # a book renders each portion for the web and for print
 def markdown_to_html(text: str) -> Markup:
     """Markdown prose as sanitised HTML: raw HTML in YAML never reaches a reader unfiltered."""
-    html = markdown.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    html = _markdown().reset().convert(text)
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
     return Markup(clean)
