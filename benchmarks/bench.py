@@ -135,7 +135,7 @@ def bench_big_book(root: Path, items: int, repeat: int) -> list:
         out = root / f"out-big-{attempt}"
         colds.append(run(["build", str(meeting), "--out", str(out), "--jobs", "2", "--edition", "book"], root)[0])
     cold = best(colds)
-    pages = len(__import__("pypdf").PdfReader(root / "out-big-0" / "big" / "book.pdf").pages)
+    pages = len(__import__("pikepdf").open(root / "out-big-0" / "big" / "book.pdf").pages)
     changed = []
     for attempt in range(repeat):
         item = sorted(meeting.glob("drone-wall-*.yaml"))[0]

@@ -204,3 +204,4 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    logging.getLogger("pikepdf").setLevel(logging.WARNING)  # it announces itself at INFO

@@ -96,6 +96,7 @@ def row_text(row: BaseModel) -> str:
 
 def pdf_metadata(pdf: bytes) -> str:
     """The document information of a PDF (title, subject, keywords...), as text."""
-    from pypdf import PdfReader
+    import pikepdf
 
-    return "\n".join(str(value) for value in (PdfReader(io.BytesIO(pdf)).metadata or {}).values())
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return "\n".join(str(value) for value in document.docinfo.values())

@@ -22,7 +22,7 @@ from .locate import find_config
 from .publish import write_atomic
 from .render_pdf import Layout
 
-LIBRARIES = ("weasyprint", "pypdf", "matplotlib", "jinja2", "markdown", "nh3", "pydantic")
+LIBRARIES = ("weasyprint", "pikepdf", "matplotlib", "jinja2", "markdown", "nh3", "pydantic")
 
 
 def sha256(data: bytes | str) -> str:

@@ -1,8 +1,12 @@
-"""Runs a wave of independent jobs: in a process pool, or in this process for one job.
+"""Runs jobs as they become ready: in a process pool, or in this process for ``--jobs 1``.
 
 One document uses one core (WeasyPrint), so parallelism is a pool of processes, one
-document each. The pool is replaced after ``JOBS_PER_WORKER`` jobs a worker: WeasyPrint's
-memory is reported to grow over many documents, and fresh processes bound it. (Not with
+document each. Jobs are submitted as soon as their inputs exist (a book's parts while
+the next meeting is still being prepared), and results are handed back as they finish,
+so no wave waits for its slowest member.
+
+The pool is replaced after ``JOBS_PER_WORKER`` jobs a worker: WeasyPrint's memory is
+reported to grow over many documents, and fresh processes bound it. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool that replaces workers that way can hang.)
 """
 
@@ -10,7 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 JOBS_PER_WORKER = 40
 
@@ -20,55 +25,65 @@ def default_jobs() -> int:
 
 
 class Runner:
-    """``run(fn, [args...])`` -> results in order; an exception comes back as the result."""
+    """``submit(tag, fn, args)``, then ``finished()`` -> [(tag, result)] as jobs end.
+
+    An exception raised by a job comes back as its result, so one failure stops nothing.
+    """
 
     def __init__(self, jobs: int):
         self.jobs = max(1, jobs)
         self._pool = None
+        self._retired = []  # replaced pools, finishing what they were given
         self._given = 0  # jobs given to the current pool
+        self._running: dict[Future, object] = {}
+        self._queued = deque()  # --jobs 1: run here, one by one, when results are asked for
 
-    def run(self, function, calls: list[tuple], on_done=None) -> list:
-        """Results in the order of ``calls``; ``on_done(index)`` as each one finishes."""
-        if not calls:
+    @property
+    def busy(self) -> bool:
+        return bool(self._running or self._queued)
+
+    def submit(self, tag, function, args: tuple) -> None:
+        if self.jobs == 1:
+            self._queued.append((tag, function, args))
+        else:
+            self._running[self._ensure_pool().submit(_call, function, args)] = tag
+
+    def finished(self, block: bool = True) -> list[tuple]:
+        """The jobs that have ended: waits for one if ``block`` and nothing has ended yet."""
+        if self._queued:
+            tag, function, args = self._queued.popleft()
+            return [(tag, _call(function, args))]
+        if not self._running:
             return []
-        if self.jobs == 1 or len(calls) == 1 and self._pool is None:
-            results = []
-            for index, args in enumerate(calls):
-                results.append(_call(function, args))
-                on_done and on_done(index)
-            return results
-        results = [None] * len(calls)
-        batch = self.jobs * JOBS_PER_WORKER
-        for first in range(0, len(calls), batch):
-            pool = self._ensure_pool(min(batch, len(calls) - first))
-            futures = {pool.submit(_call, function, calls[i]): i for i in range(first, min(first + batch, len(calls)))}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                on_done and on_done(futures[future])
-        return results
+        done, _ = wait(self._running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        return [(self._running.pop(future), future.result()) for future in done]
 
     def warm_up(self) -> None:
         """Start the workers now, importing WeasyPrint while this process prepares HTML."""
         if self.jobs > 1:
-            pool = self._ensure_pool(self.jobs)
+            pool = self._ensure_pool()
             for _ in range(self.jobs):
                 pool.submit(_warm)
+                self._given += 1
 
-    def _ensure_pool(self, coming: int) -> ProcessPoolExecutor:
-        """The pool, replaced first if ``coming`` more jobs would overwork its workers."""
-        if self._pool is not None and self._given + coming > self.jobs * JOBS_PER_WORKER:
-            self.close()
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        """The pool, replaced first once its workers have had their share of jobs."""
+        if self._pool is not None and self._given >= self.jobs * JOBS_PER_WORKER:
+            self._pool.shutdown(wait=False)  # its workers finish their jobs, then exit
+            self._retired.append(self._pool)
+            self._pool = None
         if self._pool is None:
             # spawn: clean interpreters, safe whatever threads this process has started
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
             self._given = 0
-        self._given += coming
+        self._given += 1
         return self._pool
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        for pool in [*self._retired, self._pool]:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        self._pool, self._retired = None, []
 
 
 def _warm() -> None:
@@ -78,5 +93,5 @@ def _warm() -> None:
 def _call(function, args: tuple):
     try:
         return function(*args)
-    except Exception as exc:  # returned, so one failure does not stop the wave
+    except Exception as exc:  # returned, so one failure does not stop the rest
         return exc

@@ -1,12 +1,11 @@
 """The pipeline: validate -> redact -> merge -> render HTML -> lay out -> assemble -> publish.
 
-A build runs in waves of independent jobs (see ``jobs``), each wave across every
-meeting at once so the process pool stays busy:
-
-1. prepare each meeting that changed (validate, merge, render HTML);
-2. lay out every book part not in the cache, and every fact sheet that changed;
-3. lay out each book's front matter with its page numbers;
-4. lay out each book's stamp overlay; then assemble and publish in this process.
+Each meeting that changed is prepared (validated, merged, rendered to HTML) in this
+process, and its documents go to the process pool at once, so the workers lay out one
+meeting while the next is prepared. As results come back, each meeting moves on by
+itself (see ``Flow``): once a book's parts are laid out, its front matter is laid out
+with the real page numbers, then the stamp overlay, then the parts are assembled; then
+the meeting is published.
 
 The CLI calls ``check`` and ``build``; so can any Python program.
 """
@@ -81,6 +80,11 @@ class Plan:
     cache: PartCache | None = None
     layouts: dict = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)  # documents in the pool
+    front_numbers: dict | None = None  # the page numbers the front was laid out with
+    front_tries: int = 0
+    book_pdf: bytes | None = None
+    published: bool = False
 
 
 def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path = DEFAULT_TEMPLATES,
@@ -90,19 +94,14 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
     with OutputLock(out):
         remove_stale_temporaries(out)
         plans = [plan_meeting(Path(d), out, templates, editions, force) for d in directories]
-        todo = [plan for plan in plans if plan.prepared is None and not plan.result.skipped]
+        todo = [plan for plan in plans if not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs())
         try:
             if todo:
                 runner.warm_up()
-            prepare_all(runner, todo, editions, templates, strict)
-            todo = [plan for plan in todo if plan.prepared is not None]
-            lay_out_all(runner, todo, force)
-            finish_books(runner, todo)
+            Flow(runner, editions, force, strict).run(todo)
         finally:
             runner.close()
-        for plan in todo:
-            publish_meeting(plan, editions)
         if todo or not (out / "index.html").is_file():
             from .render_html import render_index
 
@@ -137,40 +136,110 @@ def up_to_date(plan: Plan, editions) -> bool:
         for a in previous["artifacts"] if a["edition"] in editions)
 
 
-def prepare_all(runner: Runner, plans: list[Plan], editions, templates: Path, strict: bool) -> None:
-    calls = [(str(p.result.directory), str(p.folder), editions, str(templates), strict) for p in plans]
-    for plan, prepared in zip(plans, runner.run(jobs.prepare, calls)):
-        if isinstance(prepared, BriefgenError):
-            plan.result.problems += prepared.problems
-        elif isinstance(prepared, Exception):
-            raise prepared
-        else:
-            plan.prepared = prepared
-            plan.result.problems += prepared.warnings
-            plan.cache = PartCache(plan.folder / ".cache")
+class Flow:
+    """Moves every meeting through its stages as the pool hands back results."""
 
+    ASSEMBLY = "assembly"
+    FRONT_TRIES = 3  # the numbers could, in theory, change the front's length
 
-def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
-    roots = [str(plan.templates), str(plan.result.directory)]
-    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what)
+    def __init__(self, runner: Runner, editions, force: bool, strict: bool):
+        self.runner, self.editions, self.force, self.strict = runner, editions, force, strict
 
+    def run(self, plans: list[Plan]) -> None:
+        for plan in plans:
+            self.prepare(plan)
+            self.collect(block=False)  # keep later stages of earlier meetings moving
+        while self.runner.busy:
+            self.collect(block=True)
 
-def layout_key(html: str) -> str:
-    return sha256(html + repr(sorted(versions().items())))
-
-
-def lay_out_all(runner: Runner, plans: list[Plan], force: bool) -> None:
-    """Wave 2: book parts missing from the cache (front with stand-in numbers), fact sheets."""
-    wanted = []  # (plan, name, function, args, cache key or None)
-    for plan in plans:
-        prepared = plan.prepared
-        for part, html in prepared.parts:
-            html = jobs.fill_page_numbers(html, None) if part == "front" else html
-            wanted.append((plan, part, lay_out, (part_request(plan, html, "book"),), layout_key(html)))
+    def prepare(self, plan: Plan) -> None:
+        try:
+            prepared = jobs.prepare(str(plan.result.directory), str(plan.folder), self.editions,
+                                    str(plan.templates), self.strict)
+        except BriefgenError as exc:
+            plan.result.problems += exc.problems
+            return
+        plan.prepared, plan.cache = prepared, PartCache(plan.folder / ".cache")
+        plan.result.problems += prepared.warnings
+        for part, html in prepared.parts:  # the front first with stand-in page numbers
+            self.lay_out(plan, part, jobs.fill_page_numbers(html, None) if part == "front" else html)
         for sheet in prepared.factsheets:
-            if force or factsheet_changed(plan, sheet):
-                wanted.append((plan, f"factsheet:{sheet.item}", jobs.factsheet, (sheet, prepared.fragments), None))
-    run_layouts(runner, wanted, force)
+            if self.force or factsheet_changed(plan, sheet):
+                self.submit(plan, f"factsheet:{sheet.item}", jobs.factsheet, (sheet, prepared.fragments))
+        self.advance(plan)
+
+    def lay_out(self, plan: Plan, name: str, html: str) -> None:
+        """From the part cache if it holds this HTML's layout, else in the pool."""
+        key = layout_key(html)
+        cached = None if self.force else plan.cache.get(key)
+        if cached is not None:
+            plan.layouts[name] = cached
+        else:
+            self.submit(plan, name, lay_out, (part_request(plan, html, "book"),), key)
+
+    def submit(self, plan: Plan, name: str, function, args: tuple, key: str | None = None) -> None:
+        plan.waiting.add(name)
+        self.runner.submit((plan, name, key), function, args)
+
+    def collect(self, block: bool) -> None:
+        for (plan, name, key), result in self.runner.finished(block):
+            plan.waiting.discard(name)
+            if isinstance(result, BriefgenError):
+                plan.result.problems += result.problems
+            elif isinstance(result, Exception):
+                raise result
+            elif name == self.ASSEMBLY:
+                plan.book_pdf = result
+            else:
+                self.file_layout(plan, name, key, result)
+            self.advance(plan)
+
+    def file_layout(self, plan: Plan, name: str, key: str | None, layout) -> None:
+        plan.layouts[name] = layout
+        if key:
+            plan.cache.put(key, layout)
+        plan.result.laid_out.append(name)
+        log.info("laid out %s of %s", name, plan.result.directory.name,
+                 extra={"event": "layout.done", "meeting": plan.result.directory.name, "part": name})
+
+    def advance(self, plan: Plan) -> None:
+        """Take the meeting's book one stage on if it can go; publish when all is done."""
+        if plan.published:
+            return
+        book_busy = any(not name.startswith("factsheet:") for name in plan.waiting)
+        if self.book_wanted(plan) and not book_busy and not self.book_failed(plan):
+            self.next_book_stage(plan)
+        if not plan.waiting:
+            publish_meeting(plan, self.editions)
+            plan.published = True
+
+    def book_wanted(self, plan: Plan) -> bool:
+        return "book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
+
+    def book_failed(self, plan: Plan) -> bool:
+        return not all(part in plan.layouts for part, _ in plan.prepared.parts)
+
+    def next_book_stage(self, plan: Plan) -> None:
+        """Front matter with real page numbers (until they settle), stamps, assembly."""
+        while plan.front_tries < self.FRONT_TRIES and plan.front_numbers != page_numbers(plan):
+            plan.front_tries += 1
+            plan.front_numbers = page_numbers(plan)
+            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"],
+                                                               plan.front_numbers))
+            if plan.waiting:
+                return
+        if "stamps" not in plan.layouts:
+            from .render_html import render_stamps
+
+            banners = [level.name for level in banner_levels(plan)]
+            self.lay_out(plan, "stamps", render_stamps(banners, plan.prepared.meta["title"],
+                                                       plan.prepared.language, plan.templates))
+            if plan.waiting:
+                return
+        from .assemble import assemble
+
+        self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), plan.layouts["stamps"],
+                                                    plan.prepared.language))
 
 
 def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
@@ -180,61 +249,13 @@ def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
                 and (plan.folder / old["path"]).is_file())
 
 
-def run_layouts(runner: Runner, wanted: list, force: bool) -> None:
-    """Run the layouts not found in a cache; file each result (or problem) with its plan."""
-    missing = []
-    for plan, name, function, args, key in wanted:
-        cached = plan.cache.get(key) if key and not force else None
-        if cached is not None:
-            plan.layouts[name] = cached
-        else:
-            missing.append((plan, name, function, args, key))
-    def done(index):
-        plan, name = missing[index][:2]
-        plan.result.laid_out.append(name)
-        log.info("laid out %s of %s", name, plan.result.directory.name,
-                 extra={"event": "layout.done", "meeting": plan.result.directory.name, "part": name})
-
-    results = runner.run(_apply, [(function, args) for _, _, function, args, _ in missing], done)
-    for (plan, name, _, _, key), layout in zip(missing, results):
-        if isinstance(layout, BriefgenError):
-            plan.result.problems += layout.problems
-        elif isinstance(layout, Exception):
-            raise layout
-        else:
-            plan.layouts[name] = layout
-            if key:
-                plan.cache.put(key, layout)
+def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
+    roots = [str(plan.templates), str(plan.result.directory)]
+    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what)
 
 
-def _apply(function, args):
-    return function(*args)
-
-
-def finish_books(runner: Runner, plans: list[Plan]) -> None:
-    """Waves 3 and 4: the front matter with real page numbers, then the stamp overlay."""
-    books = [p for p in plans if p.prepared.parts and _parts_ready(p)]
-    for _ in range(3):  # the numbers could, in theory, change the front's length
-        wanted = []
-        for plan in books:
-            html = jobs.fill_page_numbers(dict(plan.prepared.parts)["front"], page_numbers(plan))
-            wanted.append((plan, "front", lay_out, (part_request(plan, html, "book"),), layout_key(html)))
-        stand_in = {id(p): p.layouts["front"].pages for p in books}
-        run_layouts(runner, wanted, False)
-        if all(p.layouts["front"].pages == stand_in[id(p)] for p in books):
-            break
-    from .render_html import render_stamps
-
-    wanted = []
-    for plan in books:
-        banners = [level.name for level in banner_levels(plan)]
-        html = render_stamps(banners, plan.prepared.meta["title"], plan.prepared.language, plan.templates)
-        wanted.append((plan, "stamps", lay_out, (part_request(plan, html, "book"),), layout_key(html)))
-    run_layouts(runner, wanted, False)
-
-
-def _parts_ready(plan: Plan) -> bool:
-    return all(part in plan.layouts for part, _ in plan.prepared.parts)
+def layout_key(html: str) -> str:
+    return sha256(html + repr(sorted(versions().items())))
 
 
 def ordered_parts(plan: Plan) -> list:
@@ -256,7 +277,7 @@ def banner_levels(plan: Plan):
 def publish_meeting(plan: Plan, editions) -> None:
     """Write what was built, keep what was up to date, record it all in the manifest."""
     prepared, folder = plan.prepared, plan.folder
-    if "book" in editions and prepared.parts and "stamps" in plan.layouts:
+    if "book" in editions and plan.book_pdf is not None:
         publish_book(plan)
     if "factsheets" in editions:
         publish_factsheets(plan)
@@ -271,11 +292,9 @@ def publish_meeting(plan: Plan, editions) -> None:
 
 
 def publish_book(plan: Plan) -> None:
-    from .assemble import assemble
     from .changes import STATE_FILE, to_json
 
-    prepared, folder = plan.prepared, plan.folder
-    pdf = assemble(ordered_parts(plan), plan.layouts["stamps"], prepared.language)
+    prepared, folder, pdf = plan.prepared, plan.folder, plan.book_pdf
     key = key_of(plan.prints)
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
