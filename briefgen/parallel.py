@@ -17,7 +17,7 @@ import os
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-JOBS_PER_WORKER = 40
+JOBS_PER_WORKER = 100
 
 
 def default_jobs() -> int:

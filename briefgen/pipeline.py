@@ -83,6 +83,7 @@ class Plan:
     waiting: set[str] = field(default_factory=set)  # documents in the pool
     front_numbers: dict | None = None  # the page numbers the front was laid out with
     front_tries: int = 0
+    overlay_html: str | None = None  # the HTML of the stamp overlay laid out (or in the pool)
     book_pdf: bytes | None = None
     published: bool = False
 
@@ -161,7 +162,9 @@ class Flow:
             return
         plan.prepared, plan.cache = prepared, PartCache(plan.folder / ".cache")
         plan.result.problems += prepared.warnings
-        for part, html in prepared.parts:  # the front first with stand-in page numbers
+        # the longest first, so no long part is left to finish alone at the end; the
+        # front with stand-in page numbers, to learn its length
+        for part, html in sorted(prepared.parts, key=lambda named: -len(named[1])):
             self.lay_out(plan, part, jobs.fill_page_numbers(html, None) if part == "front" else html)
         for sheet in prepared.factsheets:
             if self.force or factsheet_changed(plan, sheet):
@@ -203,11 +206,10 @@ class Flow:
                  extra={"event": "layout.done", "meeting": plan.result.directory.name, "part": name})
 
     def advance(self, plan: Plan) -> None:
-        """Take the meeting's book one stage on if it can go; publish when all is done."""
+        """Take the meeting's book on as far as it can go; publish when all is done."""
         if plan.published:
             return
-        book_busy = any(not name.startswith("factsheet:") for name in plan.waiting)
-        if self.book_wanted(plan) and not book_busy and not self.book_failed(plan):
+        if self.book_wanted(plan) and self.parts_back(plan):
             self.next_book_stage(plan)
         if not plan.waiting:
             publish_meeting(plan, self.editions)
@@ -216,30 +218,41 @@ class Flow:
     def book_wanted(self, plan: Plan) -> bool:
         return "book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
 
-    def book_failed(self, plan: Plan) -> bool:
-        return not all(part in plan.layouts for part, _ in plan.prepared.parts)
+    def parts_back(self, plan: Plan) -> bool:
+        """Every part laid out (the front at least with stand-in numbers), none failed."""
+        names = [part for part, _ in plan.prepared.parts]
+        final_front = {"front"} if plan.front_numbers else set()  # may be in the pool meanwhile
+        in_flight = plan.waiting & ({*names, self.ASSEMBLY} - final_front)
+        return not in_flight and all(name in plan.layouts for name in names)
 
     def next_book_stage(self, plan: Plan) -> None:
-        """Front matter with real page numbers (until they settle), stamps, assembly."""
-        while plan.front_tries < self.FRONT_TRIES and plan.front_numbers != page_numbers(plan):
+        """The front with real page numbers and the stamp overlay at once, then assembly.
+
+        The overlay is made for the pages as they stand; if the front's final length
+        differs from its stand-in's (in theory it could), both are made again.
+        """
+        while ("front" not in plan.waiting and plan.front_tries < self.FRONT_TRIES
+               and plan.front_numbers != page_numbers(plan)):
             plan.front_tries += 1
             plan.front_numbers = page_numbers(plan)
             self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"],
                                                                plan.front_numbers))
-            if plan.waiting:
-                return
-        if "stamps" not in plan.layouts:
-            from .render_html import render_stamps
+        overlay = overlay_html(plan)
+        if "stamps" not in plan.waiting and plan.overlay_html != overlay:
+            plan.overlay_html = overlay
+            self.lay_out(plan, "stamps", overlay)
+        if not plan.waiting & {"front", "stamps"}:
+            from .assemble import assemble
 
-            banners = [level.name for level in banner_levels(plan)]
-            self.lay_out(plan, "stamps", render_stamps(banners, plan.prepared.meta["title"],
-                                                       plan.prepared.language, plan.templates))
-            if plan.waiting:
-                return
-        from .assemble import assemble
+            self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), plan.layouts["stamps"],
+                                                        plan.prepared.language))
 
-        self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), plan.layouts["stamps"],
-                                                    plan.prepared.language))
+
+def overlay_html(plan: Plan) -> str:
+    from .render_html import render_stamps
+
+    banners = [level.name for level in banner_levels(plan)]
+    return render_stamps(banners, plan.prepared.meta["title"], plan.prepared.language, plan.templates)
 
 
 def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
