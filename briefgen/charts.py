@@ -45,16 +45,26 @@ class Chart:
 # same chart, and an unchanged item's charts need not be drawn again on the next build.
 _drawn: dict[str, str] = {}
 _folder: list[Path] = []  # where drawn charts are kept between builds, if anywhere
+_used: set[str] = set()  # the charts the current meeting showed
 
 
 def keep_charts_in(folder: Path) -> None:
     """Keep drawn charts in ``folder`` between builds (a build's cache folder)."""
     _folder[:] = [folder]
+    _used.clear()
+
+
+def forget_unused_charts() -> None:
+    """Delete the kept charts the current meeting no longer shows, so the cache cannot grow without end."""
+    for path in _folder[0].glob("*.svg64") if _folder else ():
+        if path.stem not in _used:
+            path.unlink(missing_ok=True)
 
 
 def draw(kind: str, alt: str, *args) -> Markup:
     """The chart ``kind`` of ``args`` as an <img>, drawn once for the same arguments."""
     key = hashlib.sha256(repr((kind, args, STYLE)).encode("utf-8")).hexdigest()
+    _used.add(key)
     data = _drawn.get(key) or _read(key)
     if data is None:
         data = svg_data(CHARTS[kind](*args))

@@ -63,7 +63,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     from .render_html import book_parts, render_book, render_factsheet
     from .validate import validate_meeting
 
-    from .charts import keep_charts_in
+    from .charts import forget_unused_charts, keep_charts_in
 
     keep_charts_in(Path(out_folder) / ".cache" / "charts")
     valid = validate_meeting(Path(directory))
@@ -97,6 +97,8 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
             html = render_factsheet(public, index, prepared.public_level, templates_dir)
             request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{view.item.id}'")
             prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request))
+    if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
+        forget_unused_charts()
     return prepared
 
 

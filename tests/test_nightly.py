@@ -178,6 +178,18 @@ def test_json_log_is_one_event_per_line(tmp_path):
     assert events[-1] == {"event": "build.done", "failed": 0, "meetings": 1, "written": 6}
 
 
+def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    charts = out / "tiny" / ".cache" / "charts"
+    before = {path.name for path in charts.glob("*.svg64")}
+    assert before, "the tiny meeting shows charts"
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    build(meeting, out)
+    after = {path.name for path in charts.glob("*.svg64")}
+    assert len(after) == len(before) and after != before  # the redrawn chart replaced the old one
+
+
 def test_changes_since_the_last_edition(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
