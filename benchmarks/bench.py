@@ -101,6 +101,22 @@ def weasyprint_alone(meeting: Path) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def parts_alone(meeting: Path, out: Path) -> float:
+    """Seconds WeasyPrint takes to lay out and write the same book as its parts, one after another."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[3]);"
+        "from briefgen import jobs; from briefgen.render_pdf import lay_out, LayoutRequest; import weasyprint;"
+        "t = sys.argv[3] + '/templates';"
+        "p = jobs.prepare(sys.argv[1], sys.argv[2], ('book',), t, False);"
+        "start = time.perf_counter();"
+        "[lay_out(LayoutRequest(jobs.fill_page_numbers(h, None), t, [t], 'x')) for _, h in p.parts];"
+        "print(time.perf_counter() - start)"
+    )
+    out_text = subprocess.run([sys.executable, "-c", code, str(meeting), str(out), str(PROJECT)], check=True,
+                              capture_output=True, text=True).stdout
+    return float(out_text.strip().splitlines()[-1])
+
+
 def own_work_share(meeting: Path, out: Path) -> tuple[float, float]:
     """(total, layout) seconds of a cold --jobs 1 build, timing WeasyPrint inside it."""
     code = (
@@ -158,6 +174,7 @@ def bench_noop(root: Path, repeat: int) -> list:
 def bench_big_book(root: Path, items: int, repeat: int) -> list:
     meeting = make_meeting(root, "big", items)
     alone = best([weasyprint_alone(meeting) for _ in range(repeat)])
+    parts = best([parts_alone(meeting, root / "out-parts") for _ in range(repeat)])
     html = whole_book_html(meeting, root / "whole-book.html")
     command = best([weasyprint_command(html) for _ in range(repeat)])
     colds = []
@@ -179,6 +196,8 @@ def bench_big_book(root: Path, items: int, repeat: int) -> list:
     return [
         (f"{pages}-page book, cold, --jobs 2 (s)", f"{cold:.2f}", "", True),
         ("  same HTML, WeasyPrint alone, one process (s)", f"{alone:.2f}", "", True),
+        ("  same book as its parts, laid out one after another (s)", f"{parts:.2f}", "", True),
+        ("  floor for 2 workers: half the parts / WeasyPrint alone", f"{parts / 2 / alone:.2f}", "", True),
         ("  ratio cold / WeasyPrint alone", f"{cold / alone:.2f}", "<= 0.55", cold / alone <= 0.55),
         ("  same HTML, the weasyprint command (start, import, lay out, write) (s)", f"{command:.2f}", "", True),
         ("  ratio cold / weasyprint command", f"{cold / command:.2f}", "<= 0.55", cold / command <= 0.55),
