@@ -31,6 +31,11 @@ log_format_option = click.option("--log-format", type=click.Choice(["text", "jso
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 
 
+def out_option(help: str):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+                        show_default=True, help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefgen")
 def main() -> None:
@@ -48,8 +53,7 @@ def main() -> None:
 
 @main.command()
 @meetings_argument
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
+@out_option("Output folder; each meeting goes into OUT/<meeting>/.")
 @click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
               help="Build only this edition: the staff book or the press fact sheets (default: both).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -73,13 +77,17 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
 
 @main.command()
 @meetings_argument
+@out_option("Where the last build is: the page-count rules are read from its manifest.")
 @strict_option
 @log_format_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], strict: bool, log_format: str, verbose: bool) -> None:
-    """Validate each meeting (default: all under agendas/) without writing anything."""
+def check(meeting_dirs: tuple[Path, ...], out: Path, strict: bool, log_format: str, verbose: bool) -> None:
+    """Validate and lint each meeting (default: all under agendas/) without writing anything.
+
+    The linter's rules are warnings (errors under --strict), each named in its message.
+    """
     _setup_logging(verbose, log_format)
-    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict))
+    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict, out=out))
     _finish(results, "ok")
 
 

@@ -8,6 +8,7 @@ The pipeline runs them in a process pool (or in-process for ``--jobs 1``):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class FactsheetJob:
     source: str
     html: str
     request: LayoutRequest
+    strict: bool = False  # a sheet over one page is then an error, and not written
 
 
 @dataclass
@@ -96,7 +98,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
             source = str(valid.item_paths[view.item.id])
             html = render_factsheet(public, index, prepared.public_level, templates_dir)
             request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{view.item.id}'")
-            prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request))
+            prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request, strict))
     return prepared
 
 
@@ -120,14 +122,15 @@ def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:
 
 
 def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
-    """Lay out a fact sheet; refuse it if it is not one page or holds restricted text."""
+    """Lay out a fact sheet; refuse it if it holds restricted text, or (strict) is not one page."""
     from .guard import leaks_in, pdf_metadata
+    from .lint import lint_pages
 
     layout = lay_out(job.request)
-    if layout.pages > 1:
-        raise BriefgenError([Problem(Path(job.source), None,
-                                     f"fact sheet '{job.item}' runs to {layout.pages} pages; cut about "
-                                     f"{layout.used_mm_after_first:.0f} mm of content to fit one")])
+    too_long = lint_pages({}, {job.item: layout.pages}, {job.item: Path(job.source)},
+                          {job.item: layout.used_mm_after_first})
+    if job.strict and too_long:
+        raise BriefgenError([dataclasses.replace(p, severity="error") for p in too_long])
     # the HTML source, every text drawn into the PDF (including SVG charts), and its metadata
     found = leaks_in(fragments, job.html) + leaks_in(fragments, layout.text + " " + pdf_metadata(layout.pdf))
     if found:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .classification import Level
@@ -58,6 +60,8 @@ class ProgrammeEntry(Marked):
     time: str = Field(description='Time or range, quoted: "10:00-11:15".')
     event: str
     location: str = ""
+    people: list[str] = Field(default_factory=list,
+                              description="Who speaks or takes part, by name as in the who's who.")
 
 
 class Person(Marked):
@@ -114,6 +118,9 @@ class Item(Schema):
     key_messages: list[Portion] = Field(default_factory=list)
     lines_to_take: list[LineToTake] = Field(default_factory=list)
     background: list[Portion] = Field(default_factory=list, description="A portion or a list of portions.")
+    press: Literal["open", "closed"] | None = Field(
+        None, description="open: the press attends or is briefed (a statement, a doorstep); closed: no press. "
+                          "Default: open if the item has a fact sheet.")
     press_line: Portion | None = None
     data: ItemData = Field(default_factory=ItemData)
     factsheet: FactSheet | None = None
