@@ -91,6 +91,27 @@ def check(meeting_dirs: tuple[Path, ...], out: Path, strict: bool, log_format: s
     _finish(results, "ok")
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["meeting", "item"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: print it).")
+def schema(kind: str, output: Path | None) -> None:
+    """Print the JSON Schema of a meeting or item file, for editors.
+
+    A YAML file whose first line is `# yaml-language-server: $schema=<path>` then gets
+    completion and inline errors in editors that use yaml-language-server. The schemas
+    ship in schemas/; the files `briefgen new` writes point at them.
+    """
+    from .schema import schema_text
+
+    text = schema_text(kind)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
 def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:
     if meeting_dirs:
         return list(meeting_dirs)
