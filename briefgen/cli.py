@@ -112,6 +112,54 @@ def schema(kind: str, output: Path | None) -> None:
         click.echo(f"wrote {output}")
 
 
+@main.group()
+def new() -> None:
+    """Start a meeting or an agenda item: every field present and commented, ready to build."""
+
+
+@new.command("meeting")
+@click.argument("name")
+@click.option("--agendas", type=click.Path(file_okay=False, path_type=Path), default=Path("agendas"),
+              show_default=True, help="The folder of meetings.")
+def new_meeting(name: str, agendas: Path) -> None:
+    """Write AGENDAS/NAME/meeting.yaml (NAME: lower-case letters, digits, hyphens)."""
+    from .scaffold import new_meeting as scaffold
+
+    _wrote(lambda: scaffold(agendas, name))
+    click.echo(f"next: briefgen new item {name} ITEM-ID, then briefgen serve {agendas / name}")
+
+
+@new.command("item")
+@click.argument("meeting")
+@click.argument("item_id", metavar="ID")
+@click.option("--agendas", type=click.Path(file_okay=False, path_type=Path), default=Path("agendas"),
+              show_default=True, help="The folder of meetings, when MEETING is a name.")
+def new_item(meeting: str, item_id: str, agendas: Path) -> None:
+    """Write MEETING/ID.yaml and add ID to the meeting's items: list.
+
+    MEETING is a meeting folder, or the name of one under AGENDAS.
+    """
+    from .scaffold import new_item as scaffold
+
+    folder = Path(meeting) if (Path(meeting) / "meeting.yaml").is_file() else agendas / meeting
+    _wrote(lambda: scaffold(folder, item_id))
+
+
+def _wrote(action) -> None:
+    """Run a scaffolding ``action``; it refuses (exit 1) rather than overwrite."""
+    from .scaffold import BadName, ScaffoldError
+
+    try:
+        written = action()
+    except BadName as exc:
+        raise click.UsageError(str(exc)) from None
+    except ScaffoldError as exc:
+        click.echo(f"briefgen: {exc}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:
     if meeting_dirs:
         return list(meeting_dirs)
