@@ -92,6 +92,47 @@ def check(meeting_dirs: tuple[Path, ...], out: Path, strict: bool, log_format: s
 
 
 @main.command()
+@click.argument("meeting_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 shows the book to other machines.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@out_option("Where a PDF is built when the page asks for one, and charts are kept.")
+@verbose_option
+def serve(meeting_dir: Path | None, host: str, port: int, out: Path, verbose: bool) -> None:
+    """Preview a meeting's book and fact sheets in the browser, rebuilt on every change.
+
+    Saving a YAML, CSV or template file rebuilds the HTML and reloads the page; an error
+    shows on the page and here, and the last good preview stays. The page's PDF link
+    builds the PDF (as build does, into --out). MEETING_DIR defaults to the only meeting
+    under agendas/.
+    """
+    from .serve import Preview, make_server, serve_forever
+
+    _setup_logging(verbose)
+    meeting = meeting_dir or _only_meeting()
+    if not (meeting / "meeting.yaml").is_file():
+        raise click.UsageError(f"{meeting} is not a meeting folder: no meeting.yaml")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"briefgen: warning: serving on {host}: other machines can read this book, "
+                   "and everything in it up to its classification", err=True)
+    preview = Preview(meeting, out, say=lambda text: click.echo(text, err=True))
+    try:
+        server = make_server(preview, host, port)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    _guard(verbose, lambda: serve_forever(preview, server, announce=click.echo))
+
+
+def _only_meeting() -> Path:
+    found = _meetings(())
+    if len(found) > 1:
+        names = ", ".join(str(path) for path in found)
+        raise click.UsageError(f"several meetings under agendas/; give one: {names}")
+    return found[0]
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["meeting", "item"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (default: print it).")

@@ -60,9 +60,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     """Validate, redact, merge and render one meeting's HTML (no layout yet)."""
     from .changes import compare, editions, snapshot
     from .guard import LeakGuard
-    from .merge import merge
-    from .redact import public_only, redact, up_to
-    from .render_html import book_parts, render_book, render_factsheet
+    from .render_html import book_parts, render_book
     from .validate import validate_meeting
 
     from .charts import keep_charts_in
@@ -82,7 +80,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
         warnings=list(valid.warnings))
     if "book" in editions_wanted:
         previous, prepared.state = editions(Path(out_folder), snapshot(valid))
-        book = merge(redact(valid, up_to(valid.ceiling)))
+        book = staff_book(valid)
         prepared.changes = with_items(compare(previous, prepared.state["current"]), book)
         prepared.highest = book.highest.name
         prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
@@ -92,14 +90,34 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
                                              changes=prepared.changes))
                           for part in book_parts(book)]
     if "factsheets" in editions_wanted and prepared.public_level:
-        public = merge(redact(valid, public_only))
         prepared.fragments = LeakGuard(valid).fragments
-        for index, view in enumerate(public.items):
-            source = str(valid.item_paths[view.item.id])
-            html = render_factsheet(public, index, prepared.public_level, templates_dir)
-            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{view.item.id}'")
-            prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request, strict))
+        for item, title, html in public_factsheets(valid, templates_dir):
+            source = str(valid.item_paths[item])
+            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'")
+            prepared.factsheets.append(FactsheetJob(item, title, source, html, request, strict))
     return prepared
+
+
+def staff_book(valid):
+    """The book's view of the meeting: everything up to its ceiling, with the figures."""
+    from .merge import merge
+    from .redact import redact, up_to
+
+    return merge(redact(valid, up_to(valid.ceiling)))
+
+
+def public_factsheets(valid, templates: Path):
+    """(item id, title, HTML) of each fact sheet, from the public-only copy of the meeting."""
+    from .merge import merge
+    from .redact import public_only, redact
+    from .render_html import render_factsheet
+
+    level = valid.scheme.public_level
+    if level is None:
+        return
+    public = merge(redact(valid, public_only))
+    for index, view in enumerate(public.items):
+        yield view.item.id, view.item.title, render_factsheet(public, index, level.name, templates)
 
 
 def anchors(book) -> list[str]:
