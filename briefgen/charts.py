@@ -16,6 +16,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .classification import Level
+from .publish import write_atomic
 
 STYLE = {
     "svg.hashsalt": "briefgen",
@@ -65,20 +66,20 @@ def draw(kind: str, alt: str, *args) -> Markup:
     """The chart ``kind`` of ``args`` as an <img>, drawn once for the same arguments."""
     key = hashlib.sha256(repr((kind, args, STYLE)).encode("utf-8")).hexdigest()
     _used.add(key)
-    data = _drawn.get(key) or _read(key)
+    kept = _folder[0] / f"{key}.svg64" if _folder else None
+    data = _drawn.get(key) or _read(kept)
     if data is None:
         data = svg_data(CHARTS[kind](*args))
-        if _folder:
-            _folder[0].mkdir(parents=True, exist_ok=True)
-            (_folder[0] / f"{key}.svg64").write_text(data, encoding="ascii")
+    if kept and not kept.is_file():  # also when drawn for another meeting of this run
+        write_atomic(kept, data)  # a killed build leaves no half chart behind
     _drawn[key] = data
     return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
         Markup(data), alt)
 
 
-def _read(key: str) -> str | None:
+def _read(kept: Path | None) -> str | None:
     try:
-        return (_folder[0] / f"{key}.svg64").read_text(encoding="ascii") if _folder else None
+        return kept.read_text(encoding="ascii") if kept else None
     except OSError:
         return None
 

@@ -31,6 +31,11 @@ log_format_option = click.option("--log-format", type=click.Choice(["text", "jso
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 
 
+def out_option(help: str):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+                        show_default=True, help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefgen")
 def main() -> None:
@@ -48,8 +53,7 @@ def main() -> None:
 
 @main.command()
 @meetings_argument
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Output folder; each meeting goes into OUT/<meeting>/.")
+@out_option("Output folder; each meeting goes into OUT/<meeting>/.")
 @click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
               help="Build only this edition: the staff book or the press fact sheets (default: both).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -73,14 +77,128 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
 
 @main.command()
 @meetings_argument
+@out_option("Where the last build is: the page-count rules are read from its manifest.")
 @strict_option
 @log_format_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], strict: bool, log_format: str, verbose: bool) -> None:
-    """Validate each meeting (default: all under agendas/) without writing anything."""
+def check(meeting_dirs: tuple[Path, ...], out: Path, strict: bool, log_format: str, verbose: bool) -> None:
+    """Validate and lint each meeting (default: all under agendas/) without writing anything.
+
+    The linter's rules are warnings (errors under --strict), each named in its message.
+    """
     _setup_logging(verbose, log_format)
-    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict))
+    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict, out=out))
     _finish(results, "ok")
+
+
+@main.command()
+@click.argument("meeting_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but 127.0.0.1 shows the book to other machines.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@out_option("Where a PDF is built when the page asks for one, and charts are kept.")
+@verbose_option
+def serve(meeting_dir: Path | None, host: str, port: int, out: Path, verbose: bool) -> None:
+    """Preview a meeting's book and fact sheets in the browser, rebuilt on every change.
+
+    Saving a YAML, CSV or template file rebuilds the HTML and reloads the page; an error
+    shows on the page and here, and the last good preview stays. The page's PDF link
+    builds the PDF (as build does, into --out). MEETING_DIR defaults to the only meeting
+    under agendas/.
+    """
+    from .serve import Preview, make_server, serve_forever
+
+    _setup_logging(verbose)
+    meeting = meeting_dir or _only_meeting()
+    if not (meeting / "meeting.yaml").is_file():
+        raise click.UsageError(f"{meeting} is not a meeting folder: no meeting.yaml")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"briefgen: warning: serving on {host}: other machines can read this book, "
+                   "and everything in it up to its classification", err=True)
+    preview = Preview(meeting, out, say=lambda text: click.echo(text, err=True))
+    try:
+        server = make_server(preview, host, port)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    _guard(verbose, lambda: serve_forever(preview, server, announce=click.echo))
+
+
+def _only_meeting() -> Path:
+    found = _meetings(())
+    if len(found) > 1:
+        names = ", ".join(str(path) for path in found)
+        raise click.UsageError(f"several meetings under agendas/; give one: {names}")
+    return found[0]
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["meeting", "item"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: print it).")
+def schema(kind: str, output: Path | None) -> None:
+    """Print the JSON Schema of a meeting or item file, for editors.
+
+    A YAML file whose first line is `# yaml-language-server: $schema=<path>` then gets
+    completion and inline errors in editors that use yaml-language-server. The schemas
+    ship in schemas/; the files `briefgen new` writes point at them.
+    """
+    from .schema import schema_text
+
+    text = schema_text(kind)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
+@main.group()
+def new() -> None:
+    """Start a meeting or an agenda item: every field present and commented, ready to build."""
+
+
+@new.command("meeting")
+@click.argument("name")
+@click.option("--agendas", type=click.Path(file_okay=False, path_type=Path), default=Path("agendas"),
+              show_default=True, help="The folder of meetings.")
+def new_meeting(name: str, agendas: Path) -> None:
+    """Write AGENDAS/NAME/meeting.yaml (NAME: lower-case letters, digits, hyphens)."""
+    from .scaffold import new_meeting as scaffold
+
+    _wrote(lambda: scaffold(agendas, name))
+    click.echo(f"next: briefgen new item {name} ITEM-ID, then briefgen serve {agendas / name}")
+
+
+@new.command("item")
+@click.argument("meeting")
+@click.argument("item_id", metavar="ID")
+@click.option("--agendas", type=click.Path(file_okay=False, path_type=Path), default=Path("agendas"),
+              show_default=True, help="The folder of meetings, when MEETING is a name.")
+def new_item(meeting: str, item_id: str, agendas: Path) -> None:
+    """Write MEETING/ID.yaml and add ID to the meeting's items: list.
+
+    MEETING is a meeting folder, or the name of one under AGENDAS.
+    """
+    from .scaffold import new_item as scaffold
+
+    folder = Path(meeting) if (Path(meeting) / "meeting.yaml").is_file() else agendas / meeting
+    _wrote(lambda: scaffold(folder, item_id))
+
+
+def _wrote(action) -> None:
+    """Run a scaffolding ``action``; it refuses (exit 1) rather than overwrite."""
+    from .scaffold import BadName, ScaffoldError
+
+    try:
+        written = action()
+    except BadName as exc:
+        raise click.UsageError(str(exc)) from None
+    except ScaffoldError as exc:
+        click.echo(f"briefgen: {exc}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:

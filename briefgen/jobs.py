@@ -8,6 +8,7 @@ The pipeline runs them in a process pool (or in-process for ``--jobs 1``):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +59,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     """Validate, redact, merge and render one meeting's HTML (no layout yet)."""
     from .changes import compare, editions, snapshot
     from .guard import LeakGuard
-    from .merge import merge
-    from .redact import public_only, redact, up_to
-    from .render_html import book_parts, render_book, render_factsheet
+    from .render_html import book_parts, render_book
     from .validate import validate_meeting
 
     from .charts import forget_unused_charts, keep_charts_in
@@ -80,7 +79,7 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
         warnings=list(valid.warnings))
     if "book" in editions_wanted:
         previous, prepared.state = editions(Path(out_folder), snapshot(valid))
-        book = merge(redact(valid, up_to(valid.ceiling)))
+        book = staff_book(valid)
         prepared.changes = with_items(compare(previous, prepared.state["current"]), book)
         prepared.highest = book.highest.name
         prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
@@ -90,16 +89,36 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
                                              changes=prepared.changes))
                           for part in book_parts(book)]
     if "factsheets" in editions_wanted and prepared.public_level:
-        public = merge(redact(valid, public_only))
         prepared.fragments = LeakGuard(valid).fragments
-        for index, view in enumerate(public.items):
-            source = str(valid.item_paths[view.item.id])
-            html = render_factsheet(public, index, prepared.public_level, templates_dir)
-            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{view.item.id}'")
-            prepared.factsheets.append(FactsheetJob(view.item.id, view.item.title, source, html, request))
+        for item, title, html in public_factsheets(valid, templates_dir):
+            source = str(valid.item_paths[item])
+            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'")
+            prepared.factsheets.append(FactsheetJob(item, title, source, html, request))
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
     return prepared
+
+
+def staff_book(valid):
+    """The book's view of the meeting: everything up to its ceiling, with the figures."""
+    from .merge import merge
+    from .redact import redact, up_to
+
+    return merge(redact(valid, up_to(valid.ceiling)))
+
+
+def public_factsheets(valid, templates: Path):
+    """(item id, title, HTML) of each fact sheet, from the public-only copy of the meeting."""
+    from .merge import merge
+    from .redact import public_only, redact
+    from .render_html import render_factsheet
+
+    level = valid.scheme.public_level
+    if level is None:
+        return
+    public = merge(redact(valid, public_only))
+    for index, view in enumerate(public.items):
+        yield view.item.id, view.item.title, render_factsheet(public, index, level.name, templates)
 
 
 def anchors(book) -> list[str]:
@@ -122,14 +141,19 @@ def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:
 
 
 def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
-    """Lay out a fact sheet; refuse it if it is not one page or holds restricted text."""
+    """Lay out a fact sheet; refuse it if it is not one page or holds restricted text.
+
+    Over one page is the linter's factsheet-pages rule, but in a build always an error:
+    press officers are promised one page, so a longer sheet is not written at all.
+    """
     from .guard import leaks_in, pdf_metadata
+    from .lint import lint_pages
 
     layout = lay_out(job.request)
-    if layout.pages > 1:
-        raise BriefgenError([Problem(Path(job.source), None,
-                                     f"fact sheet '{job.item}' runs to {layout.pages} pages; cut about "
-                                     f"{layout.used_mm_after_first:.0f} mm of content to fit one")])
+    too_long = lint_pages({}, {job.item: layout.pages}, {job.item: Path(job.source)},
+                          {job.item: layout.used_mm_after_first})
+    if too_long:
+        raise BriefgenError([dataclasses.replace(p, severity="error") for p in too_long])
     # the HTML source, every text drawn into the PDF (including SVG charts), and its metadata
     found = leaks_in(fragments, job.html) + leaks_in(fragments, layout.text + " " + pdf_metadata(layout.pdf))
     if found:

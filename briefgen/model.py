@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .classification import Level
@@ -56,14 +58,16 @@ class ProgrammeEntry(Marked):
     """One line of the meeting's programme."""
 
     time: str = Field(description='Time or range, quoted: "10:00-11:15".')
-    event: str
+    event: str = Field(description="What happens, as the programme shows it.")
     location: str = ""
+    people: list[str] = Field(default_factory=list,
+                              description="Who speaks or takes part, by name as in the who's who.")
 
 
 class Person(Marked):
     """One entry of the who's who."""
 
-    name: str
+    name: str = Field(description="As the programme's people: lists name them.")
     role: str = ""
     country: str = ""
     bio: str = Field("", description="Markdown biography.")
@@ -89,34 +93,40 @@ class SpendingView(Schema):
 
 
 class ItemData(Schema):
-    incidents: IncidentView | None = None
-    spending: SpendingView | None = None
+    """Views of the meeting's data sets shown in the brief (facts and figures)."""
+
+    incidents: IncidentView | None = Field(None, description="Incidents shown: a window, countries, types.")
+    spending: SpendingView | None = Field(None, description="Spending figures shown: years and thresholds.")
 
 
 class FactSheet(Schema):
     """The press fact sheet for an item: public portions only."""
 
-    title: str | None = None
-    lede: Portion | None = None
-    facts: list[Portion] = Field(default_factory=list)
+    title: str | None = Field(None, description="Default: the item's title.")
+    lede: Portion | None = Field(None, description="The opening paragraph; must be marked public.")
+    facts: list[Portion] = Field(default_factory=list, description="Short facts; each must be marked public.")
 
 
 class Item(Schema):
     """One agenda item: ``agendas/<meeting>/<item>.yaml``."""
 
     id: str | None = Field(None, description="Default: the file name without .yaml.")
-    title: str
-    time: str = ""
-    lead: str = ""
+    title: str = Field(description="The item's title, as in the contents.")
+    time: str = Field("", description='Time or range, quoted: "10:00-11:15".')
+    lead: str = Field("", description="Who leads on the item (a post, not a name).")
     classification: str | None = Field(None, description="Default for this item's portions; default: the meeting's.")
-    purpose: Portion | None = None
-    objectives: list[Portion] = Field(default_factory=list)
-    key_messages: list[Portion] = Field(default_factory=list)
-    lines_to_take: list[LineToTake] = Field(default_factory=list)
+    purpose: Portion | None = Field(None, description="Why the item is on the agenda and what we want from it.")
+    objectives: list[Portion] = Field(default_factory=list, description="Outcomes we want, one portion each.")
+    key_messages: list[Portion] = Field(default_factory=list, description="What the minister says, one portion each.")
+    lines_to_take: list[LineToTake] = Field(default_factory=list,
+                                            description="If pressed: likely questions and the answers to give.")
     background: list[Portion] = Field(default_factory=list, description="A portion or a list of portions.")
-    press_line: Portion | None = None
-    data: ItemData = Field(default_factory=ItemData)
-    factsheet: FactSheet | None = None
+    press: Literal["open", "closed"] | None = Field(
+        None, description="open: the press attends or is briefed (a statement, a doorstep); closed: no press. "
+                          "Default: open if the item has a fact sheet.")
+    press_line: Portion | None = Field(None, description="The line for the press, usually marked public.")
+    data: ItemData = Field(default_factory=ItemData, description="Facts and figures from the meeting's data sets.")
+    factsheet: FactSheet | None = Field(None, description="The press fact sheet: public portions only.")
 
     @field_validator("background", mode="before")
     @classmethod
@@ -127,23 +137,23 @@ class Item(Schema):
 class MeetingData(Schema):
     """Paths of the data sets, relative to meeting.yaml."""
 
-    incidents: str | None = None
-    spending: str | None = None
+    incidents: str | None = Field(None, description="The incidents CSV, relative to meeting.yaml.")
+    spending: str | None = Field(None, description="The spending CSV, relative to meeting.yaml.")
 
 
 class Meeting(Schema):
     """A meeting: ``agendas/<meeting>/meeting.yaml``."""
 
-    title: str
-    date: dt.date
-    venue: str
-    chair: str = ""
+    title: str = Field(description="The meeting's title, as on the cover.")
+    date: dt.date = Field(description="The meeting's date, YYYY-MM-DD.")
+    venue: str = Field(description="Where it takes place.")
+    chair: str = Field("", description="Who chairs it.")
     classification: str = Field(description="The ceiling for the full book.")
     language: str = Field("en", description="Language of the book, for PDF metadata.")
     items: list[str] | None = Field(None, description="Item ids in agenda order; default: file names.")
-    programme: list[ProgrammeEntry] = Field(default_factory=list)
-    people: list[Person] = Field(default_factory=list)
-    data: MeetingData = Field(default_factory=MeetingData)
+    programme: list[ProgrammeEntry] = Field(default_factory=list, description="The day, in order.")
+    people: list[Person] = Field(default_factory=list, description="The who's who.")
+    data: MeetingData = Field(default_factory=MeetingData, description="The data sets the briefs draw on.")
 
 
 class Row(BaseModel):

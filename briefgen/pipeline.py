@@ -50,8 +50,10 @@ def find_meetings(agendas: Path) -> list[Path]:
     return sorted(path.parent for path in Path(agendas).glob("*/meeting.yaml"))
 
 
-def check(directories: list[Path], strict: bool = False) -> list[MeetingResult]:
-    """Validate each meeting; nothing is written."""
+def check(directories: list[Path], strict: bool = False, out: Path | None = None) -> list[MeetingResult]:
+    """Validate each meeting; nothing is written. With ``out``, the page rules of the
+    linter are read from the last build there (``out/<meeting>/manifest.json``)."""
+    from .lint import pages_from_manifest
     from .validate import validate_meeting
 
     results = []
@@ -59,12 +61,19 @@ def check(directories: list[Path], strict: bool = False) -> list[MeetingResult]:
         result = MeetingResult(Path(directory))
         try:
             valid = validate_meeting(result.directory)
-            severity = "error" if strict else "warning"
-            result.problems += [dataclasses.replace(w, severity=severity) for w in valid.warnings]
+            warnings = list(valid.warnings)
+            if out is not None:
+                warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
+            result.problems += as_errors(warnings) if strict else warnings
         except BriefgenError as exc:
             result.problems += exc.problems
         results.append(result)
     return results
+
+
+def as_errors(warnings: list[Problem]) -> list[Problem]:
+    """--strict: every warning fails the run."""
+    return [dataclasses.replace(w, severity="error") for w in warnings]
 
 
 @dataclass
@@ -212,7 +221,7 @@ class Flow:
         if self.book_wanted(plan) and self.parts_back(plan):
             self.next_book_stage(plan)
         if not plan.waiting:
-            publish_meeting(plan, self.editions)
+            publish_meeting(plan, self.editions, self.strict)
             plan.published = True
 
     def book_wanted(self, plan: Plan) -> bool:
@@ -287,21 +296,48 @@ def banner_levels(plan: Plan):
     return page_banners(ordered_parts(plan), plan.prepared.scheme)
 
 
-def publish_meeting(plan: Plan, editions) -> None:
+def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
     """Write what was built, keep what was up to date, record it all in the manifest."""
     prepared, folder = plan.prepared, plan.folder
     if "book" in editions and plan.book_pdf is not None:
         publish_book(plan)
     if "factsheets" in editions:
         publish_factsheets(plan)
+    briefs = brief_pages(plan) or plan.previous.get("brief_pages", {})
+    check_pages(plan, briefs, strict)
     if not plan.result.ok and not plan.artifacts:
         return
     built = plan.artifacts
     write_manifest(folder, {**prepared.meta, "inputs_key": key_of(plan.prints) if plan.result.ok else None,
-                            "inputs": plan.prints}, built, list(editions))
+                            "inputs": plan.prints, "brief_pages": briefs}, built, list(editions))
     plan.cache.prune()
     plan.result.outputs += [folder / a.path for a in built if a.written]
     plan.result.skipped += [folder / a.path for a in built if not a.written]
+
+
+def brief_pages(plan: Plan) -> dict[str, int]:
+    """Pages of each brief in the book (each is a part that starts on a new page), up to
+    its facts and figures: what the linter's length rule counts."""
+    from .lint import written_pages
+
+    found = {}
+    for part, _ in plan.prepared.parts:
+        if part.startswith("item-") and part in plan.layouts:
+            item, layout = part.removeprefix("item-"), plan.layouts[part]
+            found[item] = written_pages(item, layout.pages, layout.anchors)
+    return found
+
+
+def check_pages(plan: Plan, briefs: dict[str, int], strict: bool) -> None:
+    """The linter's page rules, from this build's layouts and the fact sheets it keeps."""
+    from .lint import lint_pages
+
+    paths = {item: plan.result.directory / name for item, name in plan.prepared.item_files.items()}
+    sheets = {a.item: a.pages for a in plan.artifacts if a.edition == "factsheets" and a.format == "pdf"}
+    excess = {name.split(":", 1)[1]: layout.used_mm_after_first
+              for name, layout in plan.layouts.items() if name.startswith("factsheet:")}
+    found = lint_pages(briefs, sheets, paths, excess)
+    plan.result.problems += as_errors(found) if strict else found
 
 
 def publish_book(plan: Plan) -> None:
@@ -328,7 +364,8 @@ def publish_factsheets(plan: Plan) -> None:
         for fmt, data in (("html", sheet.html), ("pdf", layout.pdf if layout else None)):
             path = f"factsheets/{sheet.item}.{fmt}"
             if layout is not None:
-                plan.artifacts.append(publish(folder, path, data, format=fmt, pages=1 if fmt == "pdf" else None, **facts))
+                pages = layout.pages if fmt == "pdf" else None
+                plan.artifacts.append(publish(folder, path, data, format=fmt, pages=pages, **facts))
             elif path in old and (folder / path).is_file():  # unchanged, or this attempt failed
                 plan.artifacts.append(Artifact.kept(old[path]))
 

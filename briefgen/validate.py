@@ -15,6 +15,7 @@ from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, country_code, load_datasets, organisation
 from .errors import ProblemList
+from .lint import lint_meeting
 from .yamlmodel import line_for, validate_file
 from .model import Item, Marked, Meeting
 
@@ -65,6 +66,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeet
         _check_views(item, item_paths[item.id], problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
     problems.raise_if_errors()
+    lint_meeting(meeting, meeting_path, items, item_paths, problems)
     return ValidMeeting(directory, meeting, items, item_paths, datasets, scheme,
                         ceiling, problems.warnings)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install briefgen into ./.venv, with the system libraries WeasyPrint needs.
 #   bash scripts/install.sh          the tool
-#   bash scripts/install.sh --test   the tool and its test dependencies
+#   bash scripts/install.sh --test   the tool and its test dependencies, and Chromium
+#                                    for the browser test
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,12 @@ install_system_libraries() {
 }
 
 have_system_libraries || install_system_libraries
+
+# The browser test opens the HTML book in headless Chromium.
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null; then
+  SYSTEM_PACKAGES=(chromium)
+  install_system_libraries
+fi
 
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -68,6 +68,8 @@ time: "11:00-12:00"
 purpose: Decide the beta question.
 data:
   spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}
+objectives: [Agree the beta line.]
+lines_to_take: [{question: "What about beta?", answer: Beta answer.}]
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -268,14 +269,24 @@ def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, 
 
 
 def test_an_overflowing_fact_sheet_names_the_item_and_the_excess(tmp_path):
+    """The linter's factsheet-pages rule, an error in a build, strict or not: not written."""
     long_facts = "".join(f"    - {{text: Public fact number {i} {'word ' * 40}, classification: PUBLIC}}\n"
                          for i in range(30))
     meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "factsheet:\n  facts:\n" + long_facts)
-    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",))
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), strict=True)
     [problem] = [str(p) for p in result.problems]
-    assert re.search(r"alpha.yaml: fact sheet 'alpha' runs to \d+ pages; cut about \d+ mm of content", problem)
+    assert re.search(r"alpha.yaml: fact sheet 'alpha' runs to \d+ pages; cut about \d+ mm of content "
+                     r"to fit one \[factsheet-pages\]$", problem)
     assert (tmp_path / "out" / "tiny" / "factsheets" / "beta.pdf").exists()
     assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").exists()
+
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",))
+    assert not result.ok
+    [problem] = [str(p) for p in result.problems]
+    assert re.search(r"alpha.yaml: fact sheet 'alpha' runs to \d+ pages; cut about", problem)
+    assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").exists()
+    manifest = json.loads((tmp_path / "out" / "tiny" / "manifest.json").read_text())
+    assert {a["path"]: a["pages"] for a in manifest["artifacts"]}["factsheets/beta.pdf"] == 1
 
 
 def test_index_links_books_and_fact_sheets(reference_book):

@@ -92,7 +92,7 @@ def test_unknown_key_is_a_warning_with_a_suggestion(tmp_path):
     meeting = write_meeting(tmp_path, beta=BETA_YAML + "purpse: typo\n")
     result = run("check", meeting)
     assert result.exit_code == 0
-    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:6: warning: unknown key 'purpse'; did you mean 'purpose'?"]
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:8: warning: unknown key 'purpse'; did you mean 'purpose'?"]
 
 
 @pytest.mark.parametrize("level, message", [

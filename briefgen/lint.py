@@ -1,0 +1,140 @@
+"""The briefing linter: what a good brief has that the schema cannot require.
+
+Each rule is a small function with a stable id, named at the end of its message
+(``path:line: warning: ... [item-purpose]``). They are warnings, like unknown keys:
+``--strict`` makes them errors. The content rules run with validation, so ``check``,
+``build`` and ``serve`` all report them; the page rules need a layout, so ``build``
+reports them from the fresh layout and ``check`` from the last build's manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import Problem, ProblemList
+from .model import Item, Meeting
+from .yamlmodel import line_for
+
+RULES = {
+    "item-purpose": "every item has a purpose",
+    "item-objective": "every item has at least one objective",
+    "item-line-to-take": "every item has at least one line to take",
+    "press-line": "an item open to the press has a press line",
+    "programme-person": "every person named in the programme is in the who's who",
+    "brief-length": "a brief is at most four pages in the book, before its facts and figures",
+    "factsheet-pages": "a fact sheet is one page",
+}
+MAX_BRIEF_PAGES = 4
+# A brief's facts and figures (tables and charts computed from the data, the ids of their
+# headings in _brief.html) are reference material the writer cannot shorten: the length
+# rule counts the brief up to and including the page where they start.
+DATA_SECTIONS = ("spending", "incidents")
+
+
+def lint_meeting(meeting: Meeting, meeting_path: Path, items: list[Item], item_paths: dict[str, Path],
+                 problems: ProblemList) -> None:
+    """The content rules, as warnings in ``problems``."""
+    for item in items:
+        for rule in ITEM_RULES:
+            rule(item, item_paths[item.id], problems)
+    programme_person(meeting, meeting_path, problems)
+
+
+def warn(problems: ProblemList, path: Path, line: int | None, rule: str, message: str) -> None:
+    problems.warn(path, line, f"{message} [{rule}]")
+
+
+def has_text(text: str | None) -> bool:
+    return bool(text and text.strip())
+
+
+def item_purpose(item: Item, path: Path, problems: ProblemList) -> None:
+    if item.purpose is None or not has_text(item.purpose.text):
+        warn(problems, path, item._tree.line_of("purpose"), "item-purpose",
+             "no purpose: say why the item is on the agenda and what we want from it")
+
+
+def item_objective(item: Item, path: Path, problems: ProblemList) -> None:
+    if not any(has_text(objective.text) for objective in item.objectives):
+        warn(problems, path, item._tree.line_of("objectives"), "item-objective",
+             "no objective: list at least one outcome we want from the item")
+
+
+def item_line_to_take(item: Item, path: Path, problems: ProblemList) -> None:
+    if not any(has_text(line.question) and has_text(line.answer) for line in item.lines_to_take):
+        warn(problems, path, item._tree.line_of("lines_to_take"), "item-line-to-take",
+             "no line to take: give at least one likely question and its answer")
+
+
+def press_line(item: Item, path: Path, problems: ProblemList) -> None:
+    open_press = item.press == "open" or (item.press is None and item.factsheet is not None)
+    if open_press and (item.press_line is None or not has_text(item.press_line.text)):
+        why = "press: open" if item.press == "open" else "it has a fact sheet"
+        line = item._tree.line_of("press" if item.press else "factsheet")
+        warn(problems, path, line, "press-line",
+             f"open to the press ({why}) but no press line: add press_line, or say press: closed")
+
+
+ITEM_RULES = (item_purpose, item_objective, item_line_to_take, press_line)
+
+
+def normal_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def programme_person(meeting: Meeting, path: Path, problems: ProblemList) -> None:
+    known = {normal_name(person.name): person.name for person in meeting.people}
+    for index, entry in enumerate(meeting.programme):
+        for position, name in enumerate(entry.people):
+            if normal_name(name) not in known:
+                line = line_for(meeting._tree, ("programme", index, "people", position))
+                warn(problems, path, line, "programme-person",
+                     f"programme: '{name}' is not in the who's who (people:){_suggestion(name, known)}")
+
+
+def _suggestion(name: str, known: dict[str, str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(normal_name(name), list(known), n=1, cutoff=0.7)
+    return f"; did you mean '{known[close[0]]}'?" if close else ""
+
+
+# --- page rules: they need a layout -------------------------------------------
+
+def written_pages(item: str, pages: int, anchors: dict[str, int]) -> int:
+    """Pages of a brief (laid out alone, ``anchors`` by id -> page) before its facts and figures."""
+    starts = [anchors[f"item-{item}-{name}"] for name in DATA_SECTIONS if f"item-{item}-{name}" in anchors]
+    return min(starts) + 1 if starts else pages
+
+
+def lint_pages(brief_pages: dict[str, int], sheet_pages: dict[str, int], item_paths: dict[str, Path],
+               excess_mm: dict[str, float] | None = None, when: str = "") -> list[Problem]:
+    """Warnings for briefs over four pages and fact sheets that are not one page.
+
+    ``when`` says where the figures come from ("in the last build") when they are not fresh.
+    """
+    problems = ProblemList()
+    for item, pages in brief_pages.items():
+        if item in item_paths and pages > MAX_BRIEF_PAGES:
+            warn(problems, item_paths[item], None, "brief-length",
+                 f"the brief runs to {pages} pages in the book before its facts and figures{when}; "
+                 f"keep it to {MAX_BRIEF_PAGES}")
+    for item, pages in sheet_pages.items():
+        if item in item_paths and pages != 1:
+            cut = (excess_mm or {}).get(item)
+            advice = f"; cut about {cut:.0f} mm of content to fit one" if cut is not None else ""
+            warn(problems, item_paths[item], None, "factsheet-pages",
+                 f"fact sheet '{item}' runs to {pages} pages{when}{advice}")
+    return list(problems)
+
+
+def pages_from_manifest(manifest: dict, item_paths: dict[str, Path]) -> list[Problem]:
+    """The page rules for the items unchanged since the build that wrote ``manifest``."""
+    from .incremental import sha256
+
+    inputs = manifest.get("inputs") or {}
+    unchanged = {item: path for item, path in item_paths.items()
+                 if path.is_file() and inputs.get(path.name) == sha256(path.read_bytes())}
+    sheets = {a["item"]: a["pages"] for a in manifest.get("artifacts", [])
+              if a.get("edition") == "factsheets" and a.get("format") == "pdf" and a.get("pages")}
+    return lint_pages(manifest.get("brief_pages") or {}, sheets, unchanged, when=" (in the last build)")

@@ -1,0 +1,254 @@
+"""``briefgen serve``: a live preview of one meeting's book and fact sheets, as HTML.
+
+The shape of mkdocs' ``serve``: build once, watch the inputs, rebuild on a change and
+tell the browser to reload. Only the HTML editions are rendered (no WeasyPrint: a
+rebuild of the reference meeting takes a fraction of a second); a PDF is built on
+demand, by the normal incremental build into the output folder, when the page's PDF
+link is followed.
+
+Each served page gets a small bar (links, and the problems of the last rebuild) and a
+script that long-polls ``/__reload`` with the number of the build it shows, reloading
+when a newer one exists. Built outputs never carry either. A rebuild that fails keeps
+the last good pages and shows why, on the page and in the terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import BriefgenError, Problem
+from .incremental import input_files
+from .locate import DEFAULT_TEMPLATES
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1  # how often the inputs are looked at
+LONG_POLL_SECONDS = 25  # a browser's reload request is answered at the latest after this
+RELOAD_PATH = "/__reload"
+
+
+def render_preview(meeting: Path, out: Path, templates: Path) -> tuple[dict[str, str], list[Problem]]:
+    """The HTML of the book and every fact sheet, by URL path, and the warnings."""
+    from .charts import keep_charts_in
+    from .jobs import public_factsheets, staff_book
+    from .render_html import render_book
+    from .validate import validate_meeting
+
+    keep_charts_in(out / meeting.name / ".cache" / "charts")  # shared with build
+    valid = validate_meeting(meeting)
+    pages = {"book.html": render_book(staff_book(valid), templates)}
+    for item, _, page in public_factsheets(valid, templates):
+        pages[f"factsheets/{item}.html"] = page
+    return pages, list(valid.warnings)
+
+
+class Preview:
+    """The pages of the last good build, the problems of the last build, and its number."""
+
+    def __init__(self, meeting: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, say=print):
+        self.meeting, self.out, self.templates = Path(meeting), Path(out), Path(templates)
+        self.say = say  # the terminal's side of a rebuild
+        self.pages: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.generation = 0
+        self.changed = threading.Condition()
+        self.pdf_lock = threading.Lock()
+
+    def rebuild(self) -> None:
+        started = time.monotonic()
+        pages = None
+        try:
+            pages, problems = render_preview(self.meeting, self.out, self.templates)
+        except BriefgenError as exc:
+            problems = exc.problems
+        except Exception as exc:  # a bug in briefgen: shown, and the preview keeps watching
+            log.debug("rebuild failed", exc_info=True)
+            problems = [Problem(self.meeting, None, f"internal error: {type(exc).__name__}: {exc}")]
+        with self.changed:
+            self.pages = pages if pages is not None else self.pages
+            self.problems = problems
+            self.generation += 1
+            self.changed.notify_all()
+        for problem in problems:
+            self.say(str(problem))
+        if pages is None:
+            self.say("not rebuilt: the preview keeps the last good version")
+        else:
+            self.say(f"rebuilt in {time.monotonic() - started:.2f} s")
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.generation != seen, timeout)
+            return self.generation
+
+    def page(self, path: str) -> str | None:
+        """A page with the preview bar and the reload script; None if there is no such page."""
+        with self.changed:
+            source, problems, generation = self.pages.get(path), list(self.problems), self.generation
+            names = sorted(self.pages)
+        if source is None and (self.pages or not problems):
+            return None
+        source = source or EMPTY_PAGE
+        bar = preview_bar(self.meeting.name, path, names, problems)
+        source = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, source, count=1)
+        return source.replace("</body>", RELOAD_SCRIPT.replace("GENERATION", str(generation)) + "</body>", 1)
+
+    def pdf(self, path: str) -> tuple[bytes | None, list[Problem]]:
+        """Build the meeting (incrementally) and read one PDF of it."""
+        from . import pipeline
+
+        with self.pdf_lock:
+            [result] = pipeline.build([self.meeting], self.out, templates=self.templates)
+        target = self.out / self.meeting.name / path
+        if not result.ok or not target.is_file():
+            return None, result.problems or [Problem(self.meeting, None, f"no {path} in this meeting")]
+        return target.read_bytes(), result.problems
+
+
+def preview_bar(meeting: str, current: str, names: list[str], problems: list[Problem]) -> str:
+    """Links to every page, the PDF of this one, and the problems of the last rebuild."""
+    links = [f'<a href="/{name}"{" aria-current=page" if name == current else ""}>'
+             f'{"Book" if name == "book.html" else html.escape(Path(name).stem)}</a>' for name in names]
+    pdf = current.removesuffix(".html") + ".pdf"
+    bar = (f'<div id="briefgen-preview" style="{BAR_STYLE}">Preview of {html.escape(meeting)} · '
+           f'{" · ".join(links)} · <a href="/{html.escape(pdf)}">PDF of this page</a></div>')
+    if problems:
+        errors = any(p.severity == "error" for p in problems)
+        title = ("This preview is out of date: the last change has errors" if errors
+                 else "Warnings")
+        lines = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
+        colour = "#a40000" if errors else "#8a5a00"
+        bar += (f'<div id="briefgen-problems" role="alert" style="{PROBLEMS_STYLE}border-color:{colour}">'
+                f'<strong style="color:{colour}">{title}</strong><ul>{lines}</ul></div>')
+    return bar + ("<style>#briefgen-preview a { color: #fff; } "
+                  "@media print { #briefgen-preview, #briefgen-problems { display: none; } }</style>")
+
+
+BAR_STYLE = ("font:14px/1.4 sans-serif;background:#0b2545;color:#fff;padding:.4em .8em;"
+             "position:sticky;top:0;z-index:10;overflow-x:auto;white-space:nowrap")
+PROBLEMS_STYLE = ("font:13px/1.4 monospace;background:#fff8e6;border:2px solid;padding:.5em .8em;"
+                  "margin:.5em 0;overflow-x:auto;white-space:pre-wrap")
+EMPTY_PAGE = "<!DOCTYPE html><html><head><meta charset=utf-8><title>briefgen preview</title></head><body></body></html>"
+RELOAD_SCRIPT = """<script>
+(function poll(seen) {
+  fetch("/__reload?since=" + seen).then(function (r) { return r.json(); }).then(function (d) {
+    if (d.generation !== seen) { location.reload(); } else { poll(seen); }
+  }).catch(function () { setTimeout(function () { poll(seen); }, 1000); });
+})(GENERATION);
+</script>
+"""
+
+
+class Watcher(threading.Thread):
+    """Looks at the inputs' modification times every POLL_SECONDS; rebuilds on a change."""
+
+    def __init__(self, preview: Preview):
+        super().__init__(daemon=True, name="briefgen-watcher")
+        self.preview = preview
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        seen = stamps(self.preview.meeting, self.preview.templates)
+        while not self.stopped.wait(POLL_SECONDS):
+            now = stamps(self.preview.meeting, self.preview.templates)
+            if now != seen:
+                seen = now
+                self.preview.rebuild()
+
+
+def stamps(meeting: Path, templates: Path) -> dict[str, tuple[int, int] | None]:
+    """Modification time and size of every input: YAML, data, templates, briefgen.yaml."""
+    found = {}
+    for name, path in input_files(meeting, templates).items():
+        try:
+            info = path.stat()
+            found[name] = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            found[name] = None
+    return found
+
+
+class Handler(BaseHTTPRequestHandler):
+    preview: Preview  # set on the subclass made for each server
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+        url = urlsplit(self.path)
+        path = url.path.lstrip("/")
+        if url.path == "/":
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", "/book.html")
+            self.end_headers()
+        elif url.path == RELOAD_PATH:
+            seen = int((parse_qs(url.query).get("since") or ["0"])[0] or 0)
+            generation = self.preview.wait_for_change(seen, LONG_POLL_SECONDS)
+            self.reply(json.dumps({"generation": generation}), "application/json")
+        elif path.endswith(".pdf"):
+            self.send_pdf(path)
+        else:
+            page = self.preview.page(path)
+            if page is None:
+                self.reply(f"no page {html.escape(path)} in this preview", "text/plain", HTTPStatus.NOT_FOUND)
+            else:
+                self.reply(page, "text/html")
+
+    def send_pdf(self, path: str) -> None:
+        from .publish import OutputBusy
+
+        try:
+            data, problems = self.preview.pdf(path)
+        except OutputBusy as exc:
+            self.reply(str(exc), "text/plain", HTTPStatus.SERVICE_UNAVAILABLE)
+            return
+        if data is None:
+            lines = "\n".join(str(p) for p in problems)
+            self.reply(f"{path} was not built:\n{lines}", "text/plain", HTTPStatus.INTERNAL_SERVER_ERROR)
+        else:
+            self.reply(data, "application/pdf")
+
+    def reply(self, body: str | bytes, kind: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text") else ""))
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the browser left: nothing to tell
+            pass
+
+    def log_message(self, format: str, *args) -> None:  # requests are not news
+        log.debug(format, *args)
+
+
+def make_server(preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
+    handler = type("PreviewHandler", (Handler,), {"preview": preview})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True  # a waiting reload request does not hold up Ctrl-C
+    return server
+
+
+def serve_forever(preview: Preview, server: ThreadingHTTPServer, announce=print) -> None:
+    """Build, then serve and watch until interrupted (Ctrl-C)."""
+    preview.rebuild()
+    watcher = Watcher(preview)
+    watcher.start()
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"Serving {preview.meeting} at http://{shown}:{port}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        announce("Stopped.")
+    finally:
+        watcher.stopped.set()
+        server.server_close()

@@ -1,0 +1,133 @@
+"""`briefgen serve`: the preview rebuilds on an edit, shows errors, keeps the last good page."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from briefgen.serve import Preview, make_server
+
+from .conftest import ALPHA_YAML, write_meeting
+
+DEADLINE = 15.0  # seconds a poll may wait; the delays themselves are measured
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=40) as response:
+        return response.read().decode("utf-8")
+
+
+def wait_for(url: str, wanted, deadline: float = DEADLINE) -> tuple[str, float]:
+    """Poll ``url`` until ``wanted(page)``; the page and when it came (monotonic)."""
+    end = time.monotonic() + deadline
+    while True:
+        page = get(url)
+        if wanted(page):
+            return page, time.monotonic()
+        assert time.monotonic() < end, "the served page did not change in time"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def served(reference_copy, tmp_path):
+    """`briefgen serve` on the reference meeting's copy, on a free port: its URL."""
+    command = [sys.executable, "-m", "briefgen", "serve", str(reference_copy), "--port", "0",
+               "--out", str(tmp_path / "out")]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        first = lines.get(timeout=60)
+        assert first.startswith("Serving "), first
+        yield first.split(" at ")[1].split()[0], process, lines
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def test_an_edit_shows_within_a_second_and_errors_keep_the_last_good_page(served, reference_copy):
+    url, process, lines = served
+    book = url + "book.html"
+    page = get(book)
+    assert "Countering drones on the eastern flank" in page and "briefgen-preview" in page
+    assert 'id="briefgen-problems"' not in page
+
+    item = reference_copy / "drone-wall.yaml"
+    text = item.read_text(encoding="utf-8")
+    edited = text.replace("title: Countering drones on the eastern flank", "title: Drones, edited in preview")
+    written = time.monotonic()
+    item.write_text(edited, encoding="utf-8")
+    page, arrived = wait_for(book, lambda p: "Drones, edited in preview" in p)
+    delay = arrived - written
+    print(f"reload delay: {delay:.3f} s")
+    assert delay < 1.0
+
+    item.write_text(edited.replace("title: Drones, edited in preview", "title: [broken"), encoding="utf-8")
+    page, _ = wait_for(book, lambda p: 'id="briefgen-problems"' in p)
+    assert "drone-wall.yaml:4: YAML syntax error" in page  # path:line, on the page
+    assert "Drones, edited in preview" in page  # the last good content stays
+
+    item.write_text(text, encoding="utf-8")
+    page, _ = wait_for(book, lambda p: 'id="briefgen-problems"' not in p)
+    assert "Countering drones on the eastern flank" in page
+
+    # the page's script waits on /__reload with the number of the build it shows
+    generation = int(get(url + "__reload?since=0").split()[-1].rstrip("}"))
+    threading.Timer(0.3, lambda: item.write_text(text + "\n", encoding="utf-8")).start()
+    assert int(get(url + f"__reload?since={generation}").split()[-1].rstrip("}")) > generation
+
+    process.send_signal(signal.SIGINT)  # Ctrl-C stops it cleanly
+    assert process.wait(timeout=10) == 0
+    assert "Stopped." in list(lines.queue)[-1]
+    terminal = process.stderr.read()
+    assert "drone-wall.yaml:4: YAML syntax error" in terminal and "rebuilt in" in terminal
+
+
+@pytest.fixture
+def tiny_server(tmp_path):
+    def start(meeting):
+        preview = Preview(meeting, tmp_path / "out", say=lambda text: None)
+        preview.rebuild()
+        server = make_server(preview, "127.0.0.1", 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    servers = []
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_pdf_link_builds_the_pdf(tmp_path, tiny_server):
+    url = tiny_server(write_meeting(tmp_path))
+    page = get(url + "factsheets/alpha.html")
+    assert 'href="/factsheets/alpha.pdf"' in page and 'href="/book.html"' in page
+    with urllib.request.urlopen(url + "factsheets/alpha.pdf", timeout=60) as response:
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.read().startswith(b"%PDF")
+    assert (tmp_path / "out" / "tiny" / "book.pdf").is_file()  # the normal build, into --out
+
+
+def test_a_meeting_broken_from_the_start_shows_its_errors(tmp_path, tiny_server):
+    url = tiny_server(write_meeting(tmp_path, alpha=ALPHA_YAML.replace("title: Alpha item on drones\n", "")))
+    page = get(url)  # / leads to the book
+    assert "alpha.yaml:1: title: missing required field" in page
+    with pytest.raises(urllib.error.HTTPError) as error:
+        get(url + "book.pdf")
+    assert error.value.code == 500 and b"title: missing required field" in error.value.read()
+
+
+def test_no_built_output_carries_the_preview_script(reference_book):
+    assert "__reload" not in (reference_book / "book.html").read_text(encoding="utf-8")
