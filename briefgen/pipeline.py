@@ -25,6 +25,7 @@ from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha25
 from .parallel import Runner, default_jobs
 from .publish import Artifact, OutputLock, manifests, publish, read_manifest, write_atomic, write_manifest
 from .render_pdf import LayoutRequest, lay_out
+from .safety import Policy
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def find_meetings(agendas: Path) -> list[Path]:
     return sorted(path.parent for path in Path(agendas).glob("*/meeting.yaml"))
 
 
-def check(directories: list[Path], strict: bool = False) -> list[MeetingResult]:
+def check(directories: list[Path], strict: bool = False, policy: Policy = Policy()) -> list[MeetingResult]:
     """Validate each meeting; nothing is written."""
     from .validate import validate_meeting
 
@@ -59,7 +60,7 @@ def check(directories: list[Path], strict: bool = False) -> list[MeetingResult]:
     for directory in directories:
         result = MeetingResult(Path(directory))
         try:
-            valid = validate_meeting(result.directory)
+            valid = validate_meeting(result.directory, policy=policy)
             severity = "error" if strict else "warning"
             result.problems += [dataclasses.replace(w, severity=severity) for w in valid.warnings]
         except BriefgenError as exc:
@@ -77,6 +78,7 @@ class Plan:
     prints: dict[str, str]
     previous: dict
     templates: Path
+    policy: Policy = Policy()
     prepared: jobs.Prepared | None = None
     cache: PartCache | None = None
     layouts: dict = field(default_factory=dict)
@@ -84,12 +86,13 @@ class Plan:
 
 
 def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path = DEFAULT_TEMPLATES,
-          strict: bool = False, force: bool = False, jobs_count: int | None = None) -> list[MeetingResult]:
+          strict: bool = False, force: bool = False, jobs_count: int | None = None,
+          policy: Policy = Policy()) -> list[MeetingResult]:
     """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
     out, editions = Path(out), tuple(editions)
     with OutputLock(out):
         remove_stale_temporaries(out)
-        plans = [plan_meeting(Path(d), out, templates, editions, force) for d in directories]
+        plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
         todo = [plan for plan in plans if plan.prepared is None and not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs())
         try:
@@ -116,11 +119,11 @@ def remove_stale_temporaries(out: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool) -> Plan:
+def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
     folder = out / directory.name
     plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder),
-                Path(templates))
+                Path(templates), policy)
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
@@ -138,7 +141,7 @@ def up_to_date(plan: Plan, editions) -> bool:
 
 
 def prepare_all(runner: Runner, plans: list[Plan], editions, templates: Path, strict: bool) -> None:
-    calls = [(str(p.result.directory), str(p.folder), editions, str(templates), strict) for p in plans]
+    calls = [(str(p.result.directory), str(p.folder), editions, str(templates), strict, p.policy) for p in plans]
     for plan, prepared in zip(plans, runner.run(jobs.prepare, calls)):
         if isinstance(prepared, BriefgenError):
             plan.result.problems += prepared.problems
@@ -151,8 +154,9 @@ def prepare_all(runner: Runner, plans: list[Plan], editions, templates: Path, st
 
 
 def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
-    roots = [str(plan.templates), str(plan.result.directory)]
-    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what)
+    roots = jobs.allowed_roots(plan.templates, plan.result.directory)
+    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what,
+                         plan.policy.time_limit)
 
 
 def layout_key(html: str) -> str:
