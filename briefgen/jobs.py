@@ -115,9 +115,10 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
 
 def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:
     """The folders WeasyPrint may read: the templates and the meeting's assets."""
-    from .prose import ASSETS
+    from .prose import assets_folder
 
-    return [str(templates), str(Path(meeting_dir) / ASSETS)]
+    assets = assets_folder(meeting_dir)
+    return [str(templates)] + ([str(assets)] if assets else [])
 
 
 def anchors(book) -> list[str]:

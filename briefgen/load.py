@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from .safety import MAX_FILE_BYTES
 from .yamlscreen import screen_yaml
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a CSV typed by hand
 
 
 class LineMap(dict):
@@ -143,7 +146,7 @@ def load_yaml(path: Path):
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise _fail(path, mark.line + 1 if mark else None, _yaml_message(exc)) from None
+        raise _fail(path, mark.line + 1 if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise _fail(path, line, f"control character U+{exc.character:04X} is not allowed; "
@@ -159,7 +162,6 @@ def load_yaml(path: Path):
 # Hints for the messages a tired editor meets most: tabs, and a wrong indent.
 _HINTS = {
     "tab character": "indent with spaces, not tabs",
-    "character '\\t'": "indent with spaces, not tabs",
     "mapping values are not allowed": "check the indentation of this line, or put a text "
                                       "holding ': ' in quotes",
     "did not find expected key": "check the indentation of this line and the one above",
@@ -167,12 +169,22 @@ _HINTS = {
 }
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     reason = exc.problem or exc.context or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError):
         return reason
+    if exc.context and reason.startswith("but "):
+        reason = f"{exc.context}, {reason}"
     hints = [hint for found, hint in _HINTS.items() if found in reason]
+    if _tab_before(exc.problem_mark, text):
+        hints.insert(0, "indent with spaces, not tabs")
     return f"YAML syntax error: {reason}" + (f" ({hints[0]})" if hints else "")
+
+
+def _tab_before(mark, text: str) -> bool:
+    """True if the line of ``mark`` has a tab up to the place the parser stopped."""
+    lines = text.splitlines()
+    return bool(mark) and mark.line < len(lines) and "\t" in lines[mark.line][:mark.column + 1]
 
 
 def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tuple[list[str], list[tuple[int, dict]]]:
@@ -184,6 +196,10 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     without a ``required`` column is one problem, and no rows are read.
     """
     text = read_text(path)
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        raise _fail(path, text.count("\n", 0, control.start()) + 1, f"control character "
+                    f"U+{ord(control.group()):04X} is not allowed; save the file as plain text")
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:

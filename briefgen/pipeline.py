@@ -264,8 +264,8 @@ def publish_meeting(plan: Plan, editions) -> None:
         publish_book(plan)
     if "factsheets" in editions:
         publish_factsheets(plan)
-    if not plan.result.ok and not plan.artifacts:
-        return
+    if not plan.result.ok and not any(a.written for a in plan.artifacts):
+        return  # nothing new: the manifest of the last good build stays as it was
     built = plan.artifacts
     write_manifest(folder, {**prepared.meta, "inputs_key": key_of(plan.prints) if plan.result.ok else None,
                             "inputs": plan.prints}, built, list(editions))

@@ -100,7 +100,9 @@ def resolve_image(src: str, meeting_dir: Path) -> Path:
     if parts.scheme or parts.netloc or src.strip().startswith(("/", "\\")):
         raise ImageRefused(f"image '{_short(src)}' is not a file in the meeting's {ASSETS}/ folder "
                            f"(save it there and write {ASSETS}/<name>)")
-    folder = (meeting_dir / ASSETS).resolve()
+    folder = assets_folder(meeting_dir)
+    if folder is None:
+        raise ImageRefused(f"the meeting's {ASSETS}/ folder links outside the meeting folder")
     path = (meeting_dir / unquote(parts.path)).resolve()
     if not path.is_relative_to(folder):
         raise ImageRefused(f"image '{_short(src)}' is outside the meeting's {ASSETS}/ folder")
@@ -109,6 +111,12 @@ def resolve_image(src: str, meeting_dir: Path) -> Path:
     if not path.is_file():
         raise ImageRefused(f"image '{_short(src)}' not found in the meeting's {ASSETS}/ folder")
     return path
+
+
+def assets_folder(meeting_dir: Path) -> Path | None:
+    """The meeting's assets/ folder, resolved; None if it is a link out of the meeting folder."""
+    folder = (Path(meeting_dir) / ASSETS).resolve()
+    return folder if folder.is_relative_to(Path(meeting_dir).resolve()) else None
 
 
 def image_data_url(src: str, meeting_dir: Path) -> str:
