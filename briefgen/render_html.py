@@ -96,7 +96,7 @@ def template_problem(exc: Exception, default: Path) -> Problem:
         filename, line = exc.filename, exc.lineno
     else:
         filename, line = _template_frame(exc)
-    if isinstance(exc, jinja2.sandbox.SecurityError):
+    if isinstance(exc, jinja2.exceptions.SecurityError):
         reason = f"not allowed in a user template: {exc}"
     elif isinstance(exc, jinja2.TemplateNotFound):
         reason = f"template not found: {exc}"
