@@ -48,7 +48,7 @@ def time_limit(seconds: float | None):
 
     Uses SIGALRM, so it works in the main thread of a process, which is where every
     job runs (a pool worker or the CLI). Elsewhere the body runs without a limit. The
-    alarm repeats every second until it gets through, in case a library catches it.
+    alarm repeats every 0.1 s until it gets through, in case something swallows it.
     """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
@@ -58,7 +58,7 @@ def time_limit(seconds: float | None):
         raise TimeLimitExceeded()
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield
     finally:
