@@ -16,7 +16,9 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .locate import DEFAULT_TEMPLATES
 from .publish import OutputBusy
+from .safety import DEFAULT_TIME_LIMIT, Policy
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -29,6 +31,8 @@ strict_option = click.option("--strict", is_flag=True,
 log_format_option = click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
                                  show_default=True, help="json: one event per line on stderr, for machines.")
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
+outside_option = click.option("--allow-outside-paths", is_flag=True,
+                              help="Let data files named in YAML lie outside the project folder.")
 
 
 def out_option(help: str):
@@ -59,35 +63,47 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Documents laid out at once, one process each (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Your own templates folder; rendered in a sandbox, built-in templates fill the gaps.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
+              show_default=True, help="Seconds one document may take to render before it is stopped.")
+@outside_option
 @strict_option
 @log_format_option
 @verbose_option
 def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], jobs: int | None,
-          force: bool, strict: bool, log_format: str, verbose: bool) -> None:
+          force: bool, templates: Path | None, time_limit: float, allow_outside_paths: bool, strict: bool,
+          log_format: str, verbose: bool) -> None:
     """Build the briefing book and fact sheets of each meeting (default: all under agendas/).
 
     Incremental: what is up to date is not rebuilt (--force rebuilds it all).
     """
     _setup_logging(verbose, log_format)
     chosen = editions or pipeline.EDITIONS
-    results = _guard(verbose, lambda: pipeline.build(_meetings(meeting_dirs), out, chosen, strict=strict,
-                                                     force=force, jobs_count=jobs))
+    policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
+    results = _guard(verbose, lambda: pipeline.build(
+        _meetings(meeting_dirs), out, chosen, templates=templates or DEFAULT_TEMPLATES, strict=strict,
+        force=force, jobs_count=jobs, policy=policy))
     _finish(results, "built")
 
 
 @main.command()
 @meetings_argument
 @out_option("Where the last build is: the page-count rules are read from its manifest.")
+@outside_option
 @strict_option
 @log_format_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], out: Path, strict: bool, log_format: str, verbose: bool) -> None:
+def check(meeting_dirs: tuple[Path, ...], out: Path, allow_outside_paths: bool, strict: bool, log_format: str,
+          verbose: bool) -> None:
     """Validate and lint each meeting (default: all under agendas/) without writing anything.
 
     The linter's rules are warnings (errors under --strict), each named in its message.
     """
     _setup_logging(verbose, log_format)
-    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict, out=out))
+    policy = Policy(allow_outside_paths=allow_outside_paths)
+    results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict, out=out,
+                                                     policy=policy))
     _finish(results, "ok")
 
 

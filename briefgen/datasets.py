@@ -14,8 +14,9 @@ from pathlib import Path
 import pycountry
 from pydantic import ValidationError
 
-from .errors import ProblemList
+from .errors import ProblemList, display_path
 from .load import load_csv
+from .safety import is_inside
 from .model import IncidentRow, MeetingData, Row, SpendingRow
 
 ROW_MODELS: dict[str, type[Row]] = {"incidents": IncidentRow, "spending": SpendingRow}
@@ -50,21 +51,26 @@ class Dataset:
         return list(dict.fromkeys(row.source for row in self.rows))
 
 
-def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: ProblemList) -> dict[str, Dataset]:
+def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: ProblemList,
+                  root: Path | None = None) -> dict[str, Dataset]:
     """Load every data set the meeting names; problems are collected, not raised.
 
-    ``tree`` is the loaded ``data:`` mapping, for the line of a bad path.
+    ``tree`` is the loaded ``data:`` mapping, for the line of a bad path. A path that
+    leaves ``root`` (the project folder) is refused; None allows any path.
     """
     datasets = {}
     for name, relative in data:
         if relative is None:
             continue
         path = (meeting_path.parent / relative).resolve()
-        if not path.is_file():
-            line = tree.line_of(name) if hasattr(tree, "line_of") else None
+        line = tree.line_of(name) if hasattr(tree, "line_of") else None
+        if root is not None and not is_inside(path, root):
+            problems.add(meeting_path, line, f"data.{name}: {relative} is outside the project folder "
+                         f"{display_path(root)}; refused (--allow-outside-paths allows it)")
+        elif not path.is_file():
             problems.add(meeting_path, line, f"data.{name}: file not found: {relative}")
-            continue
-        datasets[name] = load_dataset(name, path, problems)
+        else:
+            datasets[name] = load_dataset(name, path, problems)
     return datasets
 
 

@@ -15,9 +15,11 @@ from importlib import metadata
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from . import __version__
+from .errors import BriefgenError
+from .load import load_yaml, read_bytes
+from .prose import ASSETS
+from .safety import MAX_ASSET_BYTES
 from .locate import find_config
 from .publish import write_atomic
 from .render_pdf import Layout
@@ -52,18 +54,18 @@ def input_files(meeting_dir: Path, templates: Path) -> dict[str, Path]:
     if config:
         files["config"] = config
     for path in sorted(templates.rglob("*")):
-        if path.is_file():
-            files[f"templates:{path.relative_to(templates)}"] = path
-    return files
+        files[f"templates:{path.relative_to(templates)}"] = path
+    for path in sorted((meeting_dir / ASSETS).rglob("*")):
+        files[f"assets:{path.relative_to(meeting_dir / ASSETS)}"] = path
+    return {name: path for name, path in files.items() if path.is_file()}
 
 
 def data_paths(meeting_yaml: Path) -> dict[str, str]:
     """The data: paths of a meeting, read without validating (validation comes later)."""
     try:
-        data = yaml.safe_load(meeting_yaml.read_text(encoding="utf-8")) or {}
-        paths = data.get("data") or {}
+        paths = load_yaml(meeting_yaml).get("data") or {}
         return {str(k): str(v) for k, v in paths.items() if isinstance(v, str)}
-    except (OSError, yaml.YAMLError, AttributeError, UnicodeDecodeError):
+    except (BriefgenError, AttributeError):
         return {}
 
 
@@ -72,9 +74,9 @@ def fingerprint(meeting_dir: Path, templates: Path) -> dict[str, str]:
     prints = {}
     for name, path in input_files(meeting_dir, templates).items():
         try:
-            prints[name] = sha256(path.read_bytes())
-        except OSError:
-            prints[name] = "missing"
+            prints[name] = sha256(read_bytes(path, MAX_ASSET_BYTES))
+        except (OSError, BriefgenError):
+            prints[name] = "missing"  # validation says why
     prints.update({f"version:{k}": v for k, v in versions().items()})
     return prints
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .classification import Scheme
 from .errors import BriefgenError, Problem
 from .render_pdf import Layout, LayoutRequest, lay_out
+from .safety import Policy, TimeLimitExceeded, time_limit
 
 if TYPE_CHECKING:
     from .changes import Changes
@@ -55,8 +56,19 @@ class Prepared:
 
 
 def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
-            strict: bool) -> Prepared:
-    """Validate, redact, merge and render one meeting's HTML (no layout yet)."""
+            strict: bool, policy: Policy = Policy()) -> Prepared:
+    """Validate, redact, merge and render one meeting's HTML (no layout yet), in time."""
+    try:
+        with time_limit(policy.time_limit):
+            return _prepare(directory, out_folder, editions_wanted, templates, strict, policy)
+    except TimeLimitExceeded:
+        raise BriefgenError([Problem(Path(directory) / "meeting.yaml", None,
+                                     f"preparing the meeting took longer than {policy.time_limit:g} s; "
+                                     "stopped (--time-limit sets the limit)")]) from None
+
+
+def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
+             strict: bool, policy: Policy) -> Prepared:
     from .changes import compare, editions, snapshot
     from .guard import LeakGuard
     from .render_html import book_parts, render_book
@@ -65,11 +77,11 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     from .charts import forget_unused_charts, keep_charts_in
 
     keep_charts_in(Path(out_folder) / ".cache" / "charts")
-    valid = validate_meeting(Path(directory))
+    valid = validate_meeting(Path(directory), policy=policy)
     if strict and valid.warnings:
         raise BriefgenError([Problem(w.path, w.line, w.message) for w in valid.warnings])
     meeting, templates_dir = valid.meeting, Path(templates)
-    roots = [str(templates_dir), str(valid.directory)]
+    roots = allowed_roots(templates_dir, valid.directory)
     prepared = Prepared(
         name=valid.name, scheme=valid.scheme, language=meeting.language,
         meta={"meeting": valid.name, "title": meeting.title, "date": meeting.date.isoformat(),
@@ -92,7 +104,8 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
         prepared.fragments = LeakGuard(valid).fragments
         for item, title, html in public_factsheets(valid, templates_dir):
             source = str(valid.item_paths[item])
-            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'")
+            request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'",
+                                    policy.time_limit)
             prepared.factsheets.append(FactsheetJob(item, title, source, html, request))
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
@@ -119,6 +132,14 @@ def public_factsheets(valid, templates: Path):
     public = merge(redact(valid, public_only))
     for index, view in enumerate(public.items):
         yield view.item.id, view.item.title, render_factsheet(public, index, level.name, templates)
+
+
+def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:
+    """The folders WeasyPrint may read: the templates and the meeting's assets."""
+    from .prose import assets_folder
+
+    assets = assets_folder(meeting_dir)
+    return [str(templates)] + ([str(assets)] if assets else [])
 
 
 def anchors(book) -> list[str]:

@@ -7,15 +7,20 @@ Nothing here knows the meaning of a field. Mappings and lists come back as
 from __future__ import annotations
 
 import csv
+import os
+import re
+import stat
 from pathlib import Path
 
 import yaml
 
 from .errors import BriefgenError, Problem, ProblemList
+from .safety import MAX_FILE_BYTES
+from .yamlscreen import screen_yaml
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_FILE_BYTES = 2_000_000  # far above any real brief; refuses pasted dumps
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a CSV typed by hand
 
 
 class LineMap(dict):
@@ -54,6 +59,16 @@ class _LineLoader(_BaseLoader):
         self.problems = problems
         self.path = path
 
+    def construct_object(self, node, deep=False):
+        """A value that cannot be built (a 13th month, a 5000-digit number) names its line."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else node.tag
+            kind = "date" if node.tag.endswith(":timestamp") else "value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{shown}' is not a valid {kind}: {exc}", node.start_mark) from None
+
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
@@ -85,39 +100,91 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 input file, turning every failure into a Problem."""
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 input file, turning every failure into a Problem.
+
+    Only regular files are read (a FIFO or device named like an input would block or
+    never end), and never more than ``limit`` bytes.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _fail(path, None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
-        return path.read_text(encoding="utf-8-sig")
+        data = read_bytes(path, limit)
     except FileNotFoundError:
         raise _fail(path, None, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise _fail(path, None, f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise _fail(path, None, f"cannot read file: {exc.strerror}") from None
+        raise _fail(path, None, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, data.count(b"\n", 0, exc.start) + 1, _not_utf8(data, exc)) from None
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; OSError or BriefgenError if not."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _fail(path, None, "not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _fail(path, None, f"file is larger than the limit of {limit} bytes")
+    return data
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "not UTF-8 text: it is UTF-16; save it as UTF-8"
+    return f"not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file as UTF-8"
 
 
 def load_yaml(path: Path):
-    """Parse one YAML file into LineMap/LineList values; syntax errors name the line."""
+    """Parse one YAML file into LineMap/LineList values; every failure names the line."""
     text = read_text(path)
     problems = ProblemList()
     loader = _LineLoader(text, problems, path)
     try:
+        screen_yaml(text, path)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise _fail(path, line, f"YAML syntax error: {reason}") from None
+        raise _fail(path, mark.line + 1 if mark else None, _yaml_message(exc, text)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise _fail(path, line, f"control character U+{exc.character:04X} is not allowed; "
+                    "save the file as plain text") from None
     except yaml.YAMLError as exc:
         raise _fail(path, None, f"YAML error: {exc}") from None
     finally:
         loader.dispose()
     problems.raise_if_errors()
     return data
+
+
+# Hints for the messages a tired editor meets most: tabs, and a wrong indent.
+_HINTS = {
+    "tab character": "indent with spaces, not tabs",
+    "mapping values are not allowed": "check the indentation of this line, or put a text "
+                                      "holding ': ' in quotes",
+    "did not find expected key": "check the indentation of this line and the one above",
+    "expected a single document": "one document per file: remove the '---' line",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
+    reason = exc.problem or exc.context or "invalid YAML"
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return reason
+    if exc.context and reason.startswith("but "):
+        reason = f"{exc.context}, {reason}"
+    hints = [hint for found, hint in _HINTS.items() if found in reason]
+    if _tab_before(exc.problem_mark, text):
+        hints.insert(0, "indent with spaces, not tabs")
+    return f"YAML syntax error: {reason}" + (f" ({hints[0]})" if hints else "")
+
+
+def _tab_before(mark, text: str) -> bool:
+    """True if the line of ``mark`` has a tab up to the place the parser stopped."""
+    lines = text.splitlines()
+    return bool(mark) and mark.line < len(lines) and "\t" in lines[mark.line][:mark.column + 1]
 
 
 def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tuple[list[str], list[tuple[int, dict]]]:
@@ -129,6 +196,10 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     without a ``required`` column is one problem, and no rows are read.
     """
     text = read_text(path)
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        raise _fail(path, text.count("\n", 0, control.start()) + 1, f"control character "
+                    f"U+{ord(control.group()):04X} is not allowed; save the file as plain text")
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:

@@ -15,3 +15,16 @@ def find_config(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def project_root(meeting_dir: Path) -> Path:
+    """The project folder a meeting belongs to; data files named in its YAML stay inside it.
+
+    It is the folder of the nearest briefgen.yaml; without one, the folder that holds
+    ``agendas/`` for a meeting in ``agendas/<meeting>/``; else the meeting folder's parent.
+    """
+    config = find_config(meeting_dir)
+    if config is not None:
+        return config.parent
+    meeting = Path(meeting_dir).resolve()
+    return meeting.parent.parent if meeting.parent.name == "agendas" else meeting.parent

@@ -149,7 +149,8 @@ class Meeting(Schema):
     venue: str = Field(description="Where it takes place.")
     chair: str = Field("", description="Who chairs it.")
     classification: str = Field(description="The ceiling for the full book.")
-    language: str = Field("en", description="Language of the book, for PDF metadata.")
+    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                          description="Language tag of the book (en, fr, en-GB), for PDF metadata.")
     items: list[str] | None = Field(None, description="Item ids in agenda order; default: file names.")
     programme: list[ProgrammeEntry] = Field(default_factory=list, description="The day, in order.")
     people: list[Person] = Field(default_factory=list, description="The who's who.")

@@ -24,6 +24,7 @@ from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha25
 from .parallel import Runner, default_jobs
 from .publish import Artifact, OutputLock, manifests, publish, read_manifest, write_atomic, write_manifest
 from .render_pdf import LayoutRequest, lay_out
+from .safety import Policy
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def find_meetings(agendas: Path) -> list[Path]:
     return sorted(path.parent for path in Path(agendas).glob("*/meeting.yaml"))
 
 
-def check(directories: list[Path], strict: bool = False, out: Path | None = None) -> list[MeetingResult]:
+def check(directories: list[Path], strict: bool = False, out: Path | None = None,
+          policy: Policy = Policy()) -> list[MeetingResult]:
     """Validate each meeting; nothing is written. With ``out``, the page rules of the
     linter are read from the last build there (``out/<meeting>/manifest.json``)."""
     from .lint import pages_from_manifest
@@ -60,7 +62,7 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
     for directory in directories:
         result = MeetingResult(Path(directory))
         try:
-            valid = validate_meeting(result.directory)
+            valid = validate_meeting(result.directory, policy=policy)
             warnings = list(valid.warnings)
             if out is not None:
                 warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
@@ -85,6 +87,7 @@ class Plan:
     prints: dict[str, str]
     previous: dict
     templates: Path
+    policy: Policy = Policy()
     prepared: jobs.Prepared | None = None
     cache: PartCache | None = None
     layouts: dict = field(default_factory=dict)
@@ -98,12 +101,13 @@ class Plan:
 
 
 def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path = DEFAULT_TEMPLATES,
-          strict: bool = False, force: bool = False, jobs_count: int | None = None) -> list[MeetingResult]:
+          strict: bool = False, force: bool = False, jobs_count: int | None = None,
+          policy: Policy = Policy()) -> list[MeetingResult]:
     """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
     out, editions = Path(out), tuple(editions)
     with OutputLock(out):
         remove_stale_temporaries(out)
-        plans = [plan_meeting(Path(d), out, templates, editions, force) for d in directories]
+        plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
         todo = [plan for plan in plans if not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs())
         try:
@@ -125,11 +129,11 @@ def remove_stale_temporaries(out: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool) -> Plan:
+def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
     folder = out / directory.name
     plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder),
-                Path(templates))
+                Path(templates), policy)
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
@@ -165,7 +169,7 @@ class Flow:
     def prepare(self, plan: Plan) -> None:
         try:
             prepared = jobs.prepare(str(plan.result.directory), str(plan.folder), self.editions,
-                                    str(plan.templates), self.strict)
+                                    str(plan.templates), self.strict, plan.policy)
         except BriefgenError as exc:
             plan.result.problems += exc.problems
             return
@@ -272,8 +276,9 @@ def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
 
 
 def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
-    roots = [str(plan.templates), str(plan.result.directory)]
-    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what)
+    roots = jobs.allowed_roots(plan.templates, plan.result.directory)
+    return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what,
+                         plan.policy.time_limit)
 
 
 def layout_key(html: str) -> str:
@@ -305,8 +310,8 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
         publish_factsheets(plan)
     briefs = brief_pages(plan) or plan.previous.get("brief_pages", {})
     check_pages(plan, briefs, strict)
-    if not plan.result.ok and not plan.artifacts:
-        return
+    if not plan.result.ok and not any(a.written for a in plan.artifacts):
+        return  # nothing new: the manifest of the last good build stays as it was
     built = plan.artifacts
     write_manifest(folder, {**prepared.meta, "inputs_key": key_of(plan.prints) if plan.result.ok else None,
                             "inputs": plan.prints, "brief_pages": briefs}, built, list(editions))

@@ -1,46 +1,45 @@
 """Stage 4, render HTML: Jinja2 templates, markdown prose, sanitised output.
 
 Jinja2 runs with StrictUndefined (a template typo is an error, not a blank) and
-autoescape (YAML text is user input). Markdown output is cleaned with nh3 to a
-small allow-list before it is marked safe.
+autoescape (YAML text is user input). Markdown prose is cleaned by ``prose`` before it
+is marked safe. The built-in templates are briefgen's own; a user's templates folder
+(``--templates``) is someone else's code, so it renders in Jinja2's immutable sandbox,
+may only read templates inside its own folder, and a template that fails says where.
 """
 
 from __future__ import annotations
 
+import traceback
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-import markdown
-import nh3
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
+from .prose import markdown_to_html
+
+# The meeting whose assets/ folder prose images come from, while one of its documents renders.
+_meeting_dir: ContextVar[Path | None] = ContextVar("meeting_dir", default=None)
 
 
-ALLOWED_TAGS = {
-    "p", "br", "hr", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
-    "blockquote", "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr",
-    "th", "td", "sup", "sub", "abbr",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
-ALLOWED_URL_SCHEMES = {"https", "http", "mailto"}
+@contextmanager
+def images_from(meeting_dir: Path):
+    token = _meeting_dir.set(Path(meeting_dir))
+    try:
+        yield
+    finally:
+        _meeting_dir.reset(token)
 
 
-@lru_cache(maxsize=None)
-def _markdown() -> markdown.Markdown:
-    # one converter per process: building one costs more than converting a paragraph
-    return markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
-
-
-@lru_cache(maxsize=4096)  # a book renders each portion for the web and for print
-def markdown_to_html(text: str) -> Markup:
-    """Markdown prose as sanitised HTML: raw HTML in YAML never reaches a reader unfiltered."""
-    html = _markdown().reset().convert(text)
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                      url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer")
-    return Markup(clean)
+def md(text: str) -> Markup:
+    """The ``md`` filter: prose as sanitised HTML, images from the meeting being rendered."""
+    return markdown_to_html(text, _meeting_dir.get())
 
 
 def css_string(text: str) -> Markup:
@@ -49,19 +48,71 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+def is_builtin(templates: Path) -> bool:
+    return Path(templates).resolve() == DEFAULT_TEMPLATES.resolve()
+
+
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Loads templates from one folder only: a symlink out of it is not followed."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        root = Path(self.searchpath[0]).resolve()
+        if not Path(filename).resolve().is_relative_to(root):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
 @lru_cache(maxsize=8)
 def environment(templates: Path = DEFAULT_TEMPLATES) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = markdown_to_html
+    """The built-in templates in a plain environment; a user's folder in the sandbox,
+    falling back to the built-in templates for any file it does not provide."""
+    options = dict(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                   lstrip_blocks=True, keep_trailing_newline=True)
+    if is_builtin(templates):
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES)), **options)
+    else:
+        loader = jinja2.ChoiceLoader([ConfinedLoader(str(templates)),
+                                      jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES))])
+        env = ImmutableSandboxedEnvironment(loader=loader, **options)
+    env.filters["md"] = md
     env.filters["css_string"] = css_string
     return env
+
+
+def render(templates: Path, name: str, **context) -> str:
+    """Render template ``name``; a user template's failure is a Problem at its path:line."""
+    try:
+        return environment(templates).get_template(name).render(**context)
+    except Exception as exc:
+        if is_builtin(templates):
+            raise  # briefgen's own templates failing is a bug, not the user's input
+        raise BriefgenError([template_problem(exc, Path(templates) / name)]) from None
+
+
+def template_problem(exc: Exception, default: Path) -> Problem:
+    """Where a user template failed, and why, in the words a template author needs."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, line = exc.filename, exc.lineno
+    else:
+        filename, line = _template_frame(exc)
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        reason = f"not allowed in a user template: {exc}"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        reason = f"template not found: {exc}"
+    elif isinstance(exc, jinja2.TemplateError):
+        reason = exc.message or str(exc)
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    return Problem(Path(filename or default), line, f"template error: {reason}")
+
+
+def _template_frame(exc: Exception) -> tuple[str | None, int | None]:
+    """The innermost template file and line in the traceback (Jinja2 rewrites it so)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.endswith(".py") and not frame.filename.startswith("<"):
+            return frame.filename, frame.lineno
+    return None, None
 
 
 def book_parts(book: BookView) -> list[str]:
@@ -76,25 +127,17 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str |
     ``for_pdf`` leaves the page banners to the stamp overlay; ``page_numbers`` fills in
     the contents when the front part is laid out apart from the pages it points to.
     """
-    template = environment(templates).get_template("book.html")
     valid = book.valid
-    return template.render(
-        meeting=valid.meeting,
-        highest=book.highest,
-        items=book.items,
-        annex=book.annex,
-        date=format_long_date(valid.meeting.date),
-        show=lambda name: part is None or part == name,
-        page_numbers=page_numbers,
-        for_pdf=for_pdf,
-        changes=changes,
-    )
+    with images_from(valid.directory):
+        return render(templates, "book.html", meeting=valid.meeting, highest=book.highest,
+                      items=book.items, annex=book.annex, date=format_long_date(valid.meeting.date),
+                      show=lambda name: part is None or part == name, page_numbers=page_numbers,
+                      for_pdf=for_pdf, changes=changes)
 
 
 def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES) -> str:
     """The overlay that puts banners, title and page numbers on every page of the book."""
-    template = environment(templates).get_template("stamps.html")
-    return template.render(banners=banners, title=title, language=language)
+    return render(templates, "stamps.html", banners=banners, title=title, language=language)
 
 
 def format_long_date(day) -> str:
@@ -106,18 +149,13 @@ def render_factsheet(book: BookView, index: int, banner: str, templates: Path = 
     view = book.items[index]
     item = view.item
     sheet = item.factsheet
-    template = environment(templates).get_template("factsheet.html")
-    return template.render(
-        meeting=book.valid.meeting,
-        date=format_long_date(book.valid.meeting.date),
-        banner=banner,
-        view=view,
-        title=(sheet.title if sheet and sheet.title else item.title),
-        lede=sheet.lede if sheet else None,
-        facts=sheet.facts if sheet else [],
-    )
+    with images_from(book.valid.directory):
+        return render(templates, "factsheet.html", meeting=book.valid.meeting,
+                      date=format_long_date(book.valid.meeting.date), banner=banner, view=view,
+                      title=(sheet.title if sheet and sheet.title else item.title),
+                      lede=sheet.lede if sheet else None, facts=sheet.facts if sheet else [])
 
 
 def render_index(meetings: list[dict], templates: Path = DEFAULT_TEMPLATES) -> str:
     """``output/index.html``: every meeting's book and fact sheets, from their manifests."""
-    return environment(templates).get_template("index.html").render(meetings=meetings)
+    return render(templates, "index.html", meetings=meetings)

@@ -13,14 +13,21 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import BriefgenError, Problem
+from .load import read_bytes
+from .safety import DEFAULT_TIME_LIMIT, MAX_ASSET_BYTES, TimeLimitExceeded, time_limit
 
 PX_TO_MM = 25.4 / 96
 PX_TO_PT = 72 / 96
 
 
 def make_fetcher(allowed_roots: list[Path]):
-    """A URL fetcher allowing ``data:`` URLs and files under ``allowed_roots`` only."""
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+    """A URL fetcher allowing ``data:`` URLs and regular files under ``allowed_roots`` only.
+
+    Files are read here, not by urllib: a ``file://host/...`` URL would otherwise be
+    handed to urllib's FTP handler, and a path checked then reopened could be swapped.
+    Anything else, http(s) and ftp included, stops the document (fail closed).
+    """
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     roots = [Path(root).resolve() for root in allowed_roots]
 
@@ -29,14 +36,24 @@ def make_fetcher(allowed_roots: list[Path]):
             scheme = url.split(":", 1)[0].lower()
             if scheme == "data":
                 return super().fetch(url, headers)
-            if scheme == "file":
-                # resolve() follows symlinks and '..', so nothing escapes a root
-                path = Path(unquote(urlsplit(url).path)).resolve()
-                if path.is_file() and any(path.is_relative_to(root) for root in roots):
-                    return super().fetch(url, headers)
+            path = local_path(url) if scheme == "file" else None
+            # resolve() follows symlinks and '..', so nothing escapes a root
+            if path is not None and any(path.is_relative_to(root) for root in roots):
+                try:
+                    return URLFetcherResponse(url, body=read_bytes(path, MAX_ASSET_BYTES))
+                except (OSError, BriefgenError):
+                    pass
             raise FatalURLFetchingError(f"refused to fetch {url[:200]}")
 
     return LockedFetcher(timeout=5, allowed_protocols={"data", "file"}, allow_redirects=False)
+
+
+def local_path(url: str) -> Path | None:
+    """The resolved local path of a ``file:`` URL; None if it names another host."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        return None
+    return Path(unquote(parts.path)).resolve()
 
 
 @dataclass
@@ -48,6 +65,7 @@ class LayoutRequest:
     allowed_roots: list[str]
     source: str  # the input file named in errors
     what: str = "document"
+    time_limit: float | None = DEFAULT_TIME_LIMIT  # seconds
 
 
 @dataclass
@@ -69,17 +87,36 @@ class Layout:
 
 
 def lay_out(request: LayoutRequest) -> Layout:
-    """Lay out one HTML document and describe its pages."""
+    """Lay out one HTML document and describe its pages, within the request's time limit."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
     fetcher = make_fetcher([Path(root) for root in request.allowed_roots])
     try:
-        document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render()
-        pdf = document.write_pdf()
+        with time_limit(request.time_limit):
+            document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render()
+            refuse_attachments(document)
+            pdf = document.write_pdf()
+            return describe(document, pdf)
     except FatalURLFetchingError as exc:
-        raise BriefgenError([Problem(Path(request.source), None, f"{request.what} not written: {exc}")]) from None
-    return describe(document, pdf)
+        raise _not_written(request, str(exc)) from None
+    except TimeLimitExceeded:
+        raise _not_written(request, f"laying it out took longer than {request.time_limit:g} s; "
+                           "stopped (--time-limit sets the limit)") from None
+
+
+def refuse_attachments(document) -> None:
+    """A PDF never carries files: a template asking for one stops the document."""
+    from weasyprint.urls import FatalURLFetchingError
+
+    links = [target for page in document.pages for kind, target, *_ in page.links if kind == "attachment"]
+    if links or document.metadata.attachments:
+        shown = links[0][:200] if links else "the file of a <link rel=attachment>"
+        raise FatalURLFetchingError(f"refused to attach {shown} to the PDF")
+
+
+def _not_written(request: LayoutRequest, reason: str) -> BriefgenError:
+    return BriefgenError([Problem(Path(request.source), None, f"{request.what} not written: {reason}")])
 
 
 def describe(document, pdf: bytes) -> Layout:

@@ -6,6 +6,7 @@ before anything stops; then one ``BriefgenError`` carries them all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,12 +15,17 @@ from pydantic import BaseModel
 from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, country_code, load_datasets, organisation
-from .errors import ProblemList
+from .errors import ProblemList, display_path
 from .lint import lint_meeting
+from .locate import project_root
+from .model import Item, LineToTake, Marked, Meeting, Person, Portion
+from .prose import check_image, images_in
+from .safety import MAX_ITEMS, Policy, is_inside
 from .yamlmodel import line_for, validate_file
-from .model import Item, Marked, Meeting
 
 MEETING_FILE = "meeting.yaml"
+ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # it names output files
+MARKDOWN_FIELDS = {Portion: "text", LineToTake: "answer", Person: "bio"}
 
 
 @dataclass
@@ -40,12 +46,14 @@ class ValidMeeting:
         return self.directory.name
 
 
-def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeeting:
+def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Policy = Policy()) -> ValidMeeting:
     """Load and check one meeting folder; raise BriefgenError listing every problem.
 
     ``scheme`` defaults to the one declared in the nearest briefgen.yaml, else NATO's.
+    Files named in the meeting must stay in its project folder unless ``policy`` allows.
     """
     directory = Path(directory)
+    root = None if policy.allow_outside_paths else project_root(directory)
     project = load_project(directory)
     scheme = scheme or project.scheme
     problems = ProblemList()
@@ -54,35 +62,34 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None) -> ValidMeet
         problems.add(directory, None, f"not a meeting folder: no {MEETING_FILE}")
         problems.raise_if_errors()
     meeting = validate_file(meeting_path, Meeting, problems)
-    items, item_paths = _validate_items(directory, meeting, problems)
+    items, item_paths = _validate_items(directory, meeting, root, problems)
     if meeting is None:
         problems.raise_if_errors()
     ceiling = _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems)
-    datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), problems)
+    datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), problems, root)
+    _check_images(meeting, meeting_path, directory, problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     if not problems.errors:  # a dropped bad row would skew the latest date
         _check_freshness(datasets, meeting.date, project.freshness, problems)
     for item in items:
         _check_views(item, item_paths[item.id], problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
+        _check_images(item, item_paths[item.id], directory, problems)
     problems.raise_if_errors()
     lint_meeting(meeting, meeting_path, items, item_paths, problems)
     return ValidMeeting(directory, meeting, items, item_paths, datasets, scheme,
                         ceiling, problems.warnings)
 
 
-def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemList):
+def _validate_items(directory: Path, meeting: Meeting | None, root: Path | None, problems: ProblemList):
     """Load every item file; check the meeting's ``items:`` list against them."""
     found: dict[str, tuple[Item, Path]] = {}
     broken: set[str] = set()  # files already reported; not "unknown" in items: too
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name == MEETING_FILE:
-            continue
+    for path in _item_files(directory, root, problems):
         item = validate_file(path, Item, problems)
-        if item is None:
+        if item is None or not _usable_id(item, path, problems):
             broken.add(path.stem)
             continue
-        item.id = item.id or path.stem
         if item.id in found:
             problems.add(path, item._tree.line_of("id"),
                          f"item id '{item.id}' is also used by {found[item.id][1].name}")
@@ -91,6 +98,29 @@ def _validate_items(directory: Path, meeting: Meeting | None, problems: ProblemL
     order = _agenda_order(meeting, found, broken, directory, problems)
     items = [found[item_id][0] for item_id in order]
     return items, {item_id: found[item_id][1] for item_id in order}
+
+
+def _item_files(directory: Path, root: Path | None, problems: ProblemList) -> list[Path]:
+    """The item files of a meeting: not too many, and none linked from outside the project."""
+    paths = sorted(path for path in directory.glob("*.yaml") if path.name != MEETING_FILE)
+    if len(paths) > MAX_ITEMS:
+        problems.add(directory, None, f"{len(paths)} item files; a meeting may have at most {MAX_ITEMS}")
+        return []
+    outside = [path for path in paths if root is not None and not is_inside(path, root)]
+    for path in outside:
+        problems.add(path, None, f"links to a file outside the project folder {display_path(root)}; refused")
+    return [path for path in paths if path not in outside]
+
+
+def _usable_id(item: Item, path: Path, problems: ProblemList) -> bool:
+    """An item's id names its fact sheet's files, so it must be a plain file name."""
+    item.id = item.id or path.stem
+    if ITEM_ID.fullmatch(item.id):
+        return True
+    where = "id" if "id" in item._tree else "the file name"
+    problems.add(path, item._tree.line_of("id"), f"{where}: '{item.id[:80]}' cannot be an item id "
+                 "(use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)")
+    return False
 
 
 def _agenda_order(meeting, found, broken, directory, problems) -> list[str]:
@@ -209,6 +239,16 @@ def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> No
             problems.add(path, line_for(item._tree, loc),
                          f"{'.'.join(str(part) for part in loc)}: a fact sheet portion must be "
                          f"public, but it is {marked.level.name}")
+
+
+def _check_images(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
+    """Prose may show images from the meeting's own assets/ folder only."""
+    for loc, marked in walk_marked(model):
+        field_name = MARKDOWN_FIELDS.get(type(marked))
+        for src in images_in(getattr(marked, field_name)) if field_name else ():
+            message = check_image(src, directory)
+            if message:
+                problems.add(path, line_for(model._tree, loc), f"{'.'.join(map(str, loc))}: {message}")
 
 
 def walk_marked(model: BaseModel, loc: tuple = ()):

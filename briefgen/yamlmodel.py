@@ -23,7 +23,7 @@ def validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
         problems.extend(exc.problems)
         return None
     if not isinstance(tree, LineMap):
-        found = "an empty file" if tree is None else f"a {type(tree).__name__.replace('Line', '').lower()}"
+        found = "an empty file" if tree is None else _shown_kind(tree)
         problems.add(path, getattr(tree, "line", 1) or 1, f"expected a mapping of fields, found {found}")
         return None
     unknown_keys(tree, model, path, problems)
@@ -65,6 +65,14 @@ def describe(error: dict) -> str:
     if kind == "string_type" and isinstance(error["input"], (int, float, bool)):
         hint = " (put the value in quotes: YAML reads 10:00 as a number and NO as false)"
     return f"{where}: {message}, found {_shown(error['input'])}{hint}"
+
+
+def _shown_kind(value) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a line of text (is the file missing its 'key:' names?)"
+    return f"a single value ({_shown(value)})"
 
 
 def _shown(value) -> str:

@@ -1,0 +1,154 @@
+"""Markdown prose as safe HTML, and the images it may show.
+
+Every prose field of a meeting is markdown written by many hands, so raw HTML in it is
+user input: it is cleaned with nh3 to a small allow-list (no script, style, iframe,
+object, form, event handlers, or ``javascript:`` links). Images are the one thing prose
+may pull in, and only files in the meeting's own ``assets/`` folder: a reference is
+resolved against the meeting folder (where the YAML files are), must stay inside
+``assets/`` once '..' and symlinks are resolved, and must be a PNG, JPEG or GIF. The
+file is embedded as a ``data:`` URL, so the HTML is self-contained and neither a
+browser nor WeasyPrint fetches anything for it.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+from .errors import BriefgenError
+from .load import read_bytes
+from .safety import MAX_ASSET_BYTES
+
+ASSETS = "assets"
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "ul", "ol", "li", "strong", "em", "b", "i", "code", "pre",
+    "blockquote", "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr",
+    "th", "td", "sup", "sub", "abbr", "img",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"},
+                      "img": {"src", "alt", "title"}}
+# Links may point anywhere a reader can follow: nothing follows them for the reader.
+ALLOWED_URL_SCHEMES = {"https", "http", "mailto"}
+
+# Each image type with the bytes its files start with.
+IMAGE_TYPES = {
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+}
+
+
+class ImageRefused(ValueError):
+    """An image reference that prose may not use; the message says why."""
+
+
+def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
+    """Markdown prose as sanitised HTML; images from ``meeting_dir``/assets embedded, others dropped."""
+    def embed_images(element: str, attribute: str, value: str) -> str | None:
+        if element == "img" and attribute == "src":
+            return _embedded(value, meeting_dir)
+        return value
+
+    clean = nh3.clean(_markdown(text), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer",
+                      attribute_filter=embed_images)
+    return Markup(clean)
+
+
+@lru_cache(maxsize=4096)  # a book renders each portion for the web and for print
+def _markdown(text: str) -> str:
+    return _converter().reset().convert(text)
+
+
+@lru_cache(maxsize=None)
+def _converter() -> markdown.Markdown:
+    # one converter per process: building one costs more than converting a paragraph
+    return markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+
+
+def _embedded(src: str, meeting_dir: Path | None) -> str | None:
+    if meeting_dir is None:
+        return None
+    try:
+        return image_data_url(src, meeting_dir)
+    except (ImageRefused, BriefgenError, OSError):
+        return None  # validation has told the editor; the reader gets the alt text
+
+
+def images_in(text: str) -> list[str]:
+    """Every image source in markdown ``text`` (markdown images and raw <img>), as written."""
+    collector = _ImageCollector()
+    collector.feed(_markdown(text))
+    collector.close()
+    return collector.sources
+
+
+class _ImageCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src") or "")
+
+
+def resolve_image(src: str, meeting_dir: Path) -> Path:
+    """The file an image reference names; ImageRefused unless it is an image in assets/."""
+    parts = urlsplit(src.strip())
+    if parts.scheme or parts.netloc or src.strip().startswith(("/", "\\")):
+        raise ImageRefused(f"image '{_short(src)}' is not a file in the meeting's {ASSETS}/ folder "
+                           f"(save it there and write {ASSETS}/<name>)")
+    folder = assets_folder(meeting_dir)
+    if folder is None:
+        raise ImageRefused(f"the meeting's {ASSETS}/ folder links outside the meeting folder")
+    path = (meeting_dir / unquote(parts.path)).resolve()
+    if not path.is_relative_to(folder):
+        raise ImageRefused(f"image '{_short(src)}' is outside the meeting's {ASSETS}/ folder")
+    if path.suffix.lower() not in IMAGE_TYPES:
+        raise ImageRefused(f"image '{_short(src)}' must be a PNG, JPEG or GIF file")
+    if not path.is_file():
+        raise ImageRefused(f"image '{_short(src)}' not found in the meeting's {ASSETS}/ folder")
+    return path
+
+
+def assets_folder(meeting_dir: Path) -> Path | None:
+    """The meeting's assets/ folder, resolved; None if it is a link out of the meeting folder."""
+    folder = (Path(meeting_dir) / ASSETS).resolve()
+    return folder if folder.is_relative_to(Path(meeting_dir).resolve()) else None
+
+
+def image_data_url(src: str, meeting_dir: Path) -> str:
+    """The image as a data: URL; ImageRefused if its bytes are not what its name says."""
+    path = resolve_image(src, meeting_dir)
+    mime, signatures = IMAGE_TYPES[path.suffix.lower()]
+    data = read_bytes(path, MAX_ASSET_BYTES)
+    if not data.startswith(signatures):
+        raise ImageRefused(f"image '{_short(src)}' is not a {mime.split('/')[1].upper()} file")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def check_image(src: str, meeting_dir: Path) -> str | None:
+    """What is wrong with an image reference, or None if it can be shown."""
+    try:
+        image_data_url(src, meeting_dir)
+    except ImageRefused as exc:
+        return str(exc)
+    except BriefgenError as exc:
+        return f"image '{_short(src)}': {exc.problems[0].message}"
+    except OSError as exc:
+        return f"image '{_short(src)}' cannot be read: {exc.strerror or exc}"
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,66 @@
+"""Limits on what an input may cost, and where an input may point.
+
+Agendas are written by many hands and built unattended, so every input is bounded:
+its size, how deep it nests, how far YAML aliases expand it, which folders a path in it
+may reach, and how long one document may take to render. The numbers are far above
+anything a real meeting needs; they only stop pasted dumps and hostile files.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILE_BYTES = 2_000_000  # one YAML or CSV file
+MAX_ASSET_BYTES = 5_000_000  # one image in a meeting's assets/ folder
+MAX_NESTING = 50  # YAML levels, aliases expanded
+MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a file
+MAX_ITEMS = 200  # agenda item files in one meeting
+DEFAULT_TIME_LIMIT = 120.0  # seconds for one document (HTML of a meeting, or one layout)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a build allows beyond the defaults; sent to worker processes with each job."""
+
+    allow_outside_paths: bool = False  # data files named in YAML may leave the project folder
+    time_limit: float = DEFAULT_TIME_LIMIT
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True if ``path`` stays under ``root`` once '..' and symlinks are resolved."""
+    return Path(path).resolve().is_relative_to(Path(root).resolve())
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised inside a document that ran too long.
+
+    A BaseException, so that no ``except Exception`` in a library swallows it.
+    """
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Interrupt the body after ``seconds`` with TimeLimitExceeded.
+
+    Uses SIGALRM, so it works in the main thread of a process, which is where every
+    job runs (a pool worker or the CLI). Elsewhere the body runs without a limit. The
+    alarm repeats every 0.1 s until it gets through, in case something swallows it.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise TimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,93 @@
+"""Part of the load stage: a first pass over a YAML file's events, before any value is built.
+
+It refuses what a safe loader would still accept and regret: tags that ask for Python
+objects (or anything but plain values), nesting deep enough to crash the C parser's
+composer, and aliases that expand a small file into a huge one (a "billion laughs").
+The pass reads parser events only, so it runs in bounded memory and stack whatever the
+file holds; it stops at the first thing refused, with its line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import BriefgenError, Problem
+from .safety import MAX_ALIAS_VALUES, MAX_NESTING
+
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+CORE = "tag:yaml.org,2002:"
+PLAIN_TAGS = {None, "!", *(CORE + name for name in ("str", "int", "float", "bool", "null", "map",
+                                                     "seq", "timestamp"))}
+
+
+class _Frame:
+    """An open mapping or sequence: how many values it holds and how deep, aliases expanded."""
+
+    def __init__(self, anchor: str | None = None):
+        self.anchor = anchor
+        self.size = 1
+        self.height = 0
+
+    def add(self, size: int, height: int) -> None:
+        self.size += size
+        self.height = max(self.height, height)
+
+
+def screen_yaml(text: str, path: Path) -> None:
+    """Raise BriefgenError (path:line) for tags, deep nesting or alias bombs in ``text``.
+
+    Syntax errors surface as the parser's own ``yaml.MarkedYAMLError``.
+    """
+    stack = [_Frame()]
+    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels) it stands for
+    added = 0  # values added by aliases
+    for event in yaml.parse(text, Loader=_Parser):
+        line = event.start_mark.line + 1
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            _check_tag(event.tag, path, line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append(_Frame(event.anchor))
+            _check_depth(len(stack) - 1, path, line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            frame = stack.pop()
+            _place(stack, frame.size, frame.height + 1, path, line)
+            if frame.anchor:
+                anchors[frame.anchor] = (frame.size, frame.height + 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            _place(stack, 1, 1, path, line)
+            if event.anchor:
+                anchors[event.anchor] = (1, 1)
+        elif isinstance(event, yaml.AliasEvent):
+            if any(frame.anchor == event.anchor for frame in stack):
+                raise _refuse(path, line, f"alias *{event.anchor} refers to a value that contains it")
+            size, height = anchors.get(event.anchor, (1, 1))  # undefined: the loader says so
+            added += size
+            if added > MAX_ALIAS_VALUES:
+                raise _refuse(path, line, f"YAML aliases expand this file by more than {MAX_ALIAS_VALUES} "
+                              "values; write the values out instead")
+            _place(stack, size, height, path, line)
+
+
+def _place(stack: list[_Frame], size: int, height: int, path: Path, line: int) -> None:
+    """Add a finished value (``height`` levels, a scalar being 1) to the collection that holds it."""
+    _check_depth(len(stack) - 2 + height, path, line)
+    stack[-1].add(size, height)
+
+
+def _check_tag(tag: str | None, path: Path, line: int) -> None:
+    if tag not in PLAIN_TAGS:
+        shown = "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag
+        raise _refuse(path, line, f"YAML tag '{shown}' is not allowed: briefgen reads plain "
+                      "text, numbers, dates, lists and mappings only")
+
+
+def _check_depth(depth: int, path: Path, line: int) -> None:
+    if depth > MAX_NESTING:
+        raise _refuse(path, line, f"values are nested more than {MAX_NESTING} levels deep")
+
+
+def _refuse(path: Path, line: int, message: str) -> BriefgenError:
+    return BriefgenError([Problem(Path(path), line, message)])
