@@ -60,18 +60,22 @@ def best(times: list[float]) -> float:
     return min(times)
 
 
+def python(code: str, *args) -> str:
+    """What a fresh interpreter prints running ``code``; sys.argv[1] is the project, then ``args``."""
+    code = "import sys, time; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n" + code
+    return subprocess.run([sys.executable, "-c", code, str(PROJECT), *map(str, args)], check=True,
+                          capture_output=True, text=True).stdout
+
+
 def whole_book_html(meeting: Path, target: Path) -> Path:
     """The book as one HTML document for print, as briefgen renders it before splitting it."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[3]);"
-        "from pathlib import Path;"
-        "from briefgen.validate import validate_meeting; from briefgen.merge import merge;"
-        "from briefgen.redact import redact, up_to; from briefgen.render_html import render_book;"
-        "from briefgen.changes import Changes;"
-        "v = validate_meeting(Path(sys.argv[1])); b = merge(redact(v, up_to(v.ceiling)));"
-        "Path(sys.argv[2]).write_text(render_book(b, for_pdf=True, changes=Changes(first_edition=True)))"
-    )
-    subprocess.run([sys.executable, "-c", code, str(meeting), str(target), str(PROJECT)], check=True)
+    python(
+        "from briefgen.validate import validate_meeting; from briefgen.merge import merge\n"
+        "from briefgen.redact import redact, up_to; from briefgen.render_html import render_book\n"
+        "from briefgen.changes import Changes\n"
+        "v = validate_meeting(Path(sys.argv[2])); b = merge(redact(v, up_to(v.ceiling)))\n"
+        "Path(sys.argv[3]).write_text(render_book(b, for_pdf=True, changes=Changes(first_edition=True)))",
+        meeting, target)
     return target
 
 
@@ -83,56 +87,37 @@ def weasyprint_command(html: Path) -> float:
     return time.perf_counter() - start
 
 
-def weasyprint_alone(meeting: Path) -> float:
-    """Seconds WeasyPrint takes to lay out and write the same book as one HTML, in one process."""
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[2]);"
-        "from pathlib import Path;"
-        "from briefgen.validate import validate_meeting; from briefgen.merge import merge;"
-        "from briefgen.redact import redact, up_to; from briefgen.render_html import render_book;"
-        "from briefgen.changes import Changes; from weasyprint import HTML;"
-        "v = validate_meeting(Path(sys.argv[1])); b = merge(redact(v, up_to(v.ceiling)));"
-        "html = render_book(b, for_pdf=True, changes=Changes(first_edition=True));"
-        "t = time.perf_counter(); HTML(string=html, base_url=sys.argv[2]).write_pdf();"
-        "print(time.perf_counter() - t)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(meeting), str(PROJECT)], check=True,
-                         capture_output=True, text=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def weasyprint_alone(html: Path) -> float:
+    """Seconds WeasyPrint takes to lay out and write that HTML in one process (no start-up, no import)."""
+    return float(python(
+        "from weasyprint import HTML\n"
+        "html = Path(sys.argv[2]).read_text()\n"
+        "t = time.perf_counter(); HTML(string=html, base_url=sys.argv[1] + '/templates/').write_pdf()\n"
+        "print(time.perf_counter() - t)", html))
 
 
 def parts_alone(meeting: Path, out: Path) -> float:
     """Seconds WeasyPrint takes to lay out and write the same book as its parts, one after another."""
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[3]);"
-        "from briefgen import jobs; from briefgen.render_pdf import lay_out, LayoutRequest; import weasyprint;"
-        "t = sys.argv[3] + '/templates';"
-        "p = jobs.prepare(sys.argv[1], sys.argv[2], ('book',), t, False);"
-        "start = time.perf_counter();"
-        "[lay_out(LayoutRequest(jobs.fill_page_numbers(h, None), t, [t], 'x')) for _, h in p.parts];"
-        "print(time.perf_counter() - start)"
-    )
-    out_text = subprocess.run([sys.executable, "-c", code, str(meeting), str(out), str(PROJECT)], check=True,
-                              capture_output=True, text=True).stdout
-    return float(out_text.strip().splitlines()[-1])
+    return float(python(
+        "from briefgen import jobs; from briefgen.render_pdf import lay_out, LayoutRequest; import weasyprint\n"
+        "t = sys.argv[1] + '/templates'\n"
+        "p = jobs.prepare(sys.argv[2], sys.argv[3], ('book',), t, False)\n"
+        "start = time.perf_counter()\n"
+        "[lay_out(LayoutRequest(jobs.fill_page_numbers(h, None), t, [t], 'x')) for _, h in p.parts]\n"
+        "print(time.perf_counter() - start)", meeting, out))
 
 
 def own_work_share(meeting: Path, out: Path) -> tuple[float, float]:
     """(total, layout) seconds of a cold --jobs 1 build, timing WeasyPrint inside it."""
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[3]);"
-        "from pathlib import Path; import briefgen.render_pdf as r; import briefgen.pipeline as p;"
+    total, layout = python(
+        "import briefgen.render_pdf as r; import briefgen.pipeline as p\n"
         "spent = [0.0]; original = r.lay_out\n"
         "def timed(request):\n"
         "    t = time.perf_counter(); result = original(request); spent[0] += time.perf_counter() - t; return result\n"
         "p.lay_out = timed; import briefgen.jobs as j; j.lay_out = timed\n"
-        "t = time.perf_counter(); p.build([Path(sys.argv[1])], Path(sys.argv[2]), jobs_count=1, force=True)\n"
-        "print(time.perf_counter() - t, spent[0])"
-    )
-    out_text = subprocess.run([sys.executable, "-c", code, str(meeting), str(out), str(PROJECT)], check=True,
-                              capture_output=True, text=True).stdout
-    total, layout = (float(x) for x in out_text.split())
-    return total, layout
+        "t = time.perf_counter(); p.build([Path(sys.argv[2])], Path(sys.argv[3]), jobs_count=1, force=True)\n"
+        "print(time.perf_counter() - t, spent[0])", meeting, out).split()
+    return float(total), float(layout)
 
 
 def main() -> None:
@@ -173,9 +158,9 @@ def bench_noop(root: Path, repeat: int) -> list:
 
 def bench_big_book(root: Path, items: int, repeat: int) -> list:
     meeting = make_meeting(root, "big", items)
-    alone = best([weasyprint_alone(meeting) for _ in range(repeat)])
-    parts = best([parts_alone(meeting, root / "out-parts") for _ in range(repeat)])
     html = whole_book_html(meeting, root / "whole-book.html")
+    alone = best([weasyprint_alone(html) for _ in range(repeat)])
+    parts = best([parts_alone(meeting, root / "out-parts") for _ in range(repeat)])
     command = best([weasyprint_command(html) for _ in range(repeat)])
     colds = []
     for attempt in range(repeat):

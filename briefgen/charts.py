@@ -73,8 +73,7 @@ def draw(kind: str, alt: str, *args) -> Markup:
     if kept and not kept.is_file():  # also when drawn for another meeting of this run
         write_atomic(kept, data)  # a killed build leaves no half chart behind
     _drawn[key] = data
-    return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
-        Markup(data), alt)
+    return _img(data, alt)
 
 
 def _read(kept: Path | None) -> str | None:
@@ -90,22 +89,23 @@ def to_svg(figure, alt: str) -> Markup:
     An image rather than inline <svg>: the chart's own styles stay inside it instead of
     meeting the page's CSS, and ``alt`` is the standard place for the description.
     """
-    import matplotlib
+    return _img(svg_data(figure), alt)
 
-    buffer = io.StringIO()
-    with matplotlib.rc_context(STYLE):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buffer.getvalue()
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+def _img(data: str, alt: str) -> Markup:
     return Markup('<img class="chart-image" src="data:image/svg+xml;base64,{}" alt="{}">').format(
         Markup(data), alt)
 
 
 def svg_data(figure) -> str:
-    """The figure as base64 SVG."""
-    html = str(to_svg(figure, ""))
-    return html.split("base64,", 1)[1].split('"', 1)[0]
+    """The figure as base64 SVG, without the metadata that would differ between runs."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = re.sub(r"<metadata>.*?</metadata>", "", buffer.getvalue(), flags=re.S)
+    return base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def new_figure(width_mm: float, height_mm: float):

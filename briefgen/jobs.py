@@ -1,9 +1,9 @@
 """The units of work of a build, as functions of plain, picklable data.
 
-The pipeline runs them in a process pool (or in-process for ``--jobs 1``):
-``prepare`` (validate, merge, render HTML), ``lay_out`` (WeasyPrint, one document),
-``factsheet`` (lay out, check one page, guard against leaks) and ``finish_book``
-(front matter with page numbers, stamps, assembly).
+``prepare`` (validate, merge, render HTML) runs in the main process; the pipeline
+sends ``lay_out`` (WeasyPrint, one document), ``factsheet`` (lay out, check one page,
+guard against leaks) and the book's assembly to the process pool (or runs them in
+this process for ``--jobs 1``).
 """
 
 from __future__ import annotations

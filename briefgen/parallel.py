@@ -46,7 +46,7 @@ class Runner:
         if self.jobs == 1:
             self._queued.append((tag, function, args))
         else:
-            self._running[self._ensure_pool().submit(_call, function, args)] = tag
+            self._running[self._send(_call, function, args)] = tag
 
     def finished(self, block: bool = True) -> list[tuple]:
         """The jobs that have ended: waits for one if ``block`` and nothing has ended yet."""
@@ -61,13 +61,11 @@ class Runner:
     def warm_up(self) -> None:
         """Start the workers now, importing WeasyPrint while this process prepares HTML."""
         if self.jobs > 1:
-            pool = self._ensure_pool()
             for _ in range(self.jobs):
-                pool.submit(_warm)
-                self._given += 1
+                self._send(_warm)
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        """The pool, replaced first once its workers have had their share of jobs."""
+    def _send(self, function, *args) -> Future:
+        """Give the pool one job, replacing the pool first once its workers have had their share."""
         if self._pool is not None and self._given >= self.jobs * JOBS_PER_WORKER:
             self._pool.shutdown(wait=False)  # its workers finish their jobs, then exit
             self._retired.append(self._pool)
@@ -77,7 +75,7 @@ class Runner:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
             self._given = 0
         self._given += 1
-        return self._pool
+        return self._pool.submit(function, *args)
 
     def close(self) -> None:
         for pool in [*self._retired, self._pool]:

@@ -97,6 +97,7 @@ class Plan:
     front_tries: int = 0
     overlay_html: str | None = None  # the HTML of the stamp overlay laid out (or in the pool)
     book_pdf: bytes | None = None
+    book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     published: bool = False
 
 
@@ -202,6 +203,7 @@ class Flow:
             plan.waiting.discard(name)
             if isinstance(result, BriefgenError):
                 plan.result.problems += result.problems
+                plan.book_failed |= not name.startswith("factsheet:")
             elif isinstance(result, Exception):
                 raise result
             elif name == self.ASSEMBLY:
@@ -229,14 +231,14 @@ class Flow:
             plan.published = True
 
     def book_wanted(self, plan: Plan) -> bool:
-        return "book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
+        return ("book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
+                and not plan.book_failed)
 
     def parts_back(self, plan: Plan) -> bool:
-        """Every part laid out (the front at least with stand-in numbers), none failed."""
-        names = [part for part, _ in plan.prepared.parts]
+        """Every part laid out (the front at least with stand-in numbers)."""
         final_front = {"front"} if plan.front_numbers else set()  # may be in the pool meanwhile
-        in_flight = plan.waiting & ({*names, self.ASSEMBLY} - final_front)
-        return not in_flight and all(name in plan.layouts for name in names)
+        in_flight = plan.waiting & ({part for part, _ in plan.prepared.parts} | {self.ASSEMBLY})
+        return not in_flight - final_front
 
     def next_book_stage(self, plan: Plan) -> None:
         """The front with real page numbers and the stamp overlay at once, then assembly.
@@ -244,12 +246,12 @@ class Flow:
         The overlay is made for the pages as they stand; if the front's final length
         differs from its stand-in's (in theory it could), both are made again.
         """
-        while ("front" not in plan.waiting and plan.front_tries < self.FRONT_TRIES
-               and plan.front_numbers != page_numbers(plan)):
-            plan.front_tries += 1
-            plan.front_numbers = page_numbers(plan)
-            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"],
-                                                               plan.front_numbers))
+        while "front" not in plan.waiting and plan.front_tries < self.FRONT_TRIES:
+            numbers = page_numbers(plan)
+            if numbers == plan.front_numbers:
+                break
+            plan.front_tries, plan.front_numbers = plan.front_tries + 1, numbers
+            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"], numbers))
         overlay = overlay_html(plan)
         if "stamps" not in plan.waiting and plan.overlay_html != overlay:
             plan.overlay_html = overlay
