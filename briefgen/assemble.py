@@ -49,13 +49,15 @@ def anchor_pages(parts: list[Layout]) -> dict[str, int]:
     return pages
 
 
-def assemble(parts: list[Layout], overlay: Layout, lang: str) -> bytes:
-    """One PDF from the parts in order, each page stamped with its overlay page."""
+def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
+    """One PDF from the parts in order, each page stamped with its page of the overlay
+    (laid out in one or more pieces, in order)."""
     book = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in parts]
     for source in sources:
         book.pages.extend(source.pages)
-    stamp_pages(book, pikepdf.open(io.BytesIO(overlay.pdf)))
+    pieces = [pikepdf.open(io.BytesIO(piece.pdf)) for piece in overlay]  # kept open while their pages are used
+    stamp_pages(book, [page for piece in pieces for page in piece.pages])
     add_outline(book, parts)
     add_named_destinations(book, sources)
     add_cross_part_links(book, parts)
@@ -67,14 +69,14 @@ def assemble(parts: list[Layout], overlay: Layout, lang: str) -> bytes:
     return out.getvalue()
 
 
-def stamp_pages(book: pikepdf.Pdf, overlay: pikepdf.Pdf) -> None:
+def stamp_pages(book: pikepdf.Pdf, stamps: list[pikepdf.Page]) -> None:
     """Draw each overlay page over its book page, as a form XObject.
 
     (Not ``Page.add_overlay``: it names the XObject at random, and two builds of the
     same inputs must give the same bytes.) The page's own content is wrapped in q/Q
     so its graphics state cannot leak into the stamp.
     """
-    for number, (page, stamp) in enumerate(zip(book.pages, overlay.pages)):
+    for number, (page, stamp) in enumerate(zip(book.pages, stamps)):
         form = book.copy_foreign(stamp.as_form_xobject())
         name = page.add_resource(form, Name.XObject, Name(f"/Stamp{number}"))
         page.contents_add(book.make_stream(b"q\n"), prepend=True)

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ PALETTE = ["#0b2545", "#a40000", "#2f6690", "#d98c00", "#3a7d44", "#7b3294", "#5
 class Chart:
     """A chart ready for a template: the SVG and everything said about it."""
 
-    svg: Markup
+    svg: Drawing
     caption: str
     alt: str
     source: str
@@ -62,18 +63,70 @@ def forget_unused_charts() -> None:
             path.unlink(missing_ok=True)
 
 
-def draw(kind: str, alt: str, *args) -> Markup:
-    """The chart ``kind`` of ``args`` as an <img>, drawn once for the same arguments."""
+class NotDrawnYet(Exception):
+    """A document showed a chart not drawn yet, while drawing is put off (``drawing_later``)."""
+
+
+_later: list[bool] = [False]
+_meanwhile: list = [lambda: None]  # called between the steps of drawing charts
+
+
+@contextmanager
+def drawing_later():
+    """Documents rendered meanwhile raise NotDrawnYet instead of drawing a chart, so the
+    caller can send the documents whose charts are ready to be laid out first."""
+    _later[0] = True
+    try:
+        yield
+    finally:
+        _later[0] = False
+
+
+@contextmanager
+def between_drawings(call):
+    """Call ``call()`` before and after each step of drawing a chart (drawing takes a
+    second the first time: the process pool should not wait for this one meanwhile)."""
+    _meanwhile[0] = call
+    try:
+        yield
+    finally:
+        _meanwhile[0] = lambda: None
+
+
+def draw(kind: str, alt: str, *args) -> Drawing:
+    """The chart ``kind`` of ``args`` as an <img>, drawn when first shown, once for the same arguments."""
     key = hashlib.sha256(repr((kind, args, STYLE)).encode("utf-8")).hexdigest()
     _used.add(key)
-    kept = _folder[0] / f"{key}.svg64" if _folder else None
-    data = _drawn.get(key) or _read(kept)
-    if data is None:
-        data = svg_data(CHARTS[kind](*args))
-    if kept and not kept.is_file():  # also when drawn for another meeting of this run
-        write_atomic(kept, data)  # a killed build leaves no half chart behind
-    _drawn[key] = data
-    return _img(data, alt)
+    return Drawing(key, kind, alt, args)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A chart's <img>: drawn (or read from the kept charts) the first time a template shows it."""
+
+    key: str
+    kind: str
+    alt: str
+    args: tuple
+
+    def __html__(self) -> str:
+        kept = _folder[0] / f"{self.key}.svg64" if _folder else None
+        data = _drawn.get(self.key) or _read(kept)
+        if data is None:
+            if _later[0]:
+                raise NotDrawnYet(self.kind)
+            _meanwhile[0]()
+            import matplotlib.figure  # noqa: F401  (0.5 s the first time)
+
+            _meanwhile[0]()
+            data = svg_data(CHARTS[self.kind](*self.args))
+            _meanwhile[0]()
+        if kept and not kept.is_file():  # also when drawn for another meeting of this run
+            write_atomic(kept, data)  # a killed build leaves no half chart behind
+        _drawn[self.key] = data
+        return _img(data, self.alt)
+
+    __str__ = __html__
 
 
 def _read(kept: Path | None) -> str | None:

@@ -56,11 +56,15 @@ class Prepared:
 
 
 def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
-            strict: bool, policy: Policy = Policy()) -> Prepared:
-    """Validate, redact, merge and render one meeting's HTML (no layout yet), in time."""
+            strict: bool, policy: Policy = Policy(), part_ready=None) -> Prepared:
+    """Validate, redact, merge and render one meeting's HTML (no layout yet), in time.
+
+    ``part_ready(part, html)``, if given, hears of each part of the book for the PDF as
+    soon as it is rendered, so its layout can start while the rest is prepared.
+    """
     try:
         with time_limit(policy.time_limit):
-            return _prepare(directory, out_folder, editions_wanted, templates, strict, policy)
+            return _prepare(directory, out_folder, editions_wanted, templates, strict, policy, part_ready)
     except TimeLimitExceeded:
         raise BriefgenError([Problem(Path(directory) / "meeting.yaml", None,
                                      f"preparing the meeting took longer than {policy.time_limit:g} s; "
@@ -68,10 +72,10 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
 
 
 def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
-             strict: bool, policy: Policy) -> Prepared:
+             strict: bool, policy: Policy, part_ready=None) -> Prepared:
     from .changes import compare, editions, snapshot
     from .guard import LeakGuard
-    from .render_html import book_parts, render_book
+    from .render_html import render_book
     from .validate import validate_meeting
 
     from .charts import forget_unused_charts, keep_charts_in
@@ -94,12 +98,8 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         book = staff_book(valid)
         prepared.changes = with_items(compare(previous, prepared.state["current"]), book)
         prepared.highest = book.highest.name
+        prepared.parts = render_parts(book, templates_dir, prepared.changes, part_ready or (lambda *_: None))
         prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
-        tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)}
-        prepared.parts = [(part, render_book(book, templates_dir, part=part, for_pdf=True,
-                                             page_numbers=tokens if part == "front" else None,
-                                             changes=prepared.changes))
-                          for part in book_parts(book)]
     if "factsheets" in editions_wanted and prepared.public_level:
         prepared.fragments = LeakGuard(valid).fragments
         for item, title, html in public_factsheets(valid, templates_dir):
@@ -110,6 +110,37 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
     return prepared
+
+
+def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tuple[str, str]]:
+    """The HTML of each part of the book for the PDF, in book order.
+
+    ``part_ready`` hears first of the parts whose charts are drawn already (or that show
+    none), then of the others one by one as their charts are drawn: drawing the first
+    chart costs a second (importing matplotlib), and the workers can lay out meanwhile.
+    """
+    from .charts import NotDrawnYet, drawing_later
+    from .render_html import book_parts, render_book
+
+    tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)}
+
+    def render(part: str) -> str:
+        return render_book(book, templates, part=part, for_pdf=True, changes=changes,
+                           page_numbers=tokens if part == "front" else None)
+
+    html, later = {}, []
+    with drawing_later():
+        for part in book_parts(book):
+            try:
+                html[part] = render(part)
+            except NotDrawnYet:
+                later.append(part)
+    for part in list(html):
+        part_ready(part, html[part])
+    for part in later:
+        html[part] = render(part)
+        part_ready(part, html[part])
+    return [(part, html[part]) for part in book_parts(book)]
 
 
 def staff_book(valid):

@@ -5,6 +5,11 @@ document each. Jobs are submitted as soon as their inputs exist (a book's parts 
 the next meeting is still being prepared), and results are handed back as they finish,
 so no wave waits for its slowest member.
 
+Submitted jobs wait here, in priority order, and the pool is given only a few more than
+it has workers: a job submitted later can still go first (a book's last stages before
+another meeting's parts; a long part before short ones, so no long part is left to
+finish alone at the end), and a worker never waits for this process to hand it work.
+
 The pool is replaced after ``JOBS_PER_WORKER`` jobs a worker: WeasyPrint's memory is
 reported to grow over many documents, and fresh processes bound it. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool that replaces workers that way can hang.)
@@ -12,12 +17,14 @@ reported to grow over many documents, and fresh processes bound it. (Not with
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import multiprocessing
 import os
-from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 JOBS_PER_WORKER = 100
+QUEUED_PER_WORKER = 2  # jobs handed to the pool per worker: one running, one ready
 
 
 def default_jobs() -> int:
@@ -25,9 +32,10 @@ def default_jobs() -> int:
 
 
 class Runner:
-    """``submit(tag, fn, args)``, then ``finished()`` -> [(tag, result)] as jobs end.
+    """``submit(tag, fn, args, priority)``, then ``finished()`` -> [(tag, result)] as jobs end.
 
-    An exception raised by a job comes back as its result, so one failure stops nothing.
+    The lowest ``priority`` goes first; equal priorities in the order submitted. An
+    exception raised by a job comes back as its result, so one failure stops nothing.
     """
 
     def __init__(self, jobs: int):
@@ -36,27 +44,44 @@ class Runner:
         self._retired = []  # replaced pools, finishing what they were given
         self._given = 0  # jobs given to the current pool
         self._running: dict[Future, object] = {}
-        self._queued = deque()  # --jobs 1: run here, one by one, when results are asked for
+        self._ended: list[tuple] = []  # (tag, result) not yet asked for
+        self._waiting: list = []  # heap of (priority, order, tag, function, args)
+        self._order = itertools.count()
 
     @property
     def busy(self) -> bool:
-        return bool(self._running or self._queued)
+        return bool(self._running or self._waiting or self._ended)
 
-    def submit(self, tag, function, args: tuple) -> None:
-        if self.jobs == 1:
-            self._queued.append((tag, function, args))
-        else:
-            self._running[self._send(_call, function, args)] = tag
+    def submit(self, tag, function, args: tuple, priority=0) -> None:
+        heapq.heappush(self._waiting, (priority, next(self._order), tag, function, args))
+        self._hand_out()
 
     def finished(self, block: bool = True) -> list[tuple]:
         """The jobs that have ended: waits for one if ``block`` and nothing has ended yet."""
-        if self._queued:
-            tag, function, args = self._queued.popleft()
+        if self.jobs == 1:  # --jobs 1: run the first waiting job here, when results are asked for
+            if not self._waiting:
+                return []
+            _, _, tag, function, args = heapq.heappop(self._waiting)
             return [(tag, _call(function, args))]
-        if not self._running:
-            return []
-        done, _ = wait(self._running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        return [(self._running.pop(future), future.result()) for future in done]
+        self.poll()
+        if not self._ended and self._running and block:
+            wait(self._running, return_when=FIRST_COMPLETED)
+            self.poll()
+        ended, self._ended = self._ended, []
+        return ended
+
+    def poll(self) -> None:
+        """Keep the pool busy: take in the jobs that have ended, hand out waiting ones.
+        Cheap, so a long step in this process can call it now and then."""
+        for future in [future for future in self._running if future.done()]:
+            self._ended.append((self._running.pop(future), future.result()))
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Give the pool the first waiting jobs, up to a few per worker."""
+        while self.jobs > 1 and self._waiting and len(self._running) < self.jobs * QUEUED_PER_WORKER:
+            _, _, tag, function, args = heapq.heappop(self._waiting)
+            self._running[self._send(_call, function, args)] = tag
 
     def warm_up(self) -> None:
         """Start the workers now, importing WeasyPrint while this process prepares HTML."""
@@ -71,8 +96,7 @@ class Runner:
             self._retired.append(self._pool)
             self._pool = None
         if self._pool is None:
-            # spawn: clean interpreters, safe whatever threads this process has started
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_workers_context())
             self._given = 0
         self._given += 1
         return self._pool.submit(function, *args)
@@ -82,6 +106,17 @@ class Runner:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
         self._pool, self._retired = None, []
+
+
+def _workers_context():
+    """Workers forked from a server process that has imported WeasyPrint once.
+
+    Not plain fork: this process may have started threads. Not spawn: each worker, and
+    each replacement, would import WeasyPrint again (0.7 s of a core each time).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["briefgen.worker"])
+    return context
 
 
 def _warm() -> None:

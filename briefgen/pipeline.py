@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import jobs
+from .charts import between_drawings
 from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
@@ -95,7 +96,7 @@ class Plan:
     waiting: set[str] = field(default_factory=set)  # documents in the pool
     front_numbers: dict | None = None  # the page numbers the front was laid out with
     front_tries: int = 0
-    overlay_html: str | None = None  # the HTML of the stamp overlay laid out (or in the pool)
+    overlay_html: list[str] | None = None  # the stamp overlay's pieces laid out (or in the pool)
     book_pdf: bytes | None = None
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     published: bool = False
@@ -156,6 +157,7 @@ class Flow:
 
     ASSEMBLY = "assembly"
     FRONT_TRIES = 3  # the numbers could, in theory, change the front's length
+    LAST_STAGE, DOCUMENT = (0,), (1,)  # priorities in the pool: a book's last stages first
 
     def __init__(self, runner: Runner, editions, force: bool, strict: bool):
         self.runner, self.editions, self.force, self.strict = runner, editions, force, strict
@@ -168,35 +170,47 @@ class Flow:
             self.collect(block=True)
 
     def prepare(self, plan: Plan) -> None:
+        plan.cache = PartCache(plan.folder / ".cache")
+
+        def part_ready(part: str, html: str) -> None:
+            # the front first with stand-in page numbers, to learn its length
+            self.lay_out(plan, part, jobs.fill_page_numbers(html, None) if part == "front" else html)
+            self.runner.poll()  # workers that finished get new work while charts are drawn
+
         try:
-            prepared = jobs.prepare(str(plan.result.directory), str(plan.folder), self.editions,
-                                    str(plan.templates), self.strict, plan.policy)
+            with between_drawings(self.runner.poll):
+                prepared = jobs.prepare(str(plan.result.directory), str(plan.folder), self.editions,
+                                        str(plan.templates), self.strict, plan.policy, part_ready)
         except BriefgenError as exc:
             plan.result.problems += exc.problems
+            plan.book_failed = True
             return
-        plan.prepared, plan.cache = prepared, PartCache(plan.folder / ".cache")
+        plan.prepared = prepared
         plan.result.problems += prepared.warnings
-        # the longest first, so no long part is left to finish alone at the end; the
-        # front with stand-in page numbers, to learn its length
-        for part, html in sorted(prepared.parts, key=lambda named: -len(named[1])):
-            self.lay_out(plan, part, jobs.fill_page_numbers(html, None) if part == "front" else html)
         for sheet in prepared.factsheets:
             if self.force or factsheet_changed(plan, sheet):
-                self.submit(plan, f"factsheet:{sheet.item}", jobs.factsheet, (sheet, prepared.fragments))
+                self.submit(plan, f"factsheet:{sheet.item}", jobs.factsheet, (sheet, prepared.fragments),
+                            priority=self.DOCUMENT + (-len(sheet.html),))
         self.advance(plan)
 
-    def lay_out(self, plan: Plan, name: str, html: str) -> None:
-        """From the part cache if it holds this HTML's layout, else in the pool."""
+    def lay_out(self, plan: Plan, name: str, html: str, last_stage: bool = False) -> None:
+        """From the part cache if it holds this HTML's layout, else in the pool.
+
+        A book's last stages go before any part, the longest documents first: the pool
+        is never left with one long document to finish while a worker waits.
+        """
         key = layout_key(html)
         cached = None if self.force else plan.cache.get(key)
         if cached is not None:
             plan.layouts[name] = cached
         else:
-            self.submit(plan, name, lay_out, (part_request(plan, html, "book"),), key)
+            priority = (self.LAST_STAGE if last_stage else self.DOCUMENT) + (-len(html),)
+            self.submit(plan, name, lay_out, (part_request(plan, html, "book"),), key, priority)
 
-    def submit(self, plan: Plan, name: str, function, args: tuple, key: str | None = None) -> None:
+    def submit(self, plan: Plan, name: str, function, args: tuple, key: str | None = None,
+               priority: tuple = ()) -> None:
         plan.waiting.add(name)
-        self.runner.submit((plan, name, key), function, args)
+        self.runner.submit((plan, name, key), function, args, priority or self.LAST_STAGE)
 
     def collect(self, block: bool) -> None:
         for (plan, name, key), result in self.runner.finished(block):
@@ -222,7 +236,7 @@ class Flow:
 
     def advance(self, plan: Plan) -> None:
         """Take the meeting's book on as far as it can go; publish when all is done."""
-        if plan.published:
+        if plan.published or plan.prepared is None:  # done, failed, or still being prepared
             return
         if self.book_wanted(plan) and self.parts_back(plan):
             self.next_book_stage(plan)
@@ -251,23 +265,38 @@ class Flow:
             if numbers == plan.front_numbers:
                 break
             plan.front_tries, plan.front_numbers = plan.front_tries + 1, numbers
-            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"], numbers))
+            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"], numbers),
+                         last_stage=True)
         overlay = overlay_html(plan)
-        if "stamps" not in plan.waiting and plan.overlay_html != overlay:
+        if not plan.waiting & set(stamp_names(plan)) and plan.overlay_html != overlay:
             plan.overlay_html = overlay
-            self.lay_out(plan, "stamps", overlay)
-        if not plan.waiting & {"front", "stamps"}:
+            for name, html in zip(stamp_names(plan), overlay):
+                self.lay_out(plan, name, html, last_stage=True)
+        if not plan.waiting & {"front", *stamp_names(plan)}:
             from .assemble import assemble
 
-            self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), plan.layouts["stamps"],
-                                                        plan.prepared.language))
+            stamps = [plan.layouts[name] for name in stamp_names(plan)]
+            self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), stamps, plan.prepared.language))
 
 
-def overlay_html(plan: Plan) -> str:
+# Pages of the stamp overlay laid out as one document: the pieces are laid out side by
+# side, after the last part. The same whatever the number of workers, so the PDF's bytes
+# do not depend on it.
+STAMP_PAGES = 30
+
+
+def overlay_html(plan: Plan) -> list[str]:
+    """The stamp overlay, in pieces of STAMP_PAGES pages."""
     from .render_html import render_stamps
 
     banners = [level.name for level in banner_levels(plan)]
-    return render_stamps(banners, plan.prepared.meta["title"], plan.prepared.language, plan.templates)
+    return [render_stamps(banners[start:start + STAMP_PAGES], plan.prepared.meta["title"], plan.prepared.language,
+                          plan.templates, first=start + 1, pages=len(banners))
+            for start in range(0, len(banners), STAMP_PAGES)]
+
+
+def stamp_names(plan: Plan) -> list[str]:
+    return [f"stamps:{index}" for index in range(len(plan.overlay_html or ()))]
 
 
 def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
@@ -355,7 +384,7 @@ def publish_book(plan: Plan) -> None:
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
     plan.artifacts.append(publish(folder, "book.html", prepared.book_html, format="html", **facts))
-    plan.artifacts.append(publish(folder, "book.pdf", pdf, format="pdf", pages=plan.layouts["stamps"].pages, **facts))
+    plan.artifacts.append(publish(folder, "book.pdf", pdf, format="pdf", pages=sum(part.pages for part in ordered_parts(plan)), **facts))
     write_atomic(folder / "changes.json", to_json(prepared.changes))
     write_atomic(folder / STATE_FILE, _json(prepared.state))
 

@@ -19,6 +19,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
@@ -84,6 +85,8 @@ def render(templates: Path, name: str, **context) -> str:
     """Render template ``name``; a user template's failure is a Problem at its path:line."""
     try:
         return environment(templates).get_template(name).render(**context)
+    except NotDrawnYet:
+        raise  # not a failure: the document is rendered again once its charts are drawn
     except Exception as exc:
         if is_builtin(templates):
             raise  # briefgen's own templates failing is a bug, not the user's input
@@ -135,9 +138,12 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str |
                       for_pdf=for_pdf, changes=changes)
 
 
-def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES) -> str:
-    """The overlay that puts banners, title and page numbers on every page of the book."""
-    return render(templates, "stamps.html", banners=banners, title=title, language=language)
+def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES,
+                  first: int = 1, pages: int | None = None) -> str:
+    """The overlay that puts banners, title and page numbers on the book's pages: on all
+    of them, or on ``len(banners)`` pages from page ``first`` (1-based) of ``pages``."""
+    return render(templates, "stamps.html", banners=banners, title=title, language=language,
+                  first=first, pages=pages or len(banners))
 
 
 def format_long_date(day) -> str:

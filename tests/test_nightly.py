@@ -105,6 +105,23 @@ def test_parallel_assembly_matches_a_single_render(tmp_path):
     assert link_targets(assembled) == link_targets(single)
 
 
+def test_the_overlay_in_pieces_stamps_every_page_as_one_piece_would(tmp_path, monkeypatch):
+    """The stamp overlay is laid out in pieces side by side: the numbers run on across
+    them, the title is left off the cover only, and each page keeps its own banner."""
+    build(REFERENCE, tmp_path / "whole", editions=("book",), jobs_count=2)
+    monkeypatch.setattr(pipeline, "STAMP_PAGES", 3)
+    build(REFERENCE, tmp_path / "pieces", editions=("book",), jobs_count=2)
+    whole = PdfReader(tmp_path / "whole" / REFERENCE.name / "book.pdf")
+    pieces = PdfReader(tmp_path / "pieces" / REFERENCE.name / "book.pdf")
+    total = len(pieces.pages)
+    assert total > 3 * 3
+    for number, (one, other) in enumerate(zip(whole.pages, pieces.pages), start=1):
+        text = other.extract_text()
+        assert text == one.extract_text()
+        assert text.rstrip().endswith(f"Page {number} of {total}")
+        assert ("Ministers of Defence" in text.splitlines()[-1]) == (number > 1)  # the title, not on the cover
+
+
 def outline(reader, entries=None, depth=0):
     found = []
     for entry in reader.outline if entries is None else entries:
