@@ -21,6 +21,7 @@ import heapq
 import itertools
 import multiprocessing
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 JOBS_PER_WORKER = 100
@@ -47,6 +48,7 @@ class Runner:
         self._ended: list[tuple] = []  # (tag, result) not yet asked for
         self._waiting: list = []  # heap of (priority, order, tag, function, args)
         self._order = itertools.count()
+        self._starting: threading.Thread | None = None  # starting the pool (warm_up)
 
     @property
     def busy(self) -> bool:
@@ -84,13 +86,18 @@ class Runner:
             self._running[self._send(_call, function, args)] = tag
 
     def warm_up(self) -> None:
-        """Start the workers now, importing WeasyPrint while this process prepares HTML."""
+        """Start the workers now, in the background: starting them waits for the server
+        that forks them to import WeasyPrint, and this process can prepare HTML meanwhile."""
         if self.jobs > 1:
-            for _ in range(self.jobs):
-                self._send(_warm)
+            self._starting = threading.Thread(target=lambda: [self._send(_warm) for _ in range(self.jobs)],
+                                              name="briefgen-workers", daemon=True)
+            self._starting.start()
 
     def _send(self, function, *args) -> Future:
         """Give the pool one job, replacing the pool first once its workers have had their share."""
+        if self._starting is not None and self._starting is not threading.current_thread():
+            self._starting.join()  # the pool is this thread's alone from now on
+            self._starting = None
         if self._pool is not None and self._given >= self.jobs * JOBS_PER_WORKER:
             self._pool.shutdown(wait=False)  # its workers finish their jobs, then exit
             self._retired.append(self._pool)
@@ -102,6 +109,9 @@ class Runner:
         return self._pool.submit(function, *args)
 
     def close(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         for pool in [*self._retired, self._pool]:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -114,13 +124,15 @@ def _workers_context():
     Not plain fork: this process may have started threads. Not spawn: each worker, and
     each replacement, would import WeasyPrint again (0.7 s of a core each time).
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on every platform
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["briefgen.worker"])
     return context
 
 
 def _warm() -> None:
-    import weasyprint  # noqa: F401  (the import is the point: 0.7 s paid in parallel)
+    import weasyprint  # noqa: F401  (already imported where the server could do it: starts the workers now)
 
 
 def _call(function, args: tuple):

@@ -279,20 +279,21 @@ class Flow:
             self.submit(plan, self.ASSEMBLY, assemble, (ordered_parts(plan), stamps, plan.prepared.language))
 
 
-# Pages of the stamp overlay laid out as one document: the pieces are laid out side by
-# side, after the last part. The same whatever the number of workers, so the PDF's bytes
-# do not depend on it.
+# Most pages of the stamp overlay laid out as one document: the pieces are laid out side
+# by side, after the last part. Not set by the number of workers, so the PDF's bytes do
+# not depend on it.
 STAMP_PAGES = 30
 
 
 def overlay_html(plan: Plan) -> list[str]:
-    """The stamp overlay, in pieces of STAMP_PAGES pages."""
+    """The stamp overlay, in pieces of at most STAMP_PAGES pages, as even as can be."""
     from .render_html import render_stamps
 
     banners = [level.name for level in banner_levels(plan)]
-    return [render_stamps(banners[start:start + STAMP_PAGES], plan.prepared.meta["title"], plan.prepared.language,
+    size = -(-len(banners) // -(-len(banners) // STAMP_PAGES)) if banners else 1  # ceiling divisions
+    return [render_stamps(banners[start:start + size], plan.prepared.meta["title"], plan.prepared.language,
                           plan.templates, first=start + 1, pages=len(banners))
-            for start in range(0, len(banners), STAMP_PAGES)]
+            for start in range(0, len(banners), size)]
 
 
 def stamp_names(plan: Plan) -> list[str]:
