@@ -156,7 +156,7 @@ class Flow:
     """Moves every meeting through its stages as the pool hands back results."""
 
     ASSEMBLY = "assembly"
-    FRONT_TRIES = 3  # the numbers could, in theory, change the front's length
+    FRONT_TRIES = 4  # layouts of the front at most: the numbers could, in theory, change its length
     LAST_STAGE, DOCUMENT = (0,), (1,)  # priorities in the pool: a book's last stages first
 
     def __init__(self, runner: Runner, editions, force: bool, strict: bool):
@@ -173,8 +173,10 @@ class Flow:
         plan.cache = PartCache(plan.folder / ".cache")
 
         def part_ready(part: str, html: str) -> None:
-            # the front first with stand-in page numbers, to learn its length
-            self.lay_out(plan, part, jobs.fill_page_numbers(html, None) if part == "front" else html)
+            if part == "front":  # laid out again if the page numbers turn out different
+                plan.front_numbers, plan.front_tries = last_page_numbers(plan), 1
+                html = jobs.fill_page_numbers(html, plan.front_numbers)
+            self.lay_out(plan, part, html)
             self.runner.poll()  # workers that finished get new work while charts are drawn
 
         try:
@@ -249,16 +251,14 @@ class Flow:
                 and not plan.book_failed)
 
     def parts_back(self, plan: Plan) -> bool:
-        """Every part laid out (the front at least with stand-in numbers)."""
-        final_front = {"front"} if plan.front_numbers else set()  # may be in the pool meanwhile
-        in_flight = plan.waiting & ({part for part, _ in plan.prepared.parts} | {self.ASSEMBLY})
-        return not in_flight - final_front
+        """Every part laid out at least once (the front perhaps with other page numbers)."""
+        return self.ASSEMBLY not in plan.waiting and all(part in plan.layouts for part, _ in plan.prepared.parts)
 
     def next_book_stage(self, plan: Plan) -> None:
         """The front with real page numbers and the stamp overlay at once, then assembly.
 
         The overlay is made for the pages as they stand; if the front's final length
-        differs from its stand-in's (in theory it could), both are made again.
+        differs from its first layout's (in theory it could), both are made again.
         """
         while "front" not in plan.waiting and plan.front_tries < self.FRONT_TRIES:
             numbers = page_numbers(plan)
@@ -283,6 +283,15 @@ class Flow:
 # by side, after the last part. Not set by the number of workers, so the PDF's bytes do
 # not depend on it.
 STAMP_PAGES = 30
+
+
+def last_page_numbers(plan: Plan) -> dict[str, int] | None:
+    """The contents' page numbers of the last build: most nights they have not changed,
+    and the front is then laid out once. None (wide stand-ins) if there are none."""
+    numbers = plan.previous.get("page_numbers")
+    if isinstance(numbers, dict) and all(isinstance(n, int) for n in numbers.values()):
+        return numbers
+    return None
 
 
 def overlay_html(plan: Plan) -> list[str]:
@@ -346,7 +355,9 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
         return  # nothing new: the manifest of the last good build stays as it was
     built = plan.artifacts
     write_manifest(folder, {**prepared.meta, "inputs_key": key_of(plan.prints) if plan.result.ok else None,
-                            "inputs": plan.prints, "brief_pages": briefs}, built, list(editions))
+                            "inputs": plan.prints, "brief_pages": briefs,
+                            "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers")},
+                   built, list(editions))
     plan.cache.prune()
     plan.result.outputs += [folder / a.path for a in built if a.written]
     plan.result.skipped += [folder / a.path for a in built if not a.written]
