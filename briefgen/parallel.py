@@ -54,7 +54,7 @@ class Runner:
     def busy(self) -> bool:
         return bool(self._running or self._waiting or self._ended)
 
-    def submit(self, tag, function, args: tuple, priority=0) -> None:
+    def submit(self, tag, function, args: tuple, priority: tuple = ()) -> None:
         heapq.heappush(self._waiting, (priority, next(self._order), tag, function, args))
         self._hand_out()
 
