@@ -67,6 +67,9 @@ def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     written = sorted(str(p.relative_to(out / "tiny")) for p in result.outputs)
     assert written == ["book.html", "book.pdf", "factsheets/beta.html", "factsheets/beta.pdf"]
     assert "item-beta" in result.laid_out and "item-alpha" not in result.laid_out
+    # the front, laid out with the last build's page numbers, is right first time
+    assert manifest["page_numbers"]["item-beta"] > manifest["page_numbers"]["item-alpha"]
+    assert result.laid_out.count("front") == 1
     assert "factsheet:alpha" not in result.laid_out
     after = json.loads((out / "tiny" / "manifest.json").read_text())
     keys = lambda m: {a["path"]: a["build_key"] for a in m["artifacts"]}  # noqa: E731
