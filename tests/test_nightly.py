@@ -48,6 +48,22 @@ def test_two_clean_builds_are_byte_identical(tmp_path):
     assert one == two
 
 
+def test_a_document_does_not_depend_on_what_its_worker_laid_out_before():
+    """Workers share one font configuration between documents: that changes nothing."""
+    from briefgen import render_pdf
+
+    templates = str(PROJECT / "templates")
+    first = "<html><body><h1>Other</h1><p><b>Bold</b> <i>and italic</i> text, 1234.</p></body></html>"
+    second = "<html><body><p>Plain text only: the second document.</p></body></html>"
+    request = lambda html: LayoutRequest(html, templates, [templates], "x")  # noqa: E731
+    render_pdf.font_config.cache_clear()
+    alone = lay_out(request(second)).pdf
+    render_pdf.font_config.cache_clear()
+    lay_out(request(first))
+    assert lay_out(request(second)).pdf == alone
+    assert render_pdf.font_config.cache_info().hits == 1  # the configuration was shared
+
+
 def test_nothing_changed_rebuilds_nothing(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
