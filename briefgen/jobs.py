@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .changes import Changes
 
 PAGE_TOKEN = "\x1fpage:{}\x1f"  # stands for a page number until the parts are laid out
+PAGE_TOKENS = re.compile("\x1fpage:([^\x1f]*)\x1f")
 
 
 @dataclass
@@ -188,8 +189,12 @@ def with_items(changes: Changes, book) -> Changes:
 
 def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:
     """Put page numbers (1-based) in the contents; None puts wide stand-ins, to measure."""
-    return re.sub("\x1fpage:([^\x1f]*)\x1f",
-                  lambda m: "888" if numbers is None else str(numbers.get(m.group(1), "")), html)
+    return PAGE_TOKENS.sub(lambda m: "888" if numbers is None else str(numbers.get(m.group(1), "")), html)
+
+
+def numbered_anchors(html: str) -> set[str]:
+    """The anchors whose page numbers the contents show."""
+    return set(PAGE_TOKENS.findall(html))
 
 
 def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:

@@ -331,9 +331,12 @@ def ordered_parts(plan: Plan) -> list:
 
 
 def page_numbers(plan: Plan) -> dict[str, int]:
+    """The page (1-based) of each anchor the contents show: only a change to these lays
+    the front out again."""
     from .assemble import anchor_pages
 
-    return {anchor: page + 1 for anchor, page in anchor_pages(ordered_parts(plan)).items()}
+    shown = jobs.numbered_anchors(dict(plan.prepared.parts)["front"])
+    return {anchor: page + 1 for anchor, page in anchor_pages(ordered_parts(plan)).items() if anchor in shown}
 
 
 def banner_levels(plan: Plan):
