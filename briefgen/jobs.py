@@ -136,8 +136,8 @@ def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tu
                 html[part] = render(part)
             except NotDrawnYet:
                 later.append(part)
-    for part in list(html):
-        part_ready(part, html[part])
+    for part, text in html.items():
+        part_ready(part, text)
     for part in later:
         html[part] = render(part)
         part_ready(part, html[part])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,9 +211,9 @@ class Flow:
             self.submit(plan, name, lay_out, (part_request(plan, html, "book"),), key, priority)
 
     def submit(self, plan: Plan, name: str, function, args: tuple, key: str | None = None,
-               priority: tuple = ()) -> None:
+               priority: tuple = LAST_STAGE) -> None:
         plan.waiting.add(name)
-        self.runner.submit((plan, name, key), function, args, priority or self.LAST_STAGE)
+        self.runner.submit((plan, name, key), function, args, priority)
 
     def collect(self, block: bool) -> None:
         for (plan, name, key), result in self.runner.finished(block):
@@ -265,8 +266,7 @@ class Flow:
             if numbers == plan.front_numbers:
                 break
             plan.front_tries, plan.front_numbers = plan.front_tries + 1, numbers
-            self.lay_out(plan, "front", jobs.fill_page_numbers(dict(plan.prepared.parts)["front"], numbers),
-                         last_stage=True)
+            self.lay_out(plan, "front", jobs.fill_page_numbers(front_html(plan), numbers), last_stage=True)
         overlay = overlay_html(plan)
         if not plan.waiting & set(stamp_names(plan)) and plan.overlay_html != overlay:
             plan.overlay_html = overlay
@@ -299,7 +299,8 @@ def overlay_html(plan: Plan) -> list[str]:
     from .render_html import render_stamps
 
     banners = [level.name for level in banner_levels(plan)]
-    size = -(-len(banners) // -(-len(banners) // STAMP_PAGES)) if banners else 1  # ceiling divisions
+    pieces = max(1, math.ceil(len(banners) / STAMP_PAGES))
+    size = max(1, math.ceil(len(banners) / pieces))
     return [render_stamps(banners[start:start + size], plan.prepared.meta["title"], plan.prepared.language,
                           plan.templates, first=start + 1, pages=len(banners))
             for start in range(0, len(banners), size)]
@@ -330,12 +331,17 @@ def ordered_parts(plan: Plan) -> list:
     return [plan.layouts[part] for part, _ in plan.prepared.parts]
 
 
+def front_html(plan: Plan) -> str:
+    """The front's HTML, its contents' page numbers still to fill in."""
+    return dict(plan.prepared.parts)["front"]
+
+
 def page_numbers(plan: Plan) -> dict[str, int]:
     """The page (1-based) of each anchor the contents show: only a change to these lays
     the front out again."""
     from .assemble import anchor_pages
 
-    shown = jobs.numbered_anchors(dict(plan.prepared.parts)["front"])
+    shown = jobs.numbered_anchors(front_html(plan))
     return {anchor: page + 1 for anchor, page in anchor_pages(ordered_parts(plan)).items() if anchor in shown}
 
 
@@ -399,7 +405,8 @@ def publish_book(plan: Plan) -> None:
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
     plan.artifacts.append(publish(folder, "book.html", prepared.book_html, format="html", **facts))
-    plan.artifacts.append(publish(folder, "book.pdf", pdf, format="pdf", pages=sum(part.pages for part in ordered_parts(plan)), **facts))
+    pages = sum(part.pages for part in ordered_parts(plan))
+    plan.artifacts.append(publish(folder, "book.pdf", pdf, format="pdf", pages=pages, **facts))
     write_atomic(folder / "changes.json", to_json(prepared.changes))
     write_atomic(folder / STATE_FILE, _json(prepared.state))
 
