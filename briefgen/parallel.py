@@ -13,6 +13,13 @@ finish alone at the end), and a worker never waits for this process to hand it w
 The pool is replaced after ``JOBS_PER_WORKER`` jobs a worker: WeasyPrint's memory is
 reported to grow over many documents, and fresh processes bound it. (Not with
 ``max_tasks_per_child``: on Python 3.11 a pool that replaces workers that way can hang.)
+
+A worker that dies (killed for memory, a crash in a C library) breaks the whole pool, and
+every job the pool held comes back broken, the guilty one among them. A new pool takes
+over, and those jobs run again one at a time, alone: the one that kills its worker a
+second time comes back as ``WorkerDied``, and the rest of the build goes on. A worker stuck
+where the time limit cannot reach it (inside a C library) is found the same way: when no
+job has finished for ``stall_after`` seconds, the workers are killed.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ import itertools
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 
 JOBS_PER_WORKER = 100
 QUEUED_PER_WORKER = 2  # jobs handed to the pool per worker: one running, one ready
@@ -32,30 +42,52 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+class WorkerDied(Exception):
+    """A job's process ended before the job did, and did again when the job ran alone."""
+
+
+ABRUPTLY = "ended abruptly (killed, out of memory, or a crash in a library)"
+
+
+@dataclass(order=True)
+class _Job:
+    priority: tuple
+    order: int
+    tag: object = field(compare=False)
+    function: object = field(compare=False)
+    args: tuple = field(compare=False)
+    died: int = field(default=0, compare=False)  # times its worker died while it was in the pool
+
+
 class Runner:
     """``submit(tag, fn, args, priority)``, then ``finished()`` -> [(tag, result)] as jobs end.
 
     The lowest ``priority`` goes first; equal priorities in the order submitted. An
-    exception raised by a job comes back as its result, so one failure stops nothing.
+    exception raised by a job comes back as its result, so one failure stops nothing;
+    so does ``WorkerDied`` for a job that kills its worker.
     """
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, stall_after: float | None = None):
         self.jobs = max(1, jobs)
+        self.stall_after = stall_after  # seconds without a finished job before the workers are killed
         self._pool = None
         self._retired = []  # replaced pools, finishing what they were given
         self._given = 0  # jobs given to the current pool
-        self._running: dict[Future, object] = {}
+        self._running: dict[Future, _Job] = {}
         self._ended: list[tuple] = []  # (tag, result) not yet asked for
-        self._waiting: list = []  # heap of (priority, order, tag, function, args)
+        self._waiting: list[_Job] = []  # a heap
+        self._suspects: list[_Job] = []  # in the pool when a worker died: to run again, alone
         self._order = itertools.count()
         self._starting: threading.Thread | None = None  # starting the pool (warm_up)
+        self._progress = time.monotonic()  # when a job last finished, or the pool got work
+        self._why_died = ABRUPTLY
 
     @property
     def busy(self) -> bool:
-        return bool(self._running or self._waiting or self._ended)
+        return bool(self._running or self._waiting or self._ended or self._suspects)
 
     def submit(self, tag, function, args: tuple, priority: tuple = ()) -> None:
-        heapq.heappush(self._waiting, (priority, next(self._order), tag, function, args))
+        heapq.heappush(self._waiting, _Job(priority, next(self._order), tag, function, args))
         self._hand_out()
 
     def finished(self, block: bool = True) -> list[tuple]:
@@ -63,11 +95,13 @@ class Runner:
         if self.jobs == 1:  # --jobs 1: run the first waiting job here, when results are asked for
             if not self._waiting:
                 return []
-            _, _, tag, function, args = heapq.heappop(self._waiting)
-            return [(tag, _call(function, args))]
+            job = heapq.heappop(self._waiting)
+            return [(job.tag, _call(job.function, job.args))]
         self.poll()
-        if not self._ended and self._running and block:
-            wait(self._running, return_when=FIRST_COMPLETED)
+        while not self._ended and self._running and block:
+            done, _ = wait(self._running, timeout=self._until_stalled(), return_when=FIRST_COMPLETED)
+            if not done and self._until_stalled() == 0:
+                self._kill_workers()
             self.poll()
         ended, self._ended = self._ended, []
         return ended
@@ -76,14 +110,53 @@ class Runner:
         """Keep the pool busy: take in the jobs that have ended, hand out waiting ones.
         Cheap, so a long step in this process can call it now and then."""
         for future in [future for future in self._running if future.done()]:
-            self._ended.append((self._running.pop(future), future.result()))
+            job = self._running.pop(future)
+            self._progress = time.monotonic()
+            if isinstance(future.exception(), BrokenProcessPool):
+                self._worker_died(job)
+            else:
+                self._ended.append((job.tag, future.exception() or future.result()))
         self._hand_out()
 
+    def _worker_died(self, job: _Job) -> None:
+        """Run it again, alone; if it was alone already the second time, it is the culprit."""
+        job.died += 1
+        if job.died > 1:
+            self._ended.append((job.tag, WorkerDied(f"{self._why_died}, twice")))
+        else:
+            self._suspects.append(job)
+
     def _hand_out(self) -> None:
-        """Give the pool the first waiting jobs, up to a few per worker."""
-        while self.jobs > 1 and self._waiting and len(self._running) < self.jobs * QUEUED_PER_WORKER:
-            _, _, tag, function, args = heapq.heappop(self._waiting)
-            self._running[self._send(_call, function, args)] = tag
+        """Give the pool the first waiting jobs, up to a few per worker; the suspects of a
+        dead worker one at a time, alone, before anything else."""
+        if self.jobs == 1:
+            return
+        if self._suspects or any(job.died for job in self._running.values()):
+            if self._suspects and not self._running:
+                self._give(self._suspects.pop(0))
+            return
+        while self._waiting and len(self._running) < self.jobs * QUEUED_PER_WORKER:
+            self._give(heapq.heappop(self._waiting))
+
+    def _give(self, job: _Job) -> None:
+        if not self._running:
+            self._progress = time.monotonic()  # idle time is no stall
+        self._running[self._send(_call, job.function, job.args)] = job
+
+    def _until_stalled(self) -> float | None:
+        if self.stall_after is None:
+            return None
+        return max(0.0, self._progress + self.stall_after - time.monotonic())
+
+    def _kill_workers(self) -> None:
+        """No job finished for ``stall_after`` seconds: a worker is stuck where its time
+        limit cannot reach it. Killing the workers breaks the pool; its jobs run again alone."""
+        self._why_died = f"stopped answering for {self.stall_after:g} s and was killed"
+        for pool in [self._pool, *self._retired]:
+            # no public way before Python 3.14's kill_workers()
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.kill()
+        self._progress = time.monotonic()
 
     def warm_up(self) -> None:
         """Start the workers now, in the background: starting them waits for the server
@@ -106,7 +179,12 @@ class Runner:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=_workers_context())
             self._given = 0
         self._given += 1
-        return self._pool.submit(function, *args)
+        try:
+            return self._pool.submit(function, *args)
+        except BrokenProcessPool:  # a worker died: a new pool takes over
+            self._pool.shutdown(wait=False)
+            self._pool, self._why_died = None, ABRUPTLY
+            return self._send(function, *args)
 
     def close(self) -> None:
         if self._starting is not None:

@@ -23,7 +23,7 @@ from .charts import between_drawings
 from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
-from .parallel import Runner, default_jobs
+from .parallel import Runner, WorkerDied, default_jobs
 from .publish import Artifact, OutputLock, manifests, publish, read_manifest, write_atomic, write_manifest
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
@@ -112,7 +112,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         remove_stale_temporaries(out)
         plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
         todo = [plan for plan in plans if not plan.result.skipped]
-        runner = Runner(jobs_count or default_jobs())
+        runner = Runner(jobs_count or default_jobs(), stall_after=stall_limit(policy))
         try:
             if todo:
                 runner.warm_up()
@@ -124,6 +124,15 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
 
             write_atomic(out / "index.html", render_index(manifests(out), templates))
     return [plan.result for plan in plans]
+
+
+def stall_limit(policy: Policy) -> float:
+    """Seconds with no document finished before the workers are thought stuck and killed.
+
+    Every layout stops at the time limit (the alarm repeats until it gets through), so a
+    worker still busy well past it is stuck in a C library, where no alarm reaches.
+    """
+    return policy.time_limit * 1.5 + 10
 
 
 def remove_stale_temporaries(out: Path) -> None:
@@ -218,6 +227,8 @@ class Flow:
     def collect(self, block: bool) -> None:
         for (plan, name, key), result in self.runner.finished(block):
             plan.waiting.discard(name)
+            if isinstance(result, WorkerDied):
+                result = BriefgenError([died_problem(plan, name, result)])
             if isinstance(result, BriefgenError):
                 plan.result.problems += result.problems
                 plan.book_failed |= not name.startswith("factsheet:")
@@ -331,6 +342,17 @@ def ordered_parts(plan: Plan) -> list:
     return [plan.layouts[part] for part, _ in plan.prepared.parts]
 
 
+def died_problem(plan: Plan, name: str, died: WorkerDied) -> Problem:
+    """The worker laying out a document died twice: that document, and only it, fails."""
+    directory = plan.result.directory
+    if name.startswith("factsheet:"):
+        item = name.split(":", 1)[1]
+        return Problem(directory / plan.prepared.item_files[item], None,
+                       f"fact sheet '{item}' not written: the process laying it out {died}")
+    doing = "assembling it" if name == Flow.ASSEMBLY else f"laying out its part '{name}'"
+    return Problem(directory / "meeting.yaml", None, f"book not written: the process {doing} {died}")
+
+
 def front_html(plan: Plan) -> str:
     """The front's HTML, its contents' page numbers still to fill in."""
     return dict(plan.prepared.parts)["front"]
@@ -356,6 +378,8 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
     prepared, folder = plan.prepared, plan.folder
     if "book" in editions and plan.book_pdf is not None:
         publish_book(plan)
+    elif "book" in editions:  # failed, or nothing to lay out: the last good book stays listed
+        plan.artifacts += kept_artifacts(plan, ("book.html", "book.pdf"))
     if "factsheets" in editions:
         publish_factsheets(plan)
     briefs = brief_pages(plan) or plan.previous.get("brief_pages", {})
@@ -413,7 +437,6 @@ def publish_book(plan: Plan) -> None:
 
 def publish_factsheets(plan: Plan) -> None:
     prepared, folder = plan.prepared, plan.folder
-    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}
     for sheet in prepared.factsheets:
         names = factsheet_inputs(plan.prints, prepared.item_files[sheet.item])
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
@@ -424,8 +447,14 @@ def publish_factsheets(plan: Plan) -> None:
             if layout is not None:
                 pages = layout.pages if fmt == "pdf" else None
                 plan.artifacts.append(publish(folder, path, data, format=fmt, pages=pages, **facts))
-            elif path in old and (folder / path).is_file():  # unchanged, or this attempt failed
-                plan.artifacts.append(Artifact.kept(old[path]))
+            else:  # unchanged, or this attempt failed
+                plan.artifacts += kept_artifacts(plan, (path,))
+
+
+def kept_artifacts(plan: Plan, paths) -> list[Artifact]:
+    """The last build's records of ``paths``, for those still in place."""
+    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}
+    return [Artifact.kept(old[path]) for path in paths if path in old and (plan.folder / path).is_file()]
 
 
 def _json(data) -> str:

@@ -24,7 +24,7 @@ from briefgen.render_html import render_book
 from briefgen.render_pdf import LayoutRequest, lay_out
 from briefgen.validate import validate_meeting
 
-from .conftest import BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -255,3 +255,32 @@ def test_several_meetings_in_a_pool_that_replaces_its_workers(tmp_path, monkeypa
     results = pipeline.build([tmp_path / "a" / "one", tmp_path / "b" / "two"], tmp_path / "out", jobs_count=2)
     assert all(result.ok for result in results)
     assert (tmp_path / "out" / "one" / "book.pdf").is_file() and (tmp_path / "out" / "two" / "book.pdf").is_file()
+
+
+def lay_out_unless_doomed(request: LayoutRequest):
+    """A worker's layout (workers import it from here) that kills its process on one brief."""
+    if "Doomed paragraph" in request.html:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return lay_out(request)
+
+
+def test_a_document_that_kills_its_worker_fails_its_meeting_alone(tmp_path, monkeypatch):
+    good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
+    doomed = write_meeting(tmp_path / "b").rename(tmp_path / "b" / "doomed")
+    build(doomed, out)
+    before = snapshot(out / "doomed")
+    (doomed / "alpha.yaml").write_text(ALPHA_YAML.replace("Alpha background paragraph.", "Doomed paragraph."))
+    monkeypatch.setattr(pipeline, "lay_out", lay_out_unless_doomed)
+    result = CliRunner().invoke(main, ["build", str(good), str(doomed), "--out", str(out), "--jobs", "2"])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"{doomed / 'meeting.yaml'}: book not written: the process laying out its part 'item-alpha' "
+        "ended abruptly (killed, out of memory, or a crash in a library), twice")
+    assert (out / "tiny" / "book.pdf").is_file() and len(PdfReader(out / "tiny" / "book.pdf").pages) > 1
+    after = snapshot(out / "doomed")
+    assert set(after) == set(before)
+    assert [after[name] == before[name] for name in ("book.html", "book.pdf")] == [True, True]
+    listed = [{a["path"]: a["sha256"] for a in json.loads(files["manifest.json"])["artifacts"]}
+              for files in (before, after)]
+    assert listed[1]["book.pdf"] == listed[0]["book.pdf"]  # the last good book stays in the manifest
+    assert json.loads(after["manifest.json"])["inputs_key"] is None  # tried again next time

@@ -1,11 +1,15 @@
-"""The runner's order of work: the lowest priority first, whenever it was submitted."""
+"""The runner: the lowest priority first, whenever it was submitted; a job that kills
+its worker, or gets stuck where the time limit cannot reach, fails alone."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 from briefgen import parallel
-from briefgen.parallel import Runner
+from briefgen.parallel import Runner, WorkerDied
+from briefgen.safety import time_limit
 
 
 def run_all(runner: Runner) -> list:
@@ -37,3 +41,60 @@ def test_a_job_submitted_late_overtakes_the_waiting_ones():
     assert sorted(ended) == sorted([f"part {index}" for index in range(12)] + ["assembly"])
     handed_out_before = 2 * parallel.QUEUED_PER_WORKER
     assert ended.index("assembly") <= handed_out_before  # not last, as in submission order
+
+
+def doubled_unless_fatal(value: int, fatal: int) -> int:
+    """A job for the workers (they import it from here): the fatal one kills its process."""
+    time.sleep(0.05)
+    if value == fatal:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value * 2
+
+
+def returned_unless_stuck(value: int, stuck: int) -> int:
+    """The stuck job blocks the alarm, as code inside a C library is out of its reach."""
+    time.sleep(0.05)
+    if value == stuck:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        with time_limit(0.1):
+            time.sleep(60)
+    return value
+
+
+def results_of(runner: Runner) -> dict:
+    ended = {}
+    try:
+        while runner.busy:
+            ended.update(runner.finished(block=True))
+    finally:
+        runner.close()
+    return ended
+
+
+def test_a_job_that_kills_its_worker_fails_alone_and_the_others_finish():
+    runner = Runner(2)
+    for value in range(8):
+        runner.submit(value, doubled_unless_fatal, (value, 3))
+    ended = results_of(runner)
+    died = ended.pop(3)
+    assert isinstance(died, WorkerDied)
+    assert str(died) == "ended abruptly (killed, out of memory, or a crash in a library), twice"
+    assert ended == {value: value * 2 for value in range(8) if value != 3}
+
+
+def test_a_job_stuck_out_of_the_time_limits_reach_is_killed_and_fails_alone():
+    runner = Runner(2, stall_after=1.0)
+    started = time.monotonic()
+    for value in range(6):
+        runner.submit(value, returned_unless_stuck, (value, 2))
+    ended = results_of(runner)
+    assert time.monotonic() - started < 20  # two stalls of a second each, and new pools
+    assert str(ended.pop(2)) == "stopped answering for 1 s and was killed, twice"
+    assert ended == {value: value for value in range(6) if value != 2}
+
+
+def test_a_slow_job_is_not_taken_for_a_stuck_one():
+    runner = Runner(2, stall_after=1.0)
+    runner.submit("slow", time.sleep, (0.6,))
+    runner.submit("slower", time.sleep, (0.9,))
+    assert results_of(runner) == {"slow": None, "slower": None}
