@@ -255,7 +255,7 @@ def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
     elif failed:
         click.echo(f"briefgen: {len(failed)} of {len(results)} meeting(s) failed", err=True)
     if failed:
-        sys.exit(EXIT_INPUT_ERROR)
+        sys.exit(EXIT_INTERNAL if any(r.internal_error for r in failed) else EXIT_INPUT_ERROR)
 
 
 def _report_text(result: pipeline.MeetingResult, verb: str) -> None:

@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import threading
 import time
+import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -217,4 +218,5 @@ def _call(function, args: tuple):
     try:
         return function(*args)
     except Exception as exc:  # returned, so one failure does not stop the rest
+        exc.traceback_text = traceback.format_exc()  # a traceback does not cross to another process
         return exc

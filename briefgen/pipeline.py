@@ -42,6 +42,7 @@ class MeetingResult:
     skipped: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     laid_out: list[str] = field(default_factory=list)  # documents laid out (not from the cache)
+    internal_error: bool = False  # a bug in briefgen met this meeting (exit status 3)
 
     @property
     def ok(self) -> bool:
@@ -197,6 +198,9 @@ class Flow:
             plan.result.problems += exc.problems
             plan.book_failed = True
             return
+        except Exception as exc:  # a bug: this meeting fails, the rest are built
+            internal_error(plan, "preparing the meeting", exc)
+            return
         plan.prepared = prepared
         plan.result.problems += prepared.warnings
         for sheet in prepared.factsheets:
@@ -233,7 +237,7 @@ class Flow:
                 plan.result.problems += result.problems
                 plan.book_failed |= not name.startswith("factsheet:")
             elif isinstance(result, Exception):
-                raise result
+                internal_error(plan, f"laying out {name}", result, book=not name.startswith("factsheet:"))
             elif name == self.ASSEMBLY:
                 plan.book_pdf = result
             else:
@@ -252,11 +256,15 @@ class Flow:
         """Take the meeting's book on as far as it can go; publish when all is done."""
         if plan.published or plan.prepared is None:  # done, failed, or still being prepared
             return
-        if self.book_wanted(plan) and self.parts_back(plan):
-            self.next_book_stage(plan)
-        if not plan.waiting:
-            publish_meeting(plan, self.editions, self.strict)
-            plan.published = True
+        try:
+            if self.book_wanted(plan) and self.parts_back(plan):
+                self.next_book_stage(plan)
+            if not plan.waiting:
+                plan.published = True
+                publish_meeting(plan, self.editions, self.strict)
+        except Exception as exc:  # a bug: this meeting fails, the rest are built
+            internal_error(plan, "assembling and publishing the meeting", exc)
+            plan.published = True  # what was written stays; its manifest is the last good one
 
     def book_wanted(self, plan: Plan) -> bool:
         return ("book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
@@ -340,6 +348,21 @@ def layout_key(html: str) -> str:
 
 def ordered_parts(plan: Plan) -> list:
     return [plan.layouts[part] for part, _ in plan.prepared.parts]
+
+
+def internal_error(plan: Plan, doing: str, exc: Exception, book: bool = True) -> None:
+    """A bug in briefgen met while ``doing`` something for this meeting: it fails (exit
+    status 3), the rest of the build goes on; the traceback is logged (--verbose shows it)."""
+    import traceback
+
+    plan.result.internal_error = True
+    plan.book_failed |= book
+    plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
+                                        f"internal error while {doing}: {type(exc).__name__}: {exc} "
+                                        "(a bug in briefgen: --verbose shows the traceback)"))
+    trace = getattr(exc, "traceback_text", None) or "".join(traceback.format_exception(exc))
+    log.info("internal error while %s of %s:\n%s", doing, plan.result.directory.name, trace.rstrip(),
+             extra={"event": "internal.traceback", "meeting": plan.result.directory.name})
 
 
 def died_problem(plan: Plan, name: str, died: WorkerDied) -> Problem:

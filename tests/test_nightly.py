@@ -284,3 +284,46 @@ def test_a_document_that_kills_its_worker_fails_its_meeting_alone(tmp_path, monk
               for files in (before, after)]
     assert listed[1]["book.pdf"] == listed[0]["book.pdf"]  # the last good book stays in the manifest
     assert json.loads(after["manifest.json"])["inputs_key"] is None  # tried again next time
+
+
+def lay_out_with_a_bug(request: LayoutRequest):
+    """A worker's layout (workers import it from here) that meets a bug on one brief."""
+    if "Buggy paragraph" in request.html:
+        raise RuntimeError("a bug met in one brief")
+    return lay_out(request)
+
+
+def test_a_bug_met_in_one_meeting_fails_it_alone_with_exit_status_3(tmp_path, monkeypatch):
+    good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
+    buggy = write_meeting(tmp_path / "b", alpha=ALPHA_YAML.replace("Alpha background paragraph.",
+                                                                   "Buggy paragraph.")).rename(tmp_path / "b" / "buggy")
+    monkeypatch.setattr(pipeline, "lay_out", lay_out_with_a_bug)
+    result = CliRunner().invoke(main, ["build", str(good), str(buggy), "--out", str(out), "--jobs", "2"])
+    assert result.exit_code == 3, result.output + result.stderr
+    assert result.stderr.splitlines() == [
+        f"{buggy / 'meeting.yaml'}: internal error while laying out item-alpha: RuntimeError: a bug met in "
+        "one brief (a bug in briefgen: --verbose shows the traceback)",
+        "briefgen: 1 of 2 meeting(s) failed"]
+    assert (out / "tiny" / "book.pdf").is_file() and not (out / "buggy" / "book.pdf").exists()
+    verbose = CliRunner().invoke(main, ["build", str(buggy), "--out", str(out), "--jobs", "1", "--verbose"])
+    assert verbose.exit_code == 3
+    assert "Traceback" in verbose.stderr and 'raise RuntimeError("a bug met in one brief")' in verbose.stderr
+
+
+def test_a_bug_met_preparing_one_meeting_fails_it_alone(tmp_path, monkeypatch):
+    good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
+    buggy = write_meeting(tmp_path / "b").rename(tmp_path / "b" / "buggy")
+    prepare = pipeline.jobs.prepare
+
+    def prepare_with_a_bug(directory, *args, **kwargs):
+        if directory.endswith("buggy"):
+            raise KeyError("a bug met preparing one meeting")
+        return prepare(directory, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.jobs, "prepare", prepare_with_a_bug)
+    results = pipeline.build([buggy, good], out, editions=("factsheets",), jobs_count=1)
+    assert [(r.directory.name, r.ok, r.internal_error) for r in results] == [("buggy", False, True),
+                                                                            ("tiny", True, False)]
+    assert str(results[0].problems[0]).startswith(
+        f"{buggy / 'meeting.yaml'}: internal error while preparing the meeting: KeyError: ")
+    assert (out / "tiny" / "factsheets" / "alpha.pdf").is_file()
