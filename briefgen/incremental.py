@@ -19,8 +19,8 @@ from . import __version__
 from .errors import BriefgenError
 from .load import load_yaml, read_bytes
 from .prose import ASSETS
-from .safety import MAX_ASSET_BYTES
-from .locate import find_config
+from .safety import MAX_ASSET_BYTES, is_inside
+from .locate import find_config, project_root
 from .publish import write_atomic
 from .render_pdf import Layout
 
@@ -45,11 +45,17 @@ def versions() -> dict[str, str]:
     return found
 
 
-def input_files(meeting_dir: Path, templates: Path) -> dict[str, Path]:
-    """Every file a meeting's build reads, by a stable name."""
+def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = False) -> dict[str, Path]:
+    """Every file a meeting's build reads, by a stable name.
+
+    A data file outside the project is left out unless allowed: validation refuses it,
+    and nothing should read it before then.
+    """
     files = {path.name: path for path in sorted(meeting_dir.glob("*.yaml"))}
+    root = project_root(meeting_dir)
     for name, relative in data_paths(meeting_dir / "meeting.yaml").items():
-        files[f"data:{name}"] = (meeting_dir / relative)
+        if allow_outside_paths or is_inside(meeting_dir / relative, root):
+            files[f"data:{name}"] = meeting_dir / relative
     config = find_config(meeting_dir)
     if config:
         files["config"] = config
@@ -69,10 +75,10 @@ def data_paths(meeting_yaml: Path) -> dict[str, str]:
         return {}
 
 
-def fingerprint(meeting_dir: Path, templates: Path) -> dict[str, str]:
+def fingerprint(meeting_dir: Path, templates: Path, allow_outside_paths: bool = False) -> dict[str, str]:
     """Name -> sha256 of every input, plus the library versions."""
     prints = {}
-    for name, path in input_files(meeting_dir, templates).items():
+    for name, path in input_files(meeting_dir, templates, allow_outside_paths).items():
         try:
             prints[name] = sha256(read_bytes(path, MAX_ASSET_BYTES))
         except (OSError, BriefgenError):

@@ -145,8 +145,8 @@ def remove_stale_temporaries(out: Path) -> None:
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
     folder = out / directory.name
-    plan = Plan(MeetingResult(directory), folder, fingerprint(directory, templates), read_manifest(folder),
-                Path(templates), policy)
+    prints = fingerprint(directory, templates, policy.allow_outside_paths)
+    plan = Plan(MeetingResult(directory), folder, prints, read_manifest(folder), Path(templates), policy)
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})

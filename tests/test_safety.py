@@ -15,12 +15,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from briefgen import jobs, pipeline
 from briefgen.cli import main
 from briefgen.errors import BriefgenError
+from briefgen.incremental import fingerprint
 from briefgen.locate import DEFAULT_TEMPLATES
 from briefgen.render_html import environment
 from briefgen.render_pdf import LayoutRequest, lay_out, make_fetcher
 from briefgen.safety import TimeLimitExceeded, time_limit
 
-from .conftest import MEETING_YAML, write_meeting
+from .conftest import MEETING_YAML, SPENDING_CSV, write_meeting
 from .test_hostile import Listener
 
 
@@ -139,3 +140,13 @@ def test_a_copy_of_the_builtin_templates_renders_the_same_in_the_sandbox(tmp_pat
                 for folder in (DEFAULT_TEMPLATES, own)]
     assert prepared[0].book_html == prepared[1].book_html
     assert [s.html for s in prepared[0].factsheets] == [s.html for s in prepared[1].factsheets]
+
+
+def test_a_data_file_outside_the_project_is_not_read_before_validation_refuses_it(tmp_path):
+    outside = tmp_path / "outside.csv"
+    outside.write_text(SPENDING_CSV, encoding="utf-8")
+    meeting = write_meeting(tmp_path / "project" / "agendas",
+                            meeting=MEETING_YAML.replace("data/spending.csv", str(outside)))
+    assert "data:spending" not in fingerprint(meeting, DEFAULT_TEMPLATES)
+    assert "data:incidents" in fingerprint(meeting, DEFAULT_TEMPLATES)
+    assert "data:spending" in fingerprint(meeting, DEFAULT_TEMPLATES, allow_outside_paths=True)
