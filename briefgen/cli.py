@@ -339,3 +339,4 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.getLogger("pikepdf").setLevel(logging.WARNING)  # it announces itself at INFO
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # its steps, at INFO, even on import

@@ -101,6 +101,7 @@ class Plan:
     overlay_html: list[str] | None = None  # the stamp overlay's pieces laid out (or in the pool)
     book_pdf: bytes | None = None
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
+    remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
     published: bool = False
 
 
@@ -249,8 +250,13 @@ class Flow:
         if key:
             plan.cache.put(key, layout)
         plan.result.laid_out.append(name)
-        log.info("laid out %s of %s", name, plan.result.directory.name,
-                 extra={"event": "layout.done", "meeting": plan.result.directory.name, "part": name})
+        meeting = plan.result.directory.name
+        log.info("laid out %s of %s", name, meeting, extra={"event": "layout.done", "meeting": meeting, "part": name})
+        for remark in layout.remarks:  # once a meeting: every part of a book shares its CSS
+            if remark not in plan.remarks:
+                plan.remarks.add(remark)
+                log.warning("%s, %s: WeasyPrint: %s", meeting, name, remark,
+                            extra={"event": "layout.warning", "meeting": meeting, "part": name})
 
     def advance(self, plan: Plan) -> None:
         """Take the meeting's book on as far as it can go; publish when all is done."""

@@ -8,6 +8,8 @@ costs most of a second, and a run with nothing to lay out should not pay it.
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +83,7 @@ class Layout:
     targets: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
     used_mm_after_first: float = 0.0  # content beyond page one, for "cut about N mm"
     text: str = ""  # every piece of text drawn into the PDF, for the leak guard
+    remarks: list[str] = field(default_factory=list)  # WeasyPrint's warnings (CSS it ignored...)
 
     @property
     def pages(self) -> int:
@@ -94,17 +97,39 @@ def lay_out(request: LayoutRequest) -> Layout:
 
     fetcher = make_fetcher([Path(root) for root in request.allowed_roots])
     try:
-        with time_limit(request.time_limit):
+        with time_limit(request.time_limit), weasyprint_remarks() as remarks:
             document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render(
                 font_config=font_config(request.base_dir, tuple(request.allowed_roots)))
             refuse_attachments(document)
             pdf = document.write_pdf()
-            return describe(document, pdf)
+            layout = describe(document, pdf)
+        layout.remarks = remarks
+        return layout
     except FatalURLFetchingError as exc:
         raise _not_written(request, str(exc)) from None
     except TimeLimitExceeded:
         raise _not_written(request, f"laying it out took longer than {request.time_limit:g} s; "
                            "stopped (--time-limit sets the limit)") from None
+
+
+@contextmanager
+def weasyprint_remarks():
+    """WeasyPrint's warnings meanwhile, kept (not printed) for the main process to report.
+
+    A worker's log goes nowhere, so without this a template's ignored CSS would be
+    reported with ``--jobs 1`` only; WeasyPrint's progress messages are dropped.
+    """
+    remarks: list[str] = []
+    keeper = logging.Handler(logging.WARNING)
+    keeper.emit = lambda record: remarks.append(record.getMessage())
+    logger = logging.getLogger("weasyprint")
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(keeper)
+    try:
+        yield remarks
+    finally:
+        logger.removeHandler(keeper)
+        logger.propagate = propagate
 
 
 @lru_cache(maxsize=8)

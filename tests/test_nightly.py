@@ -327,3 +327,20 @@ def test_a_bug_met_preparing_one_meeting_fails_it_alone(tmp_path, monkeypatch):
     assert str(results[0].problems[0]).startswith(
         f"{buggy / 'meeting.yaml'}: internal error while preparing the meeting: KeyError: ")
     assert (out / "tiny" / "factsheets" / "alpha.pdf").is_file()
+
+
+def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_path):
+    meeting, templates = write_meeting(tmp_path), tmp_path / "templates"
+    templates.mkdir()
+    css = (PROJECT / "templates" / "factsheet.css").read_text(encoding="utf-8")
+    (templates / "factsheet.css").write_text(css + "\nbody { frobnicate: 3; }\n", encoding="utf-8")
+    args = ["build", str(meeting), "--templates", str(templates), "--edition", "factsheets"]
+    text = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "one"), "--jobs", "2"])
+    assert text.exit_code == 0, text.stderr
+    remarks = [line for line in text.stderr.splitlines() if "frobnicate" in line]
+    assert len(remarks) == 1 and "WeasyPrint: Ignored `frobnicate: 3`" in remarks[0]  # two sheets, said once
+    machine = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "two"), "--jobs", "1", "--log-format", "json"])
+    events = [json.loads(line) for line in machine.stderr.splitlines()]
+    warnings = [event for event in events if event["event"] == "layout.warning"]
+    assert [(w["meeting"], "frobnicate" in w["message"]) for w in warnings] == [("tiny", True)]
+    assert not [event for event in events if event.get("logger") == "weasyprint.progress"]
