@@ -46,6 +46,7 @@ class Chart:
 # Drawn charts, by a hash of what they show: the book and the fact sheets often show the
 # same chart, and an unchanged item's charts need not be drawn again on the next build.
 _drawn: dict[str, str] = {}
+KEPT_IN_MEMORY = 64  # drawn charts held for the next meetings of a run (the oldest go first)
 _folder: list[Path] = []  # where drawn charts are kept between builds, if anywhere
 _used: set[str] = set()  # the charts the current meeting showed
 
@@ -123,6 +124,8 @@ class Drawing:
         if kept and not kept.is_file():  # also when drawn for another meeting of this run
             write_atomic(kept, data)  # a killed build leaves no half chart behind
         _drawn[self.key] = data
+        while len(_drawn) > KEPT_IN_MEMORY:
+            del _drawn[next(iter(_drawn))]
         return _img(data, self.alt)
 
     __str__ = __html__

@@ -104,6 +104,11 @@ class Plan:
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
     published: bool = False
 
+    def release(self) -> None:
+        """Published: let go of its HTML and PDFs, so a long shelf does not pile them up."""
+        self.prepared, self.cache, self.book_pdf, self.overlay_html = None, None, None, None
+        self.layouts = {}
+
 
 def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path = DEFAULT_TEMPLATES,
           strict: bool = False, force: bool = False, jobs_count: int | None = None,
@@ -176,10 +181,22 @@ class Flow:
 
     def run(self, plans: list[Plan]) -> None:
         for plan in plans:
+            while self.in_flight(plans) >= self.most_in_flight() and self.runner.busy:
+                self.collect(block=True)  # memory stays bounded, however many meetings
             self.prepare(plan)
             self.collect(block=False)  # keep later stages of earlier meetings moving
         while self.runner.busy:
             self.collect(block=True)
+
+    def most_in_flight(self) -> int:
+        """Meetings prepared and not yet published, at most: enough to keep every worker busy
+        (preparing is quicker than laying out), few enough that their HTML and PDFs do not
+        pile up in memory on a long shelf."""
+        return self.runner.jobs + 2
+
+    @staticmethod
+    def in_flight(plans: list[Plan]) -> int:
+        return sum(1 for plan in plans if plan.prepared is not None and not plan.published)
 
     def prepare(self, plan: Plan) -> None:
         plan.cache = PartCache(plan.folder / ".cache")
@@ -268,6 +285,7 @@ class Flow:
             if not plan.waiting:
                 plan.published = True
                 publish_meeting(plan, self.editions, self.strict)
+                plan.release()
         except Exception as exc:  # a bug: this meeting fails, the rest are built
             internal_error(plan, "assembling and publishing the meeting", exc)
             plan.published = True  # what was written stays; its manifest is the last good one

@@ -344,3 +344,25 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
     warnings = [event for event in events if event["event"] == "layout.warning"]
     assert [(w["meeting"], "frobnicate" in w["message"]) for w in warnings] == [("tiny", True)]
     assert not [event for event in events if event.get("logger") == "weasyprint.progress"]
+
+
+def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monkeypatch):
+    meetings = [write_meeting(tmp_path / str(index)).rename(tmp_path / str(index) / f"meeting-{index}")
+                for index in range(6)]
+    held, most = [0], [0]
+    prepare, release = pipeline.jobs.prepare, pipeline.Plan.release
+
+    def counted_prepare(*args, **kwargs):
+        held[0] += 1
+        most[0] = max(most[0], held[0])
+        return prepare(*args, **kwargs)
+
+    def counted_release(plan):
+        held[0] -= 1
+        release(plan)
+
+    monkeypatch.setattr(pipeline.jobs, "prepare", counted_prepare)
+    monkeypatch.setattr(pipeline.Plan, "release", counted_release)
+    results = pipeline.build(meetings, tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert [result.ok for result in results] == [True] * 6
+    assert held[0] == 0 and most[0] == 3  # --jobs 1: one meeting being laid out, two waiting
