@@ -120,7 +120,8 @@ class Runner:
         self._hand_out()
 
     def _worker_died(self, job: _Job) -> None:
-        """Run it again, alone; if it was alone already the second time, it is the culprit."""
+        """Its worker died while it was in the pool: it runs again, alone. If its worker dies
+        again then, it is the job that kills them."""
         job.died += 1
         if job.died > 1:
             self._ended.append((job.tag, WorkerDied(f"{self._why_died}, twice")))
