@@ -111,12 +111,12 @@ class Runner:
         """Keep the pool busy: take in the jobs that have ended, hand out waiting ones.
         Cheap, so a long step in this process can call it now and then."""
         for future in [future for future in self._running if future.done()]:
-            job = self._running.pop(future)
+            job, failure = self._running.pop(future), future.exception()
             self._progress = time.monotonic()
-            if isinstance(future.exception(), BrokenProcessPool):
+            if isinstance(failure, BrokenProcessPool):
                 self._worker_died(job)
-            else:
-                self._ended.append((job.tag, future.exception() or future.result()))
+            else:  # a job's own exceptions are returned by _call; this is the pool's (pickling...)
+                self._ended.append((job.tag, failure or future.result()))
         self._hand_out()
 
     def _worker_died(self, job: _Job) -> None:

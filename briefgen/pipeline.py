@@ -249,13 +249,14 @@ class Flow:
     def collect(self, block: bool) -> None:
         for (plan, name, key), result in self.runner.finished(block):
             plan.waiting.discard(name)
+            of_book = not name.startswith("factsheet:")
             if isinstance(result, WorkerDied):
                 result = BriefgenError([died_problem(plan, name, result)])
             if isinstance(result, BriefgenError):
                 plan.result.problems += result.problems
-                plan.book_failed |= not name.startswith("factsheet:")
+                plan.book_failed |= of_book
             elif isinstance(result, Exception):
-                internal_error(plan, f"laying out {name}", result, book=not name.startswith("factsheet:"))
+                internal_error(plan, f"laying out {name}", result, book=of_book)
             elif name == self.ASSEMBLY:
                 plan.book_pdf = result
             else:

@@ -73,13 +73,13 @@ lines_to_take: [{question: "What about beta?", answer: Beta answer.}]
 """
 
 
-def write_meeting(root: Path, **overrides: str) -> Path:
-    """Write the tiny test meeting under ``root``; ``overrides`` replace files by name
+def write_meeting(root: Path, folder: str = "tiny", **overrides: str) -> Path:
+    """Write the tiny test meeting into ``root/folder``; ``overrides`` replace files by name
     (``meeting``, ``alpha``, ``beta``, ``spending``, ``incidents``)."""
     files = {"meeting": MEETING_YAML, "alpha": ALPHA_YAML, "beta": BETA_YAML,
              "spending": SPENDING_CSV, "incidents": INCIDENTS_CSV}
     files.update({k: textwrap.dedent(v) for k, v in overrides.items()})
-    meeting = root / "tiny"
+    meeting = root / folder
     (meeting / "data").mkdir(parents=True, exist_ok=True)
     for name in ("meeting", "alpha", "beta"):
         if files[name] is not None:

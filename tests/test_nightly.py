@@ -266,7 +266,7 @@ def lay_out_unless_doomed(request: LayoutRequest):
 
 def test_a_document_that_kills_its_worker_fails_its_meeting_alone(tmp_path, monkeypatch):
     good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
-    doomed = write_meeting(tmp_path / "b").rename(tmp_path / "b" / "doomed")
+    doomed = write_meeting(tmp_path, "doomed")
     build(doomed, out)
     before = snapshot(out / "doomed")
     (doomed / "alpha.yaml").write_text(ALPHA_YAML.replace("Alpha background paragraph.", "Doomed paragraph."))
@@ -295,8 +295,8 @@ def lay_out_with_a_bug(request: LayoutRequest):
 
 def test_a_bug_met_in_one_meeting_fails_it_alone_with_exit_status_3(tmp_path, monkeypatch):
     good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
-    buggy = write_meeting(tmp_path / "b", alpha=ALPHA_YAML.replace("Alpha background paragraph.",
-                                                                   "Buggy paragraph.")).rename(tmp_path / "b" / "buggy")
+    buggy = write_meeting(tmp_path, "buggy", alpha=ALPHA_YAML.replace("Alpha background paragraph.",
+                                                                       "Buggy paragraph."))
     monkeypatch.setattr(pipeline, "lay_out", lay_out_with_a_bug)
     result = CliRunner().invoke(main, ["build", str(good), str(buggy), "--out", str(out), "--jobs", "2"])
     assert result.exit_code == 3, result.output + result.stderr
@@ -312,7 +312,7 @@ def test_a_bug_met_in_one_meeting_fails_it_alone_with_exit_status_3(tmp_path, mo
 
 def test_a_bug_met_preparing_one_meeting_fails_it_alone(tmp_path, monkeypatch):
     good, out = write_meeting(tmp_path / "a"), tmp_path / "out"
-    buggy = write_meeting(tmp_path / "b").rename(tmp_path / "b" / "buggy")
+    buggy = write_meeting(tmp_path, "buggy")
     prepare = pipeline.jobs.prepare
 
     def prepare_with_a_bug(directory, *args, **kwargs):
@@ -347,8 +347,7 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
 
 
 def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monkeypatch):
-    meetings = [write_meeting(tmp_path / str(index)).rename(tmp_path / str(index) / f"meeting-{index}")
-                for index in range(6)]
+    meetings = [write_meeting(tmp_path, f"meeting-{index}") for index in range(6)]
     held, most = [0], [0]
     prepare, release = pipeline.jobs.prepare, pipeline.Plan.release
 
