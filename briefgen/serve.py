@@ -155,13 +155,15 @@ class Watcher(threading.Thread):
         super().__init__(daemon=True, name="briefgen-watcher")
         self.preview = preview
         self.stopped = threading.Event()
+        # the inputs as they are now, before the first build: an edit made after this is
+        # seen, however late this thread gets to run
+        self.seen = stamps(preview.meeting, preview.templates)
 
     def run(self) -> None:
-        seen = stamps(self.preview.meeting, self.preview.templates)
         while not self.stopped.wait(POLL_SECONDS):
             now = stamps(self.preview.meeting, self.preview.templates)
-            if now != seen:
-                seen = now
+            if now != self.seen:
+                self.seen = now
                 self.preview.rebuild()
 
 
@@ -239,8 +241,8 @@ def make_server(preview: Preview, host: str, port: int) -> ThreadingHTTPServer:
 
 def serve_forever(preview: Preview, server: ThreadingHTTPServer, announce=print) -> None:
     """Build, then serve and watch until interrupted (Ctrl-C)."""
-    preview.rebuild()
     watcher = Watcher(preview)
+    preview.rebuild()
     watcher.start()
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in host else host
