@@ -212,7 +212,10 @@ def _workers_context():
 
 
 def _warm() -> None:
-    import weasyprint  # noqa: F401  (already imported where the server could do it: starts the workers now)
+    """Starts the workers now; imports WeasyPrint where no server could do it before."""
+    from .render_pdf import import_weasyprint
+
+    import_weasyprint()
 
 
 def _call(function, args: tuple):

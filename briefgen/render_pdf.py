@@ -8,8 +8,10 @@ costs most of a second, and a run with nothing to lay out should not pay it.
 
 from __future__ import annotations
 
+import io
 import logging
-from contextlib import contextmanager
+import sys
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -90,8 +92,43 @@ class Layout:
         return len(self.levels)
 
 
+def import_weasyprint() -> None:
+    """Import WeasyPrint, looking its C libraries up in the linker's cache only.
+
+    WeasyPrint tries several names for each library, most of which exist on no given
+    system. For each miss, cffi asks ``ctypes.util.find_library``, which on Linux runs
+    ldconfig, then gcc, then ld: about 12 ms a miss, 0.2 s of a 0.6 s import. The names
+    that do exist are in the linker's cache, which ldconfig alone reads. Should the
+    libraries be where only gcc or ld would find them, the import is done again the
+    usual way (the modules that failed to import are not kept).
+    """
+    if "weasyprint" in sys.modules:
+        return
+    try:  # WeasyPrint prints advice on a failure: kept for the usual import
+        with libraries_from_linker_cache(), redirect_stdout(io.StringIO()):
+            import weasyprint  # noqa: F401
+    except OSError:
+        import weasyprint  # noqa: F401,F811
+
+
+@contextmanager
+def libraries_from_linker_cache():
+    import ctypes.util
+
+    from_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)  # private: may go in a later Python
+    if not sys.platform.startswith("linux") or from_cache is None:
+        yield
+        return
+    usual, ctypes.util.find_library = ctypes.util.find_library, from_cache
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = usual
+
+
 def lay_out(request: LayoutRequest) -> Layout:
     """Lay out one HTML document and describe its pages, within the request's time limit."""
+    import_weasyprint()
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
