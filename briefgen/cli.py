@@ -23,6 +23,7 @@ from .safety import DEFAULT_TIME_LIMIT, Policy
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
 EXIT_BUSY = 4
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 meetings_argument = click.argument(
     "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
@@ -52,6 +53,7 @@ def main() -> None:
       2  a usage error
       3  an internal error (a bug: --verbose shows the traceback)
       4  another build is writing the same output folder
+      130  interrupted (Ctrl-C); what was not finished keeps its earlier outputs
     """
 
 
@@ -235,6 +237,9 @@ def _guard(verbose: bool, action):
     except OutputBusy as exc:
         click.echo(f"briefgen: {exc}", err=True)
         sys.exit(EXIT_BUSY)
+    except KeyboardInterrupt:
+        click.echo("briefgen: interrupted; what was not finished keeps its earlier outputs", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug in briefgen, not the user's mistake
         if verbose:
             raise

@@ -28,6 +28,7 @@ import heapq
 import itertools
 import multiprocessing
 import os
+import select
 import threading
 import time
 import traceback
@@ -154,11 +155,14 @@ class Runner:
         """No job finished for ``stall_after`` seconds: a worker is stuck where its time
         limit cannot reach it. Killing the workers breaks the pool; its jobs run again alone."""
         self._why_died = f"stopped answering for {self.stall_after:g} s and was killed"
+        self._kill_processes()
+        self._progress = time.monotonic()
+
+    def _kill_processes(self) -> None:
         for pool in [self._pool, *self._retired]:
             # no public way before Python 3.14's kill_workers()
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
-        self._progress = time.monotonic()
 
     def warm_up(self) -> None:
         """Start the workers now, in the background: starting them waits for the server
@@ -178,7 +182,8 @@ class Runner:
             self._retired.append(self._pool)
             self._pool = None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_workers_context())
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=_workers_context(),
+                                             initializer=end_with, initargs=(os.getpid(),))
             self._given = 0
         self._given += 1
         try:
@@ -189,12 +194,22 @@ class Runner:
             return self._send(function, *args)
 
     def close(self) -> None:
+        """Wait for the jobs given to the workers, then let the workers go."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
         for pool in [*self._retired, self._pool]:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+        self._pool, self._retired = None, []
+
+    def stop(self) -> None:
+        """The build was interrupted: kill the workers instead of waiting for them (one
+        stuck inside a C library would not hear a Ctrl-C, and would hold the build)."""
+        self._kill_processes()
+        for pool in [*self._retired, self._pool]:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
         self._pool, self._retired = None, []
 
 
@@ -209,6 +224,37 @@ def _workers_context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["briefgen.worker"])
     return context
+
+
+def end_with(pid: int) -> None:
+    """Run in each worker as it starts: the worker ends when process ``pid`` (the build) does.
+
+    A build killed outright (SIGKILL, or SIGTERM from ``timeout``) cannot stop its workers,
+    and they would wait for work forever, with the fork server that holds them: a
+    nightly job would leave four processes behind every time it was killed.
+    """
+    threading.Thread(target=_exit_after, args=(pid,), name="briefgen-build-watch", daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    try:
+        ended = os.pidfd_open(pid)  # readable once the process has ended (Linux)
+    except (AttributeError, OSError):  # another system, or it has ended already
+        while _alive(pid):
+            time.sleep(1)
+    else:
+        select.select([ended], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # there, but not ours: another process took its number
+        return False
+    return True
 
 
 def _warm() -> None:

@@ -124,8 +124,10 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             if todo:
                 runner.warm_up()
             Flow(runner, editions, force, strict).run(todo)
-        finally:
-            runner.close()
+        except BaseException:  # Ctrl-C, or a bug outside any one meeting
+            runner.stop()
+            raise
+        runner.close()
         if todo or not (out / "index.html").is_file():
             from .render_html import render_index
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -185,6 +187,89 @@ def test_a_build_killed_midway_leaves_previous_outputs_intact(tmp_path):
             assert now == data or _complete(name, now), f"{name} damaged after a kill at {delay}s"
     build(meeting, out)  # the next build recovers and leaves no temporary files
     assert not list(out.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_the_workers_of_a_killed_build_end_with_it(tmp_path, stop):
+    """Only the build's own process is killed, as ``timeout`` or an operator would."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(meeting), "--out", str(out),
+                                "--jobs", "2", "--force"], cwd=PROJECT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        family = _descendants_once_working(process.pid, at_least=3)  # the fork server and two workers
+        process.send_signal(stop)
+        process.wait()
+        deadline = time.monotonic() + 10
+        while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in family if _running(pid)]
+    finally:
+        _kill_what_is_left(process)
+
+
+def test_ctrl_c_stops_the_build_and_its_workers_with_exit_status_130(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, jobs_count=1)
+    before = snapshot(out)
+    process = subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(meeting), "--out", str(out),
+                                "--jobs", "2", "--force"], cwd=PROJECT, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        family = _descendants_once_working(process.pid, at_least=3)
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal sends it: to every process of the job
+        _, errors = process.communicate(timeout=30)
+        assert process.returncode == 130
+        assert errors.splitlines()[-1] == "briefgen: interrupted; what was not finished keeps its earlier outputs"
+        assert "Traceback" not in errors
+        deadline = time.monotonic() + 10
+        while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in family if _running(pid)]
+        assert snapshot(out) == before  # --force, same inputs: finished or not, the same bytes
+    finally:
+        _kill_what_is_left(process)
+
+
+def _kill_what_is_left(process: subprocess.Popen) -> None:
+    """Should the test fail, its processes do not outlive it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _descendants_once_working(pid: int, at_least: int) -> set[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        family = _descendants(pid)
+        if len(family) >= at_least:
+            return family
+        time.sleep(0.05)
+    raise AssertionError(f"the build never started {at_least} processes")
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        ancestor = todo.pop()
+        children = [child for child, parent in parents.items() if parent == ancestor]
+        found.update(children)
+        todo += children
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _complete(name: str, data: bytes) -> bool:

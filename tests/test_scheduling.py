@@ -98,3 +98,17 @@ def test_a_slow_job_is_not_taken_for_a_stuck_one():
     runner.submit("slow", time.sleep, (0.6,))
     runner.submit("slower", time.sleep, (0.9,))
     assert results_of(runner) == {"slow": None, "slower": None}
+
+
+def test_stopping_an_interrupted_build_does_not_wait_for_a_stuck_worker():
+    runner = Runner(2)
+    runner.submit("stuck", returned_unless_stuck, (1, 1))
+    runner.submit("quick", returned_unless_stuck, (2, 1))
+    assert runner.finished(block=True) == [("quick", 2)]
+    workers = list(runner._pool._processes.values())
+    started = time.monotonic()
+    runner.stop()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert time.monotonic() - started < 5  # the stuck job sleeps for 60 s
+    assert not [worker for worker in workers if worker.is_alive()]
