@@ -17,7 +17,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .classification import Level
-from .publish import write_atomic
+from .publish import keep_in_cache
 
 STYLE = {
     "svg.hashsalt": "briefgen",
@@ -122,7 +122,7 @@ class Drawing:
             data = svg_data(CHARTS[self.kind](*self.args))
             _meanwhile[0]()
         if kept and not kept.is_file():  # also when drawn for another meeting of this run
-            write_atomic(kept, data)  # a killed build leaves no half chart behind
+            keep_in_cache(kept, data)  # a killed build leaves no half chart behind
         _drawn[self.key] = data
         while len(_drawn) > KEPT_IN_MEMORY:
             del _drawn[next(iter(_drawn))]

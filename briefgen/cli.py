@@ -17,12 +17,13 @@ import click
 
 from . import __version__, pipeline
 from .locate import DEFAULT_TEMPLATES
-from .publish import OutputBusy
+from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, Policy
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
 EXIT_BUSY = 4
+EXIT_CANNOT_WRITE = 5
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
 
 meetings_argument = click.argument(
@@ -53,6 +54,7 @@ def main() -> None:
       2  a usage error
       3  an internal error (a bug: --verbose shows the traceback)
       4  another build is writing the same output folder
+      5  an output could not be written (disk full, no permission)
       130  interrupted (Ctrl-C); what was not finished keeps its earlier outputs
     """
 
@@ -215,6 +217,9 @@ def _wrote(action) -> None:
     except ScaffoldError as exc:
         click.echo(f"briefgen: {exc}", err=True)
         sys.exit(EXIT_INPUT_ERROR)
+    except CannotWrite as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CANNOT_WRITE)
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -237,6 +242,9 @@ def _guard(verbose: bool, action):
     except OutputBusy as exc:
         click.echo(f"briefgen: {exc}", err=True)
         sys.exit(EXIT_BUSY)
+    except CannotWrite as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CANNOT_WRITE)
     except KeyboardInterrupt:
         click.echo("briefgen: interrupted; what was not finished keeps its earlier outputs", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -249,9 +257,12 @@ def _guard(verbose: bool, action):
 
 
 def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
-    report = _REPORT["json"] if _state.get("json") else _REPORT["text"]
+    mode = "json" if _state.get("json") else "text"
     for result in results:
-        report(result, verb)
+        _REPORT[mode](result, verb)
+    shelf_problems = getattr(results, "problems", [])  # of the build as a whole: the index
+    for problem in shelf_problems:
+        _REPORT_PROBLEM[mode](problem)
     failed = [r for r in results if not r.ok]
     summary = {"event": "build.done", "meetings": len(results), "failed": len(failed),
                "written": sum(len(r.outputs) for r in results)}
@@ -259,13 +270,31 @@ def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
         _emit(summary)
     elif failed:
         click.echo(f"briefgen: {len(failed)} of {len(results)} meeting(s) failed", err=True)
-    if failed:
-        sys.exit(EXIT_INTERNAL if any(r.internal_error for r in failed) else EXIT_INPUT_ERROR)
+    if failed or shelf_problems:
+        sys.exit(_exit_status(results, failed))
+
+
+def _exit_status(results, failed) -> int:
+    """The gravest cause first: a bug, then an output not written, then the input."""
+    if any(r.internal_error for r in failed):
+        return EXIT_INTERNAL
+    if getattr(results, "cannot_write", False):
+        return EXIT_CANNOT_WRITE
+    return EXIT_INPUT_ERROR
+
+
+def _problem_text(problem) -> None:
+    click.echo(str(problem), err=True)
+
+
+def _problem_json(problem) -> None:
+    _emit({"event": "problem", "severity": problem.severity, "path": str(problem.path),
+           "line": problem.line, "message": problem.message, "text": str(problem)})
 
 
 def _report_text(result: pipeline.MeetingResult, verb: str) -> None:
     for problem in result.problems:
-        click.echo(str(problem), err=True)
+        _problem_text(problem)
     for output in result.outputs:
         click.echo(f"wrote {output}")
     if result.ok and not result.outputs:
@@ -274,8 +303,7 @@ def _report_text(result: pipeline.MeetingResult, verb: str) -> None:
 
 def _report_json(result: pipeline.MeetingResult, verb: str) -> None:
     for problem in result.problems:
-        _emit({"event": "problem", "severity": problem.severity, "path": str(problem.path),
-               "line": problem.line, "message": problem.message, "text": str(problem)})
+        _problem_json(problem)
     for output in result.outputs:
         _emit({"event": "artifact.written", "path": str(output)})
     _emit({"event": "meeting.done", "meeting": str(result.directory), "ok": result.ok,
@@ -284,6 +312,7 @@ def _report_json(result: pipeline.MeetingResult, verb: str) -> None:
 
 
 _REPORT = {"text": _report_text, "json": _report_json}
+_REPORT_PROBLEM = {"text": _problem_text, "json": _problem_json}
 _state: dict = {}
 
 

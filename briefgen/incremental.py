@@ -21,7 +21,7 @@ from .load import load_yaml, read_bytes
 from .prose import ASSETS
 from .safety import MAX_ASSET_BYTES, is_inside
 from .locate import find_config, project_root
-from .publish import write_atomic
+from .publish import keep_in_cache
 from .render_pdf import Layout
 
 LIBRARIES = ("weasyprint", "pikepdf", "matplotlib", "jinja2", "markdown", "nh3", "pydantic")
@@ -121,7 +121,7 @@ class PartCache:
         self.used.add(key)
         record = asdict(layout)
         record["pdf"] = base64.b64encode(layout.pdf).decode("ascii")
-        write_atomic(self.folder / f"{key}.json", json.dumps(record))
+        keep_in_cache(self.folder / f"{key}.json", json.dumps(record))
 
     def prune(self) -> None:
         """Forget parts this build did not use, so the cache does not grow without end."""

@@ -12,6 +12,7 @@ The CLI calls ``check`` and ``build``; so can any Python program.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -24,7 +25,8 @@ from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import Artifact, OutputLock, manifests, publish, read_manifest, write_atomic, write_manifest
+from .publish import (Artifact, CannotWrite, OutputLock, manifests, publish, read_manifest, unwritable_caches,
+                      write_atomic, write_manifest)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -43,6 +45,7 @@ class MeetingResult:
     problems: list[Problem] = field(default_factory=list)
     laid_out: list[str] = field(default_factory=list)  # documents laid out (not from the cache)
     internal_error: bool = False  # a bug in briefgen met this meeting (exit status 3)
+    cannot_write: bool = False  # an output could not be written: disk full, permissions (exit status 5)
 
     @property
     def ok(self) -> bool:
@@ -117,6 +120,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
     out, editions = Path(out), tuple(editions)
     with OutputLock(out):
         remove_stale_temporaries(out)
+        unwritable_caches.clear()
         plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
         todo = [plan for plan in plans if not plan.result.skipped]
         runner = Runner(jobs_count or default_jobs(), stall_after=stall_limit(policy))
@@ -128,11 +132,27 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             runner.stop()
             raise
         runner.close()
+        results = Results(plan.result for plan in plans)
         if todo or not (out / "index.html").is_file():
             from .render_html import render_index
 
-            write_atomic(out / "index.html", render_index(manifests(out), templates))
-    return [plan.result for plan in plans]
+            try:
+                write_atomic(out / "index.html", render_index(manifests(out), templates))
+            except CannotWrite as exc:
+                results.problems += exc.problems
+    return results
+
+
+class Results(list):
+    """Each meeting's result, and the problems of the build as a whole (the index)."""
+
+    def __init__(self, results=()):
+        super().__init__(results)
+        self.problems: list[Problem] = []
+
+    @property
+    def cannot_write(self) -> bool:
+        return bool(self.problems) or any(result.cannot_write for result in self)
 
 
 def stall_limit(policy: Policy) -> float:
@@ -147,7 +167,8 @@ def stall_limit(policy: Policy) -> float:
 def remove_stale_temporaries(out: Path) -> None:
     """Temporary files a killed build left behind (it can hold the lock no longer)."""
     for path in out.glob("**/.*.tmp"):
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # another user's file: left alone
+            path.unlink(missing_ok=True)
 
 
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
@@ -289,6 +310,9 @@ class Flow:
                 plan.published = True
                 publish_meeting(plan, self.editions, self.strict)
                 plan.release()
+        except CannotWrite as exc:  # what was written stays; its manifest is the last good one
+            plan.result.problems += exc.problems
+            plan.result.cannot_write = plan.published = True
         except Exception as exc:  # a bug: this meeting fails, the rest are built
             internal_error(plan, "assembling and publishing the meeting", exc)
             plan.published = True  # what was written stays; its manifest is the last good one

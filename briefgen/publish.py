@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import BriefgenError, Problem
+
 MANIFEST = "manifest.json"
+
+log = logging.getLogger(__name__)
+unwritable_caches: set[Path] = set()  # reported once a build each (build() empties it)
 
 
 @dataclass
@@ -47,6 +53,19 @@ class OutputBusy(Exception):
     """Another build holds the output folder."""
 
 
+class CannotWrite(BriefgenError):
+    """An output could not be written: the disk is full, or the folder is not ours to write.
+    Not the input's fault, nor a bug: the CLI gives it an exit status of its own."""
+
+    def __init__(self, path: Path, reason: OSError | str):
+        self.path = Path(path)
+        self.reason = (reason.strerror or str(reason)) if isinstance(reason, OSError) else reason
+        super().__init__([Problem(self.path, None, f"cannot write: {self.reason}")])
+
+    def __reduce__(self):
+        return (CannotWrite, (self.path, self.reason))
+
+
 class OutputLock:
     """An exclusive lock on an output folder, so two builds never write it at once."""
 
@@ -57,8 +76,11 @@ class OutputLock:
     def __enter__(self):
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.path, "a+")
+        except OSError as exc:
+            raise CannotWrite(self.path, exc) from None
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,10 +94,20 @@ class OutputLock:
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write beside the target, then move into place: readers see the old file or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write beside the target, then move into place: readers see the old file or the new.
+
+    Raises ``CannotWrite`` (the file as it was) if the disk is full or the folder not writable.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
+    try:
+        _write_beside(path, data)
+    except OSError as exc:
+        raise CannotWrite(path, exc) from None
+
+
+def _write_beside(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -87,6 +119,18 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def keep_in_cache(path: Path, data: bytes | str) -> None:
+    """Write a cache file if it can be written. A cache only saves time: a full disk or a
+    folder not ours to write costs the next build time, not this build its outputs."""
+    try:
+        write_atomic(path, data)
+    except CannotWrite as exc:
+        if path.parent not in unwritable_caches:
+            unwritable_caches.add(path.parent)
+            log.warning("%s: not kept for the next build: %s", path.parent, exc.reason,
+                        extra={"event": "cache.not_written"})
 
 
 def publish(folder: Path, relative: str, data: bytes | str, **facts) -> Artifact:

@@ -203,13 +203,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(page, "text/html")
 
     def send_pdf(self, path: str) -> None:
-        from .publish import OutputBusy
+        from .publish import CannotWrite, OutputBusy
 
         try:
             data, problems = self.preview.pdf(path)
         except OutputBusy as exc:
             self.reply(str(exc), "text/plain", HTTPStatus.SERVICE_UNAVAILABLE)
             return
+        except CannotWrite as exc:  # the output folder itself
+            data, problems = None, exc.problems
         if data is None:
             lines = "\n".join(str(p) for p in problems)
             self.reply(f"{path} was not built:\n{lines}", "text/plain", HTTPStatus.INTERNAL_SERVER_ERROR)
