@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,8 @@ EXIT_INTERNAL = 3
 EXIT_BUSY = 4
 EXIT_CANNOT_WRITE = 5
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+UNFINISHED = "what was not finished keeps its earlier outputs"
 
 meetings_argument = click.argument(
     "meeting_dirs", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
@@ -56,6 +59,7 @@ def main() -> None:
       4  another build is writing the same output folder
       5  an output could not be written (disk full, no permission)
       130  interrupted (Ctrl-C); what was not finished keeps its earlier outputs
+      143  stopped by SIGTERM (timeout, systemd), the same way
     """
 
 
@@ -83,6 +87,7 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
     Incremental: what is up to date is not rebuilt (--force rebuilds it all).
     """
     _setup_logging(verbose, log_format)
+    _stop_on_sigterm()
     chosen = editions or pipeline.EDITIONS
     policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
     results = _guard(verbose, lambda: pipeline.build(
@@ -246,14 +251,38 @@ def _guard(verbose: bool, action):
         click.echo(str(exc), err=True)
         sys.exit(EXIT_CANNOT_WRITE)
     except KeyboardInterrupt:
-        click.echo("briefgen: interrupted; what was not finished keeps its earlier outputs", err=True)
+        _say_stopped("SIGINT", f"briefgen: interrupted; {UNFINISHED}")
         sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        _say_stopped("SIGTERM", f"briefgen: stopped (SIGTERM); {UNFINISHED}")
+        sys.exit(EXIT_TERMINATED)
     except Exception as exc:  # a bug in briefgen, not the user's mistake
         if verbose:
             raise
         click.echo(f"briefgen: internal error: {type(exc).__name__}: {exc} "
                    "(run with --verbose for the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: the build stops as for Ctrl-C (not an Exception: nothing may catch it)."""
+
+
+def _stop_on_sigterm() -> None:
+    """Stop cleanly on SIGTERM (``timeout``, systemd): the workers are stopped, temporary
+    files removed, and the log ends with a line that says so, rather than the process
+    vanishing with its pool half shut."""
+    def stop(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _say_stopped(by: str, text: str) -> None:
+    if _state.get("json"):
+        _emit({"event": "build.stopped", "signal": by, "message": text})
+    else:
+        click.echo(text, err=True)
 
 
 def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:

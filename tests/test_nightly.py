@@ -194,16 +194,22 @@ def test_the_workers_of_a_killed_build_end_with_it(tmp_path, stop):
     """Only the build's own process is killed, as ``timeout`` or an operator would."""
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "briefgen", "build", str(meeting), "--out", str(out),
-                                "--jobs", "2", "--force"], cwd=PROJECT, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                "--jobs", "2", "--force", "--log-format", "json"], cwd=PROJECT,
+                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         family = _descendants_once_working(process.pid, at_least=3)  # the fork server and two workers
         process.send_signal(stop)
-        process.wait()
+        _, errors = process.communicate(timeout=30)
         deadline = time.monotonic() + 10
         while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not [pid for pid in family if _running(pid)]
+        if stop == signal.SIGTERM:  # this one can be heard: a clean stop, the log says so
+            assert process.returncode == 143
+            assert json.loads(errors.splitlines()[-1]) == {
+                "event": "build.stopped", "signal": "SIGTERM",
+                "message": "briefgen: stopped (SIGTERM); what was not finished keeps its earlier outputs"}
+            assert "leaked" not in errors and "Traceback" not in errors
     finally:
         _kill_what_is_left(process)
 
