@@ -220,13 +220,16 @@ def _wrote(action) -> None:
     except BadName as exc:
         raise click.UsageError(str(exc)) from None
     except ScaffoldError as exc:
-        click.echo(f"briefgen: {exc}", err=True)
-        sys.exit(EXIT_INPUT_ERROR)
+        _fail(f"briefgen: {exc}", EXIT_INPUT_ERROR)
     except CannotWrite as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CANNOT_WRITE)
+        _fail(str(exc), EXIT_CANNOT_WRITE)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _fail(line: str, status: int) -> None:
+    click.echo(line, err=True)
+    sys.exit(status)
 
 
 def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:
@@ -245,11 +248,9 @@ def _guard(verbose: bool, action):
     except click.ClickException:
         raise
     except OutputBusy as exc:
-        click.echo(f"briefgen: {exc}", err=True)
-        sys.exit(EXIT_BUSY)
+        _fail(f"briefgen: {exc}", EXIT_BUSY)
     except CannotWrite as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CANNOT_WRITE)
+        _fail(str(exc), EXIT_CANNOT_WRITE)
     except KeyboardInterrupt:
         _say_stopped("SIGINT", f"briefgen: interrupted; {UNFINISHED}")
         sys.exit(EXIT_INTERRUPTED)
@@ -285,11 +286,11 @@ def _say_stopped(by: str, text: str) -> None:
         click.echo(text, err=True)
 
 
-def _finish(results: list[pipeline.MeetingResult], verb: str) -> None:
+def _finish(results: pipeline.Results, verb: str) -> None:
     mode = "json" if _state.get("json") else "text"
     for result in results:
         _REPORT[mode](result, verb)
-    shelf_problems = getattr(results, "problems", [])  # of the build as a whole: the index
+    shelf_problems = results.problems  # of the build as a whole: the index
     for problem in shelf_problems:
         _REPORT_PROBLEM[mode](problem)
     failed = [r for r in results if not r.ok]
@@ -307,7 +308,7 @@ def _exit_status(results, failed) -> int:
     """The gravest cause first: a bug, then an output not written, then the input."""
     if any(r.internal_error for r in failed):
         return EXIT_INTERNAL
-    if getattr(results, "cannot_write", False):
+    if results.cannot_write:
         return EXIT_CANNOT_WRITE
     return EXIT_INPUT_ERROR
 

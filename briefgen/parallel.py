@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 JOBS_PER_WORKER = 100
 QUEUED_PER_WORKER = 2  # jobs handed to the pool per worker: one running, one ready
+STARTING_AT_MOST = 10  # seconds an interrupted build waits for its workers to finish starting
 
 
 def default_jobs() -> int:
@@ -82,6 +83,7 @@ class Runner:
         self._suspects: list[_Job] = []  # in the pool when a worker died: to run again, alone
         self._order = itertools.count()
         self._starting: threading.Thread | None = None  # starting the pool (warm_up)
+        self._stopping = False  # stop() was called: the starting thread gives no more work
         self._progress = time.monotonic()  # when a job last finished, or the pool got work
         self._why_died = ABRUPTLY
 
@@ -169,9 +171,14 @@ class Runner:
         """Start the workers now, in the background: starting them waits for the server
         that forks them to import WeasyPrint, and this process can prepare HTML meanwhile."""
         if self.jobs > 1:
-            self._starting = threading.Thread(target=lambda: [self._send(_warm) for _ in range(self.jobs)],
-                                              name="briefgen-workers", daemon=True)
+            self._starting = threading.Thread(target=self._start_workers, name="briefgen-workers", daemon=True)
             self._starting.start()
+
+    def _start_workers(self) -> None:
+        for _ in range(self.jobs):
+            if self._stopping:
+                return
+            self._send(_warm)
 
     def _send(self, function, *args) -> Future:
         """Give the pool one job, replacing the pool first once its workers have had their share."""
@@ -207,6 +214,9 @@ class Runner:
     def stop(self) -> None:
         """The build was interrupted: kill the workers instead of waiting for them (one
         stuck inside a C library would not hear a Ctrl-C, and would hold the build)."""
+        self._stopping = True
+        if self._starting is not None:  # it may be giving the pool work: not while it shuts
+            self._starting.join(timeout=STARTING_AT_MOST)
         self._kill_processes()
         for pool in [*self._retired, self._pool]:
             if pool is not None:
@@ -243,7 +253,7 @@ def end_with(pid: int) -> None:
     threading.Thread(target=_exit_after, args=(pid,), name="briefgen-build-watch", daemon=True).start()
 
 
-_collect_after_each_job = [False]
+_collect_after_each_job = False  # set in workers only: --jobs 1 runs jobs in the build's process
 
 
 def collect_garbage_by_document() -> None:
@@ -257,9 +267,10 @@ def collect_garbage_by_document() -> None:
     once it is done, in about 10 ms. Measured: a worker's first document 0.52 -> 0.43 s
     (median of 10); the peak memory of a 10-meeting shelf 123 -> 114 MiB.
     """
+    global _collect_after_each_job
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
-    _collect_after_each_job[0] = True
+    _collect_after_each_job = True
 
 
 def _exit_after(pid: int) -> None:
@@ -276,9 +287,7 @@ def _exit_after(pid: int) -> None:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # there, but not ours: another process took its number
+    except (ProcessLookupError, PermissionError):  # gone, or its number taken by another's process
         return False
     return True
 
@@ -297,5 +306,5 @@ def _call(function, args: tuple):
         exc.traceback_text = traceback.format_exc()  # a traceback does not cross to another process
         return exc
     finally:
-        if _collect_after_each_job[0]:
+        if _collect_after_each_job:
             gc.collect()

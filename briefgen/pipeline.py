@@ -64,7 +64,7 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
     from .lint import pages_from_manifest
     from .validate import validate_meeting
 
-    results = []
+    results = Results()
     for directory in directories:
         result = MeetingResult(Path(directory))
         try:

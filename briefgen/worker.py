@@ -1,6 +1,13 @@
 """Imported once by the server process that forks the workers: what every worker needs,
 loaded before the fork, so no worker pays for it again."""
 
-from . import assemble, jobs, render_pdf  # noqa: F401
+import signal
+
+# Ctrl-C reaches every process of the terminal's job, this server and its workers too.
+# The build's own process stops the workers itself (Runner.stop), so they need not hear
+# it: the server would print the traceback of an import cut short. The workers inherit this.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+from . import assemble, jobs, render_pdf  # noqa: E402,F401
 
 render_pdf.import_weasyprint()

@@ -200,10 +200,7 @@ def test_the_workers_of_a_killed_build_end_with_it(tmp_path, stop):
         family = _descendants_once_working(process.pid, at_least=3)  # the fork server and two workers
         process.send_signal(stop)
         _, errors = process.communicate(timeout=30)
-        deadline = time.monotonic() + 10
-        while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in family if _running(pid)]
+        assert not _still_running(family)
         if stop == signal.SIGTERM:  # this one can be heard: a clean stop, the log says so
             assert process.returncode == 143
             assert json.loads(errors.splitlines()[-1]) == {
@@ -228,10 +225,7 @@ def test_ctrl_c_stops_the_build_and_its_workers_with_exit_status_130(tmp_path):
         assert process.returncode == 130
         assert errors.splitlines()[-1] == "briefgen: interrupted; what was not finished keeps its earlier outputs"
         assert "Traceback" not in errors
-        deadline = time.monotonic() + 10
-        while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in family if _running(pid)]
+        assert not _still_running(family)
         assert snapshot(out) == before  # --force, same inputs: finished or not, the same bytes
     finally:
         _kill_what_is_left(process)
@@ -241,6 +235,13 @@ def _kill_what_is_left(process: subprocess.Popen) -> None:
     """Should the test fail, its processes do not outlive it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def _still_running(family: set[int], within: float = 10) -> list[int]:
+    deadline = time.monotonic() + within
+    while [pid for pid in family if _running(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in family if _running(pid)]
 
 
 def _descendants_once_working(pid: int, at_least: int) -> set[int]:
