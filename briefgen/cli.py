@@ -38,6 +38,12 @@ log_format_option = click.option("--log-format", type=click.Choice(["text", "jso
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 outside_option = click.option("--allow-outside-paths", is_flag=True,
                               help="Let data files named in YAML lie outside the project folder.")
+templates_option = click.option(
+    "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="Your own templates folder; rendered in a sandbox, built-in templates fill the gaps.")
+time_limit_option = click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
+    show_default=True, help="Seconds one document may take to render before it is stopped.")
 
 
 def out_option(help: str):
@@ -71,10 +77,8 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Documents laid out at once, one process each (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Your own templates folder; rendered in a sandbox, built-in templates fill the gaps.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
-              show_default=True, help="Seconds one document may take to render before it is stopped.")
+@templates_option
+@time_limit_option
 @outside_option
 @strict_option
 @log_format_option
@@ -99,20 +103,23 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
 @main.command()
 @meetings_argument
 @out_option("Where the last build is: the page-count rules are read from its manifest.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Also render every page through your own templates folder (no layout), to find their errors.")
+@time_limit_option
 @outside_option
 @strict_option
 @log_format_option
 @verbose_option
-def check(meeting_dirs: tuple[Path, ...], out: Path, allow_outside_paths: bool, strict: bool, log_format: str,
-          verbose: bool) -> None:
+def check(meeting_dirs: tuple[Path, ...], out: Path, templates: Path | None, time_limit: float,
+          allow_outside_paths: bool, strict: bool, log_format: str, verbose: bool) -> None:
     """Validate and lint each meeting (default: all under agendas/) without writing anything.
 
     The linter's rules are warnings (errors under --strict), each named in its message.
     """
     _setup_logging(verbose, log_format)
-    policy = Policy(allow_outside_paths=allow_outside_paths)
+    policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
     results = _guard(verbose, lambda: pipeline.check(_meetings(meeting_dirs), strict=strict, out=out,
-                                                     policy=policy))
+                                                     policy=policy, templates=templates))
     _finish(results, "ok")
 
 
@@ -123,8 +130,12 @@ def check(meeting_dirs: tuple[Path, ...], out: Path, allow_outside_paths: bool, 
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @out_option("Where a PDF is built when the page asks for one, and charts are kept.")
+@templates_option
+@time_limit_option
+@outside_option
 @verbose_option
-def serve(meeting_dir: Path | None, host: str, port: int, out: Path, verbose: bool) -> None:
+def serve(meeting_dir: Path | None, host: str, port: int, out: Path, templates: Path | None, time_limit: float,
+          allow_outside_paths: bool, verbose: bool) -> None:
     """Preview a meeting's book and fact sheets in the browser, rebuilt on every change.
 
     Saving a YAML, CSV or template file rebuilds the HTML and reloads the page; an error
@@ -141,7 +152,9 @@ def serve(meeting_dir: Path | None, host: str, port: int, out: Path, verbose: bo
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"briefgen: warning: serving on {host}: other machines can read this book, "
                    "and everything in it up to its classification", err=True)
-    preview = Preview(meeting, out, say=lambda text: click.echo(text, err=True))
+    policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
+    preview = Preview(meeting, out, templates or DEFAULT_TEMPLATES, policy,
+                      say=lambda text: click.echo(text, err=True))
     try:
         server = make_server(preview, host, port)
     except OSError as exc:

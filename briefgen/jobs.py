@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,18 +64,25 @@ def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], t
     ``part_ready(part, html)``, if given, hears of each part of the book for the PDF as
     soon as it is rendered, so its layout can start while the rest is prepared.
     """
+    with in_time(Path(directory), policy, "preparing the meeting"):
+        return _prepare(directory, out_folder, editions_wanted, templates, strict, policy, part_ready)
+
+
+@contextmanager
+def in_time(directory: Path, policy: Policy, doing: str):
+    """Stop the body at the time limit and say so against the meeting: a user's template
+    may loop, and a nightly run must not wait for it."""
     try:
         with time_limit(policy.time_limit):
-            return _prepare(directory, out_folder, editions_wanted, templates, strict, policy, part_ready)
+            yield
     except TimeLimitExceeded:
-        raise BriefgenError([Problem(Path(directory) / "meeting.yaml", None,
-                                     f"preparing the meeting took longer than {policy.time_limit:g} s; "
+        raise BriefgenError([Problem(directory / "meeting.yaml", None,
+                                     f"{doing} took longer than {policy.time_limit:g} s; "
                                      "stopped (--time-limit sets the limit)")]) from None
 
 
 def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
              strict: bool, policy: Policy, part_ready=None) -> Prepared:
-    from .changes import compare, editions, snapshot
     from .guard import LeakGuard
     from .render_html import render_book
     from .validate import validate_meeting
@@ -95,9 +103,8 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         item_files={item.id: valid.item_paths[item.id].name for item in valid.items},
         warnings=list(valid.warnings))
     if "book" in editions_wanted:
-        previous, prepared.state = editions(Path(out_folder), snapshot(valid))
         book = staff_book(valid)
-        prepared.changes = with_items(compare(previous, prepared.state["current"]), book)
+        prepared.changes, prepared.state = changes_since_last_edition(valid, book, Path(out_folder))
         prepared.highest = book.highest.name
         prepared.parts = render_parts(book, templates_dir, prepared.changes, part_ready or (lambda *_: None))
         prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
@@ -121,27 +128,51 @@ def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tu
     chart costs a second (importing matplotlib), and the workers can lay out meanwhile.
     """
     from .charts import NotDrawnYet, drawing_later
-    from .render_html import book_parts, render_book
-
-    tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)}
-
-    def render(part: str) -> str:
-        return render_book(book, templates, part=part, for_pdf=True, changes=changes,
-                           page_numbers=tokens if part == "front" else None)
+    from .render_html import book_parts
 
     html, later = {}, []
     with drawing_later():
         for part in book_parts(book):
             try:
-                html[part] = render(part)
+                html[part] = part_html(book, templates, part, changes)
             except NotDrawnYet:
                 later.append(part)
     for part, text in html.items():
         part_ready(part, text)
     for part in later:
-        html[part] = render(part)
+        html[part] = part_html(book, templates, part, changes)
         part_ready(part, html[part])
     return [(part, html[part]) for part in book_parts(book)]
+
+
+def part_html(book, templates: Path, part: str, changes: Changes | None) -> str:
+    """One part of the book for the PDF; the front's contents with stand-ins for page numbers."""
+    from .render_html import render_book
+
+    tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)} if part == "front" else None
+    return render_book(book, templates, part=part, for_pdf=True, changes=changes, page_numbers=tokens)
+
+
+def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, dict]:
+    """What the book's changes page shows, and the state the build stores for the next edition."""
+    from .changes import compare, editions, snapshot
+
+    previous, state = editions(out_folder, snapshot(valid))
+    return with_items(compare(previous, state["current"]), book), state
+
+
+def render_everything(valid, templates: Path, out_folder: Path) -> None:
+    """Render every page a build into ``out_folder`` would, through ``templates``, laying
+    nothing out and writing nothing: ``check --templates`` finds a template's errors so."""
+    from .render_html import book_parts, render_book, render_stamps
+
+    book = staff_book(valid)
+    changes, _ = changes_since_last_edition(valid, book, out_folder)
+    render_book(book, templates, changes=changes)
+    for part in book_parts(book):
+        part_html(book, templates, part, changes)
+    render_stamps([book.highest.name], valid.meeting.title, valid.meeting.language, templates)
+    list(public_factsheets(valid, templates))
 
 
 def staff_book(valid):

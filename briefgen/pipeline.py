@@ -58,9 +58,10 @@ def find_meetings(agendas: Path) -> list[Path]:
 
 
 def check(directories: list[Path], strict: bool = False, out: Path | None = None,
-          policy: Policy = Policy()) -> list[MeetingResult]:
+          policy: Policy = Policy(), templates: Path | None = None) -> list[MeetingResult]:
     """Validate each meeting; nothing is written. With ``out``, the page rules of the
-    linter are read from the last build there (``out/<meeting>/manifest.json``)."""
+    linter are read from the last build there (``out/<meeting>/manifest.json``). With
+    ``templates``, every page is also rendered through them (no layout), to find their errors."""
     from .lint import pages_from_manifest
     from .validate import validate_meeting
 
@@ -72,6 +73,9 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
             warnings = list(valid.warnings)
             if out is not None:
                 warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
+            if templates is not None:
+                with jobs.in_time(result.directory, policy, "rendering the meeting through the templates"):
+                    jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)
             result.problems += as_errors(warnings) if strict else warnings
         except BriefgenError as exc:
             result.problems += exc.problems

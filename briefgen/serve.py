@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from .errors import BriefgenError, Problem
 from .incremental import input_files
 from .locate import DEFAULT_TEMPLATES
+from .safety import Policy
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +37,32 @@ LONG_POLL_SECONDS = 25  # a browser's reload request is answered at the latest a
 RELOAD_PATH = "/__reload"
 
 
-def render_preview(meeting: Path, out: Path, templates: Path) -> tuple[dict[str, str], list[Problem]]:
-    """The HTML of the book and every fact sheet, by URL path, and the warnings."""
+def render_preview(meeting: Path, out: Path, templates: Path,
+                   policy: Policy = Policy()) -> tuple[dict[str, str], list[Problem]]:
+    """The HTML of the book and every fact sheet, by URL path, and the warnings.
+
+    In time: a user's template that loops is stopped at the time limit, as in a build.
+    """
     from .charts import keep_charts_in
-    from .jobs import public_factsheets, staff_book
+    from .jobs import in_time, public_factsheets, staff_book
     from .render_html import render_book
     from .validate import validate_meeting
 
     keep_charts_in(out / meeting.name / ".cache" / "charts")  # shared with build
-    valid = validate_meeting(meeting)
-    pages = {"book.html": render_book(staff_book(valid), templates)}
-    for item, _, page in public_factsheets(valid, templates):
-        pages[f"factsheets/{item}.html"] = page
+    with in_time(meeting, policy, "rendering the preview"):
+        valid = validate_meeting(meeting, policy=policy)
+        pages = {"book.html": render_book(staff_book(valid), templates)}
+        for item, _, page in public_factsheets(valid, templates):
+            pages[f"factsheets/{item}.html"] = page
     return pages, list(valid.warnings)
 
 
 class Preview:
     """The pages of the last good build, the problems of the last build, and its number."""
 
-    def __init__(self, meeting: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, say=print):
-        self.meeting, self.out, self.templates = Path(meeting), Path(out), Path(templates)
+    def __init__(self, meeting: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, policy: Policy = Policy(),
+                 say=print):
+        self.meeting, self.out, self.templates, self.policy = Path(meeting), Path(out), Path(templates), policy
         self.say = say  # the terminal's side of a rebuild
         self.pages: dict[str, str] = {}
         self.problems: list[Problem] = []
@@ -67,7 +74,7 @@ class Preview:
         started = time.monotonic()
         pages = None
         try:
-            pages, problems = render_preview(self.meeting, self.out, self.templates)
+            pages, problems = render_preview(self.meeting, self.out, self.templates, self.policy)
         except BriefgenError as exc:
             problems = exc.problems
         except Exception as exc:  # a bug in briefgen: shown, and the preview keeps watching
@@ -107,7 +114,7 @@ class Preview:
         from . import pipeline
 
         with self.pdf_lock:
-            [result] = pipeline.build([self.meeting], self.out, templates=self.templates)
+            [result] = pipeline.build([self.meeting], self.out, templates=self.templates, policy=self.policy)
         target = self.out / self.meeting.name / path
         if not result.ok or not target.is_file():
             return None, result.problems or [Problem(self.meeting, None, f"no {path} in this meeting")]
@@ -148,29 +155,35 @@ RELOAD_SCRIPT = """<script>
 """
 
 
-class Watcher(threading.Thread):
-    """Looks at the inputs' modification times every POLL_SECONDS; rebuilds on a change."""
+class Watcher:
+    """Looks at the inputs' modification times every POLL_SECONDS; rebuilds on a change.
+
+    It runs in the main thread, the only one where the time limit's alarm can stop a
+    rebuild; the server answers the browser from its own thread meanwhile.
+    """
 
     def __init__(self, preview: Preview):
-        super().__init__(daemon=True, name="briefgen-watcher")
         self.preview = preview
-        self.stopped = threading.Event()
-        # the inputs as they are now, before the first build: an edit made after this is
-        # seen, however late this thread gets to run
-        self.seen = stamps(preview.meeting, preview.templates)
+        # the inputs as they are now, before the first build: an edit made during it is seen
+        self.seen = self.inputs()
+
+    def inputs(self) -> dict[str, tuple[int, int] | None]:
+        preview = self.preview
+        return stamps(preview.meeting, preview.templates, preview.policy.allow_outside_paths)
 
     def run(self) -> None:
-        while not self.stopped.wait(POLL_SECONDS):
-            now = stamps(self.preview.meeting, self.preview.templates)
+        while True:
+            time.sleep(POLL_SECONDS)
+            now = self.inputs()
             if now != self.seen:
                 self.seen = now
                 self.preview.rebuild()
 
 
-def stamps(meeting: Path, templates: Path) -> dict[str, tuple[int, int] | None]:
+def stamps(meeting: Path, templates: Path, allow_outside_paths: bool = False) -> dict[str, tuple[int, int] | None]:
     """Modification time and size of every input: YAML, data, templates, briefgen.yaml."""
     found = {}
-    for name, path in input_files(meeting, templates).items():
+    for name, path in input_files(meeting, templates, allow_outside_paths).items():
         try:
             info = path.stat()
             found[name] = (info.st_mtime_ns, info.st_size)
@@ -245,14 +258,15 @@ def serve_forever(preview: Preview, server: ThreadingHTTPServer, announce=print)
     """Build, then serve and watch until interrupted (Ctrl-C)."""
     watcher = Watcher(preview)
     preview.rebuild()
-    watcher.start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+                     name="briefgen-server").start()
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in host else host
     announce(f"Serving {preview.meeting} at http://{shown}:{port}/ (Ctrl-C to stop)")
     try:
-        server.serve_forever(poll_interval=0.2)
+        watcher.run()
     except KeyboardInterrupt:
         announce("Stopped.")
     finally:
-        watcher.stopped.set()
+        server.shutdown()
         server.server_close()
