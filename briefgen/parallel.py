@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import heapq
 import itertools
+import logging
 import multiprocessing
 import os
 import select
@@ -36,6 +37,8 @@ import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 JOBS_PER_WORKER = 100
 QUEUED_PER_WORKER = 2  # jobs handed to the pool per worker: one running, one ready
@@ -175,10 +178,13 @@ class Runner:
             self._starting.start()
 
     def _start_workers(self) -> None:
-        for _ in range(self.jobs):
-            if self._stopping:
-                return
-            self._send(_warm)
+        try:
+            for _ in range(self.jobs):
+                if self._stopping:
+                    return
+                self._send(_warm)
+        except Exception:  # no traceback from this thread: the build's own meets the failure
+            log.debug("starting the workers failed", exc_info=True)  # when it gives the pool work
 
     def _send(self, function, *args) -> Future:
         """Give the pool one job, replacing the pool first once its workers have had their share."""

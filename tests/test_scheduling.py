@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
+
+import pytest
 
 from briefgen import parallel
 from briefgen.parallel import Runner, WorkerDied
@@ -112,3 +115,17 @@ def test_stopping_an_interrupted_build_does_not_wait_for_a_stuck_worker():
         worker.join(timeout=10)
     assert time.monotonic() - started < 5  # the stuck job sleeps for 60 s
     assert not [worker for worker in workers if worker.is_alive()]
+
+
+def test_workers_that_cannot_start_fail_in_the_builds_own_thread_without_a_thread_traceback(monkeypatch):
+    def no_processes_left():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    crashed = []
+    monkeypatch.setattr(parallel, "_workers_context", no_processes_left)
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    runner = Runner(2)
+    runner.warm_up()
+    with pytest.raises(OSError, match="Resource temporarily unavailable"):
+        runner.submit("a", pow, (2, 3))
+    assert crashed == []
