@@ -7,8 +7,9 @@ resolve against meeting.yaml, not the working directory.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pycountry
@@ -36,6 +37,7 @@ class Dataset:
     name: str
     path: Path
     rows: list
+    unused: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # column: (line, value) of its cells
 
     def latest_date(self) -> dt.date | None:
         """The newest row's date; a year's figures count as of 31 December."""
@@ -75,11 +77,31 @@ def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: Problem
 
 
 def load_dataset(name: str, path: Path, problems: ProblemList) -> Dataset:
-    _, records = load_csv(path, problems, REQUIRED_COLUMNS[name])
+    header, records = load_csv(path, problems, REQUIRED_COLUMNS[name])
     rows = [_row(ROW_MODELS[name], path, line, record, problems) for line, record in records]
     rows = [row for row in rows if row is not None]
     _check_unique(name, path, rows, problems)
-    return Dataset(name, path, rows)
+    known = ROW_MODELS[name].model_fields
+    unused = {column: [(line, record[column]) for line, record in records if record.get(column)]
+              for column in header if column and column not in known}
+    return Dataset(name, path, rows, unused)
+
+
+def check_unused_columns(dataset: Dataset, scheme, problems: ProblemList) -> None:
+    """A column briefgen does not read is a warning, unless it looks like the classification
+    column under another name: then every row would be taken for public, and that is an error."""
+    known = list(ROW_MODELS[dataset.name].model_fields)
+    for column, cells in dataset.unused.items():
+        marked = next(((line, value) for line, value in cells if scheme.get(value)), None)
+        alike = difflib.get_close_matches(column, known, n=1, cutoff=0.75)
+        if marked:
+            problems.add(dataset.path, marked[0], f"column '{column}' holds classifications ('{marked[1]}'), "
+                         "but only a column named 'classification' marks a row: rename it, or every row "
+                         "is taken for public")
+        elif alike:
+            problems.add(dataset.path, 1, f"unknown column '{column}' (did you mean '{alike[0]}'?)")
+        else:
+            problems.warn(dataset.path, 1, f"column '{column}' is not used by briefgen; ignored")
 
 
 def _row(model: type[Row], path: Path, line: int, record: dict, problems: ProblemList):

@@ -203,9 +203,13 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:
-        header = [name.strip() for name in next(reader)]
+        header = [column_name(name) for name in next(reader)]
     except StopIteration:
         raise _fail(path, 1, "empty file: expected a header row") from None
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:  # which of the two would count is anyone's guess (a second classification column...)
+        problems.add(path, 1, f"column(s) named twice: {', '.join(twice)}")
+        return header, []
     missing = [column for column in required if column not in header]
     if missing:
         problems.add(path, 1, f"missing column(s): {', '.join(missing)}")
@@ -223,6 +227,11 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     except csv.Error as exc:
         raise _fail(path, start, f"CSV error: {exc}") from None
     return header, rows
+
+
+def column_name(text: str) -> str:
+    """A header cell as the column's name: 'Classification ' is the classification column."""
+    return " ".join(text.split()).lower()
 
 
 def _fail(path: Path, line: int | None, message: str) -> BriefgenError:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from .classification import Level, Scheme
 from .config import load_project
-from .datasets import Dataset, country_code, load_datasets, organisation
+from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
 from .errors import ProblemList, display_path
 from .lint import lint_meeting
 from .locate import project_root
@@ -192,6 +192,7 @@ def _resolve_row_levels(datasets, scheme: Scheme, ceiling: Level, problems) -> N
     the scheme's lowest public level (published statistics and press reports)."""
     default = scheme.public_level or scheme.levels[0]
     for dataset in datasets.values():
+        check_unused_columns(dataset, scheme, problems)
         for row in dataset.rows:
             if row.classification is None:
                 row._level = default

@@ -53,6 +53,42 @@ def test_malformed_csv_is_reported_by_line(tmp_path, name, broken, line, message
     assert errors(meeting) == [f"{meeting / 'data' / f'{name}.csv'}:{line}: {message}"]
 
 
+def with_column(csv: str, header: str, first_value: str) -> str:
+    """``csv`` with one more column, set on the first row and blank on the others."""
+    lines = csv.splitlines()
+    return "\n".join([lines[0] + "," + header, lines[1] + "," + first_value]
+                     + [line + "," for line in lines[2:]]) + "\n"
+
+
+@pytest.mark.parametrize("header, value, message", [
+    ("level", "NATO RESTRICTED", "2: column 'level' holds classifications ('NATO RESTRICTED'), but only a "
+     "column named 'classification' marks a row: rename it, or every row is taken for public"),
+    ("marking", "NR", "2: column 'marking' holds classifications ('NR'), but only a column named "
+     "'classification' marks a row: rename it, or every row is taken for public"),
+    ("clasification", "", "1: unknown column 'clasification' (did you mean 'classification'?)"),
+    ("notes", "see the annex", "1: warning: column 'notes' is not used by briefgen; ignored"),
+])
+def test_a_column_briefgen_does_not_read_is_reported(tmp_path, header, value, message):
+    meeting = write_meeting(tmp_path, incidents=with_column(INCIDENTS_CSV, header, value))
+    assert errors(meeting) == [f"{meeting / 'data' / 'incidents.csv'}:{message}"]
+
+
+def test_column_names_are_read_whatever_their_case_and_a_restricted_row_stays_out_of_fact_sheets(tmp_path):
+    meeting = write_meeting(tmp_path, incidents=with_column(INCIDENTS_CSV, " Classification ", "NATO RESTRICTED"))
+    assert errors(meeting) == []
+    valid = validate_meeting(meeting)
+    assert [row.level.name for row in valid.datasets["incidents"].rows] == ["NATO RESTRICTED", "PUBLIC", "PUBLIC"]
+    public = merge(redact(valid, public_only))
+    sheet = render_factsheet(public, 0, "PUBLIC")
+    assert "Jets over Estonia" in sheet and "Drones over Poland" not in sheet
+
+
+def test_a_column_named_twice_is_an_error(tmp_path):
+    csv = with_column(with_column(INCIDENTS_CSV, "classification", "PUBLIC"), "CLASSIFICATION", "NATO RESTRICTED")
+    meeting = write_meeting(tmp_path, incidents=csv)
+    assert errors(meeting) == [f"{meeting / 'data' / 'incidents.csv'}:1: column(s) named twice: classification"]
+
+
 def test_an_organisation_may_stand_in_the_country_column(tmp_path):
     csv = INCIDENTS_CSV + 'T-4,2025-09-12,NATO (eastern flank),nato_response,,,posture_change,,"Sentry.",Src\n'
     assert errors(write_meeting(tmp_path, incidents=csv)) == []
