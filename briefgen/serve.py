@@ -15,6 +15,7 @@ the last good pages and shows why, on the page and in the terminal.
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import logging
 import re
@@ -109,6 +110,12 @@ class Preview:
         source = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + bar, source, count=1)
         return source.replace("</body>", RELOAD_SCRIPT.replace("GENERATION", str(generation)) + "</body>", 1)
 
+    def has_pdf(self, path: str) -> bool:
+        """Only the meeting's own PDFs: the book (whose build shows why it cannot be built,
+        if so) and the fact sheets shown."""
+        with self.changed:
+            return path == "book.pdf" or (path.endswith(".pdf") and path.removesuffix(".pdf") + ".html" in self.pages)
+
     def pdf(self, path: str) -> tuple[bytes | None, list[Problem]]:
         """Build the meeting (incrementally) and read one PDF of it."""
         from . import pipeline
@@ -198,7 +205,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
         url = urlsplit(self.path)
         path = url.path.lstrip("/")
-        if url.path == "/":
+        if not self.host_allowed():
+            self.reply("this preview answers to its own address only", "text/plain", HTTPStatus.FORBIDDEN)
+        elif url.path == "/":
             self.send_response(HTTPStatus.FOUND)
             self.send_header("Location", "/book.html")
             self.end_headers()
@@ -206,7 +215,7 @@ class Handler(BaseHTTPRequestHandler):
             seen = int((parse_qs(url.query).get("since") or ["0"])[0] or 0)
             generation = self.preview.wait_for_change(seen, LONG_POLL_SECONDS)
             self.reply(json.dumps({"generation": generation}), "application/json")
-        elif path.endswith(".pdf"):
+        elif self.preview.has_pdf(path):
             self.send_pdf(path)
         else:
             page = self.preview.page(path)
@@ -214,6 +223,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(f"no page {html.escape(path)} in this preview", "text/plain", HTTPStatus.NOT_FOUND)
             else:
                 self.reply(page, "text/html")
+
+    def host_allowed(self) -> bool:
+        """A preview on a loopback address answers only to that address, so a web page whose
+        name someone points at 127.0.0.1 (DNS rebinding) cannot read the book through it."""
+        bound, port = self.server.server_address[:2]
+        if not ipaddress.ip_address(bound).is_loopback:  # --host opened it to others on purpose
+            return True
+        return self.headers.get("Host", "") in {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
 
     def send_pdf(self, path: str) -> None:
         from .publish import CannotWrite, OutputBusy

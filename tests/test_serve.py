@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import queue
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -130,3 +132,35 @@ def test_a_meeting_broken_from_the_start_shows_its_errors(tmp_path, tiny_server)
 
 def test_no_built_output_carries_the_preview_script(reference_book):
     assert "__reload" not in (reference_book / "book.html").read_text(encoding="utf-8")
+
+
+def raw_get(url: str, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """GET ``path`` as sent, unnormalised, with another Host header if given."""
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=40)
+    connection.putrequest("GET", path, skip_host=host is not None)
+    if host is not None:
+        connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_the_preview_gives_only_its_own_pdfs(tmp_path, tiny_server):
+    elsewhere = tmp_path / "elsewhere.pdf"
+    elsewhere.write_bytes(b"%PDF-1.7 not this preview's")
+    url = tiny_server(write_meeting(tmp_path))
+    status, body = raw_get(url, "/../../elsewhere.pdf")
+    assert status == 404 and b"PDF-1.7" not in body
+    assert raw_get(url, "/factsheets/no-such-item.pdf")[0] == 404
+    assert not (tmp_path / "out" / "tiny" / "manifest.json").exists()  # nor did a request for one start a build
+
+
+def test_the_preview_answers_only_to_its_own_address(tmp_path, tiny_server):
+    url = tiny_server(write_meeting(tmp_path))
+    port = urlsplit(url).port
+    assert raw_get(url, "/book.html", host=f"rebound.example:{port}") == (
+        403, b"this preview answers to its own address only")
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        status, body = raw_get(url, "/book.html", host=host)
+        assert status == 200 and b"briefgen-preview" in body
