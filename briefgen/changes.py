@@ -65,7 +65,7 @@ def compare(previous: dict | None, current: dict) -> Changes:
     for key, after in current["figures"].items():
         before = previous["figures"].get(key)
         if before is not None and before != after:
-            ally, year = key.split("|")
+            ally, year = key.rsplit("|", 1)  # a name may hold a '|'; a year cannot
             changes.changed_figures.append({"ally": ally, "year": int(year), "before": before, "after": after})
     old, new = previous["items"], current["items"]
     changes.changed_items = [new[i]["title"] for i in new if i in old and old[i]["sha"] != new[i]["sha"]]

@@ -81,6 +81,8 @@ def load_dataset(name: str, path: Path, problems: ProblemList) -> Dataset:
     rows = [_row(ROW_MODELS[name], path, line, record, problems) for line, record in records]
     rows = [row for row in rows if row is not None]
     _check_unique(name, path, rows, problems)
+    if name == "incidents":
+        _spell_alike(rows)
     known = ROW_MODELS[name].model_fields
     unused = {column: [(line, record[column]) for line, record in records if record.get(column)]
               for column in header if column and column not in known}
@@ -110,7 +112,8 @@ def _row(model: type[Row], path: Path, line: int, record: dict, problems: Proble
     except ValidationError as exc:
         for error in exc.errors():
             column = ".".join(str(part) for part in error["loc"])
-            message = error["msg"][0].lower() + error["msg"][1:]
+            text = error["msg"].removeprefix("Value error, ")  # our own checks speak for themselves
+            message = text[0].lower() + text[1:]
             problems.add(path, line, f"{column}: {message}, found {error.get('input')!r}")
         return None
     row._line = line
@@ -121,14 +124,26 @@ def _row(model: type[Row], path: Path, line: int, record: dict, problems: Proble
     return row
 
 
+def _spell_alike(rows: list) -> None:
+    """Count 'POL' and 'Poland', 'Drone' and 'drone' as one: each row shows its country
+    and type as the data set first spells them."""
+    places, kinds = {}, {}
+    for row in rows:
+        row._place = places.setdefault(row._iso3 or organisation(row.country) or row.country, row.country)
+        row._kind = kinds.setdefault(row.type.casefold(), row.type)
+
+
 def _check_country(row: Row) -> str | None:
     """Spending rows need a real ISO code matching the name; incident rows a known place."""
     if isinstance(row, SpendingRow):
-        if pycountry.countries.get(alpha_3=row.iso3) is None:
+        country = pycountry.countries.get(alpha_3=row.iso3)
+        if country is None:
             return f"iso3: unknown ISO 3166 alpha-3 code '{row.iso3}'"
         named = country_code(row.country)
-        if named and named != row.iso3:
-            return f"country: '{row.country}' is {named}, not {row.iso3}"
+        if named is None:
+            return f"country: '{row.country}' is not a country name briefgen knows ({row.iso3} is {country.name})"
+        if named != row.iso3:
+            return f"country: '{row.country}' is {named}, not {row.iso3} ({country.name})"
         return None
     row._iso3 = country_code(row.country)
     if row._iso3 is None and organisation(row.country) is None:
@@ -157,9 +172,21 @@ def organisation(name: str) -> str | None:
     return base if base in ORGANISATIONS else None
 
 
+# Names in common English use that ISO 3166 does not give (it has "Türkiye", "Russian
+# Federation", "Netherlands, Kingdom of the" ...).
+COMMON_NAMES = {
+    "turkey": "TUR", "russia": "RUS", "uk": "GBR", "great britain": "GBR", "britain": "GBR",
+    "holland": "NLD", "macedonia": "MKD", "korea": "KOR", "ivory coast": "CIV", "cape verde": "CPV",
+    "swaziland": "SWZ", "burma": "MMR", "vatican": "VAT", "micronesia": "FSM", "palestine": "PSE",
+    "dr congo": "COD",
+}
+
+
 def country_code(name_or_code: str) -> str | None:
     """ISO 3166 alpha-3 code for a country name or code; None if it is not a country."""
+    name = " ".join(name_or_code.split())
+    name = name[4:] if name.lower().startswith("the ") else name
     try:
-        return pycountry.countries.lookup(name_or_code.strip()).alpha_3
+        return pycountry.countries.lookup(name).alpha_3
     except LookupError:
-        return None
+        return COMMON_NAMES.get(name.lower())

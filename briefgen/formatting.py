@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def format_pct(value: Decimal, places: int | None = 2) -> str:
     """2 dp as NATO prints figures; ``places=None`` drops trailing zeros (3.50 -> 3.5)."""
     if places is None:
         return format(value.normalize(), "f")
-    return f"{value:.{places}f}"
+    return f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):.{places}f}"  # as NATO rounds
 
 
 def format_date(day: dt.date) -> str:

@@ -42,8 +42,8 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         statement=incident_statement(chosen, window),
         last_event=last_event_statement(chosen, meeting_date),
         rows=chosen,
-        by_country=Counter(r.country for r in chosen).most_common(),
-        by_type=Counter(r.type for r in chosen).most_common(),
+        by_country=Counter(r.place for r in chosen).most_common(),
+        by_type=Counter(r.kind for r in chosen).most_common(),
         article4=[r for r in chosen if r.article4],
         sources=list(dict.fromkeys(r.source for r in chosen)),
         data_as_of=format_date(max(r.date for r in chosen)) if chosen else "no incidents",
@@ -72,7 +72,7 @@ def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[Incide
 def incident_statement(rows: list[IncidentRow], window: str) -> str:
     """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'."""
     text = f"{plural(len(rows), 'recorded event')}, {window}"
-    requested = list(dict.fromkeys(row.country for row in rows if row.article4))
+    requested = list(dict.fromkeys(row.place for row in rows if row.article4))
     if requested:
         text += f"; Article 4 consultations requested by {join_names(requested)}"
     return text + "."
@@ -101,10 +101,10 @@ def describe_window(view: IncidentView) -> str:
 
 def timeline_chart(table: IncidentTable) -> Chart:
     countries = [country for country, _ in table.by_country]
-    events = [(row.country, row.date, row.count or 1) for row in table.rows]
+    events = [(row.place, row.date, row.count or 1) for row in table.rows]
     alt = ("Timeline of events by country, " + table.window + ": " +
            "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
     return Chart(draw("incidents_over_time", alt, countries, events),
                  f"Events by country over time, {table.window}", alt,
-                 "press reports and official statements (by event in the annex)",
+                 "press reports and official statements",  # the book's annex lists them by event; a fact sheet has none
                  table.data_as_of, table.level)

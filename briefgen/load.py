@@ -7,6 +7,7 @@ Nothing here knows the meaning of a field. Mappings and lists come back as
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import stat
@@ -200,8 +201,9 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     if control:
         raise _fail(path, text.count("\n", 0, control.start()) + 1, f"control character "
                     f"U+{ord(control.group()):04X} is not allowed; save the file as plain text")
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines)
+    # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
+    # quoted field, and every line number after it would be off
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [column_name(name) for name in next(reader)]
     except StopIteration:

@@ -8,9 +8,10 @@ a field's type happens here (pydantic); cross-checks that need the whole meeting
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -73,6 +74,10 @@ class Person(Marked):
     bio: str = Field("", description="Markdown biography.")
 
 
+Year = Annotated[int, Field(ge=1949, le=2100)]  # NATO's years
+Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
+
+
 class IncidentView(Schema):
     """Which incidents an item shows: a date window, countries and types."""
 
@@ -85,10 +90,10 @@ class IncidentView(Schema):
 class SpendingView(Schema):
     """Which spending figures an item shows."""
 
-    years: list[int] = Field(default_factory=list, description="Years shown; empty: the latest year.")
-    thresholds: list[Decimal] = Field(default_factory=lambda: [Decimal("2.0")],
+    years: list[Year] = Field(default_factory=list, description="Years shown; empty: the latest year.")
+    thresholds: list[Percent] = Field(default_factory=lambda: [Decimal("2.0")], min_length=1,
                                       description="% of GDP thresholds whose allies are counted.")
-    target: Decimal = Field(Decimal("3.5"), description="% of GDP target whose gap is shown (The Hague: 3.5% core).")
+    target: Percent = Field(Decimal("3.5"), description="% of GDP target whose gap is shown (The Hague: 3.5% core).")
     target_year: int = Field(2035, ge=1949, le=2100, description="Year by which the target is to be met.")
 
 
@@ -180,12 +185,18 @@ class SpendingRow(Row):
 
     country: str
     iso3: str = Field(pattern=r"^[A-Z]{3}$")
-    year: int = Field(ge=1949, le=2100)
+    year: Year
     pct_gdp: Decimal = Field(ge=0, le=100, allow_inf_nan=False)
     estimate: bool = False
     usd_million: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
     source: str
     classification: str | None = None
+
+    @field_validator("pct_gdp")
+    @classmethod
+    def _as_published(cls, value: Decimal) -> Decimal:
+        """To 2 dp, half up, once: so the figure a table shows is the one that is counted."""
+        return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 class IncidentRow(Row):
@@ -203,3 +214,28 @@ class IncidentRow(Row):
     source: str
     classification: str | None = None
     _iso3: str | None = PrivateAttr(None)
+    _place: str = PrivateAttr("")  # the country as the data set first spells it
+    _kind: str = PrivateAttr("")  # the type as the data set first spells it
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, value):
+        """YYYY-MM-DD only: '0' or '1759276800' would otherwise pass as a timestamp."""
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("write the date as YYYY-MM-DD")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _in_nato_years(cls, value: dt.date) -> dt.date:
+        if not 1949 <= value.year <= 2100:
+            raise ValueError("the year must be between 1949 and 2100")
+        return value
+
+    @property
+    def place(self) -> str:
+        return self._place or self.country
+
+    @property
+    def kind(self) -> str:
+        return self._kind or self.type

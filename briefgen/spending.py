@@ -82,11 +82,13 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
 
 
 def ally_rows(rows: list[SpendingRow], years: list[int]) -> list[tuple[str, list[str]]]:
+    """One row per ally (by ISO code, named as in its latest figure), one figure per year."""
     by_ally: dict[str, dict[int, SpendingRow]] = {}
     for row in rows:
-        by_ally.setdefault(row.country, {})[row.year] = row
+        by_ally.setdefault(row.iso3, {})[row.year] = row
+    named = {figures[max(figures)].country: figures for figures in by_ally.values()}
     return [(ally, [format_pct(figures[y].pct_gdp) if y in figures else "–" for y in years])
-            for ally, figures in sorted(by_ally.items())]
+            for ally, figures in sorted(named.items())]
 
 
 def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -> list[str]:

@@ -73,6 +73,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
         _check_freshness(datasets, meeting.date, project.freshness, problems)
     for item in items:
         _check_views(item, item_paths[item.id], problems)
+        _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
         _check_images(item, item_paths[item.id], directory, problems)
     problems.raise_if_errors()
@@ -210,7 +211,11 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
         if latest is None or name not in max_days:
             continue
         age = (meeting_date - latest).days
-        if age > max_days[name]:
+        if age < -366:  # a typed year, 2052 for 2025, would also hide how old the rest is
+            row = max(dataset.rows, key=lambda r: getattr(r, "date", None) or r.year)
+            problems.warn(dataset.path, row._line, f"dated {latest.isoformat()}, more than a year after "
+                          "the meeting: is the date right?")
+        elif age > max_days[name]:
             problems.warn(dataset.path, None, f"data set '{name}' is {age} days old at the meeting "
                           f"(latest row {latest.isoformat()}; the limit is {max_days[name]} days, "
                           "set by freshness: in briefgen.yaml)")
@@ -229,6 +234,19 @@ def _check_views(item: Item, path: Path, problems: ProblemList) -> None:
                          "(use an ISO 3166 alpha-3 code such as POL, or a country name)")
     if view.from_ and view.to and view.from_ > view.to:
         problems.add(path, line_for(tree, ("to",)), "data.incidents: 'to' is before 'from'")
+
+
+def _check_years_shown(item: Item, path: Path, spending: Dataset | None, problems: ProblemList) -> None:
+    """A year the brief asks for that the data does not have would show '0 of 0 allies'."""
+    view = item.data.spending
+    if view is None or spending is None or any(p.path == spending.path for p in problems.errors):
+        return  # a file that failed to load lacks every year
+    have = {row.year for row in spending.rows}
+    tree = item._tree["data"]["spending"]
+    for index, year in enumerate(view.years):
+        if year not in have:
+            problems.warn(path, line_for(tree, ("years", index)),
+                          f"data.spending.years: no figures for {year} in {spending.path.name}")
 
 
 def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:

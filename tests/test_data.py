@@ -14,7 +14,7 @@ from briefgen.redact import public_only, redact
 from briefgen.render_html import render_book, render_factsheet
 from briefgen.validate import validate_meeting
 
-from .conftest import INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
 
 
 def errors(meeting, *options) -> list[str]:
@@ -34,7 +34,7 @@ def errors(meeting, *options) -> list[str]:
     ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Greece,GRX,2014"), 6,
      "iso3: unknown ISO 3166 alpha-3 code 'GRX'"),
     ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Greece,POL,2014"), 6,
-     "country: 'Greece' is GRC, not POL"),
+     "country: 'Greece' is GRC, not POL (Poland)"),
     ("spending", SPENDING_CSV + "Poland,POL,2014,1.90,false,,Test source A\n", 8,
      "duplicate row ('POL', 2014) (first on line 4)"),
     ("spending", SPENDING_CSV.replace("2.85,true", "2.85,maybe"), 7,
@@ -47,6 +47,15 @@ def errors(meeting, *options) -> list[str]:
     ("incidents", INCIDENTS_CSV.replace("T-3,", "T-1,"), 4, "duplicate row 'T-1' (first on line 2)"),
     ("incidents", INCIDENTS_CSV.replace("drone,19,420", "drone,many,420"), 2,
      "count: input should be a valid integer, unable to parse string as an integer, found 'many'"),
+    ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19", "T-2,1759276800"), 3,
+     "date: write the date as YYYY-MM-DD, found '1759276800'"),
+    ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19", "T-2,0025-09-19"), 3,
+     "date: the year must be between 1949 and 2100, found '0025-09-19'"),
+    ("incidents", INCIDENTS_CSV.replace('"Drones over Poland."', '"Drones\u2028over Poland."').replace(
+        "fixed-wing,3", "fixed-wing,three"), 3,
+     "count: input should be a valid integer, unable to parse string as an integer, found 'three'"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Narnia,GRC,2014"), 6,
+     "country: 'Narnia' is not a country name briefgen knows (GRC is Greece)"),
 ])
 def test_malformed_csv_is_reported_by_line(tmp_path, name, broken, line, message):
     meeting = write_meeting(tmp_path, **{name: broken})
@@ -98,6 +107,47 @@ def test_data_paths_resolve_against_meeting_yaml_not_the_working_directory(tmp_p
     meeting = write_meeting(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert errors(meeting) == []
+
+
+def test_a_spending_view_needs_a_threshold(tmp_path):
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("thresholds: [2.0, 3.5]", "thresholds: []"))
+    assert errors(meeting) == [f"{meeting / 'beta.yaml'}:5: data.spending.thresholds: list should have at least "
+                               "1 item after validation, not 0, found a list"]
+
+
+def test_a_year_without_figures_is_a_warning(tmp_path):
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("years: [2014, 2025]", "years: [2014, 2030]"))
+    assert errors(meeting) == [f"{meeting / 'beta.yaml'}:5: warning: data.spending.years: no figures for 2030 "
+                               "in spending.csv"]
+
+
+def test_a_date_years_after_the_meeting_is_a_warning_not_fresh_data(tmp_path):
+    meeting = write_meeting(tmp_path, incidents=INCIDENTS_CSV.replace("T-3,2025-08-01", "T-3,2052-08-01"))
+    assert errors(meeting) == [f"{meeting / 'data' / 'incidents.csv'}:4: warning: dated 2052-08-01, more than a "
+                               "year after the meeting: is the date right?"]
+
+
+def test_one_country_or_type_spelt_two_ways_is_counted_once(tmp_path):
+    csv = INCIDENTS_CSV + "T-4,2025-09-20,POL,Drone,2,,none,true,Again.,Src\n"
+    view = incidents_of(merge(validate_meeting(write_meeting(tmp_path, incidents=csv))))
+    assert view.by_country == [("Poland", 2), ("Estonia", 1)]
+    assert view.by_type == [("drone", 2), ("fixed-wing", 1)]
+    assert "requested by Poland and Estonia." in view.statement
+
+
+def test_a_figure_is_rounded_once_so_what_is_shown_is_what_is_counted(tmp_path):
+    csv = SPENDING_CSV.replace("Greece,GRC,2025,2.85", "Greece,GRC,2025,1.995")
+    view = spending_of(merge(validate_meeting(write_meeting(tmp_path, spending=csv))))
+    assert dict(view.rows)["Greece"] == ["2.20", "2.00"]
+    assert view.counts[1].statement.startswith("2025 (NATO estimate): 3 of 3 allies with a published figure at "
+                                               "or above 2% of GDP")
+
+
+def test_an_ally_named_two_ways_is_one_row(tmp_path):
+    csv = SPENDING_CSV.replace("Greece,GRC,2014", "Hellenic Republic,GRC,2014")
+    view = spending_of(merge(validate_meeting(write_meeting(tmp_path, spending=csv))))
+    assert [ally for ally, _ in view.rows] == ["Estonia", "Greece", "Poland"]
+    assert dict(view.rows)["Greece"] == ["2.20", "2.85"]
 
 
 # --- freshness ------------------------------------------------------------------
@@ -206,3 +256,11 @@ def test_the_editions_state_the_same_numbers(reference_view):
     sheet = render_factsheet(public, index, "PUBLIC")
     assert incidents_of(reference_view).statement in sheet
     assert incidents_of(reference_view).statement in render_book(reference_view)
+
+
+def test_a_revised_figure_of_an_ally_whose_name_holds_a_bar_is_listed():
+    from briefgen.changes import compare
+
+    state = {"items": {}, "incidents": {}, "figures": {"Bosnia|Herzegovina|2025": "1.00"}}
+    changes = compare(state, {**state, "figures": {"Bosnia|Herzegovina|2025": "1.50"}})
+    assert changes.changed_figures == [{"ally": "Bosnia|Herzegovina", "year": 2025, "before": "1.00", "after": "1.50"}]
