@@ -14,6 +14,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from .errors import BriefgenError, Problem
 
@@ -155,10 +156,11 @@ def read_manifest(folder: Path) -> dict:
 
 
 def manifests(out: Path) -> list[dict]:
-    """Every meeting manifest under ``out``, by meeting name."""
+    """Every meeting manifest under ``out``, by meeting name, with the relative URL of its
+    folder: a folder named 'javascript:...' must not make a link that runs a script."""
     found = []
     for path in sorted(Path(out).glob(f"*/{MANIFEST}")):
         manifest = read_manifest(path.parent)
         if manifest:
-            found.append({**manifest, "name": path.parent.name})
+            found.append({**manifest, "name": path.parent.name, "href": "./" + quote(path.parent.name) + "/"})
     return found

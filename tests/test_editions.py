@@ -291,8 +291,20 @@ def test_an_overflowing_fact_sheet_names_the_item_and_the_excess(tmp_path):
 
 def test_index_links_books_and_fact_sheets(reference_book):
     index = (reference_book.parent / "index.html").read_text(encoding="utf-8")
-    assert f'href="{REFERENCE.name}/book.pdf"' in index
-    assert f'href="{REFERENCE.name}/factsheets/udcg.pdf"' in index
+    assert f'href="./{REFERENCE.name}/book.pdf"' in index
+    assert f'href="./{REFERENCE.name}/factsheets/udcg.pdf"' in index
+
+
+def test_a_meeting_folder_named_like_a_script_url_makes_no_script_link(tmp_path):
+    from briefgen.publish import manifests
+    from briefgen.render_html import render_index
+
+    folder = tmp_path / "javascript:alert(1)"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"title": "T", "date": "2025-10-15", "venue": "V", "artifacts": [
+        {"path": "book.pdf", "label": "Book", "format": "PDF", "pages": 1, "classification": "PUBLIC"}]}))
+    index = render_index(manifests(tmp_path))
+    assert 'href="./javascript%3Aalert%281%29/book.pdf"' in index and 'href="javascript' not in index
 
 
 def test_edition_option_builds_only_that_edition(tmp_path):
