@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import re
+import unicodedata
 
 from pydantic import BaseModel
 
@@ -24,9 +25,18 @@ MIN_FRAGMENT_CHARS = 12
 
 
 def normalise(text: str) -> str:
-    """Lower-case words separated by single spaces, padded so matches are whole words."""
-    words = re.findall(r"\w+", html.unescape(text).lower())
+    """Lower-case words separated by single spaces, padded so matches are whole words.
+
+    Invisible format characters (zero-width space, soft hyphen, word joiner...) are taken
+    out first: 'str\u200bike' is drawn, and read, as 'strike'.
+    """
+    visible = FORMAT_CHARACTER.sub("", html.unescape(text))
+    words = re.findall(r"\w+", visible.lower())
     return " " + " ".join(words) + " "
+
+
+FORMAT_CHARACTER = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x10000)
+                                            if unicodedata.category(chr(c)) == "Cf") + "]")
 
 
 def texts_of(marked: Marked) -> list[str]:
@@ -35,9 +45,9 @@ def texts_of(marked: Marked) -> list[str]:
     if isinstance(marked, LineToTake):
         return [marked.question, marked.answer]
     if isinstance(marked, ProgrammeEntry):
-        return [marked.event]
+        return [marked.event, marked.location]
     if isinstance(marked, Person):
-        return [marked.bio, f"{marked.name} {marked.role}"]
+        return [marked.bio, f"{marked.name} {marked.role}", marked.country]
     return []
 
 
@@ -91,7 +101,9 @@ def decoded_data_urls(text: str) -> str:
 
 
 def row_text(row: BaseModel) -> str:
-    return " ".join(str(getattr(row, name)) for name in ("id", "summary") if getattr(row, name, None))
+    """Each field of a row a reader could recognise, one line each (the guard splits on lines)."""
+    return "\n".join(str(getattr(row, name)) for name in ("id", "summary", "source", "response")
+                     if getattr(row, name, None))
 
 
 def pdf_metadata(pdf: bytes) -> str:

@@ -268,6 +268,25 @@ def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, 
     assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").exists()
 
 
+def test_invisible_characters_do_not_hide_restricted_text_from_the_guard():
+    from briefgen.guard import leaks_in, normalise
+
+    fragments = [normalise("we plan to strike the depot at dawn")]
+    for disguised in ("we plan to str\u200bike the depot at dawn", "we plan to strike the de\u00adpot at dawn",
+                      "we plan to strike the depot\u2060 at dawn"):
+        assert leaks_in(fragments, f"<p>{disguised}</p>") == ["we plan to strike the depot at dawn"]
+
+
+def test_a_bidirectional_override_is_refused_where_it_is_typed(tmp_path):
+    backwards = ALPHA_YAML.replace("purpose: Decide the alpha question.",
+                                   "purpose: \"\u202e.noitseuq ahpla eht ediceD\"")
+    meeting = write_meeting(tmp_path, alpha=backwards)
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (f"{meeting / 'alpha.yaml'}:3: bidirectional control character "
+                                             "U+202E is not allowed: it makes text read otherwise than it is stored")
+
+
 def test_an_overflowing_fact_sheet_names_the_item_and_the_excess(tmp_path):
     """The linter's factsheet-pages rule, an error in a build, strict or not: not written."""
     long_facts = "".join(f"    - {{text: Public fact number {i} {'word ' * 40}, classification: PUBLIC}}\n"
