@@ -151,7 +151,7 @@ def _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems) 
     ceiling = _level(scheme, meeting.classification, meeting_path, tree.line_of("classification"), problems)
     ceiling = ceiling or scheme.levels[-1]
     for loc, marked in walk_marked(meeting):
-        _mark(marked, ceiling, ceiling, scheme, meeting_path, line_for(tree, loc), problems)
+        _mark(marked, ceiling, ceiling, scheme, meeting_path, line_for(tree, (*loc, "classification")), problems)
     for item in items:
         path, item_tree = item_paths[item.id], item._tree
         default = ceiling
@@ -160,11 +160,19 @@ def _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems) 
             default = _level(scheme, item.classification, path, line, problems) or ceiling
             _check_ceiling(default, ceiling, path, line, "item", problems)
         for loc, marked in walk_marked(item):
-            _mark(marked, default, ceiling, scheme, path, line_for(item_tree, loc), problems)
+            _mark(marked, default, ceiling, scheme, path, line_for(item_tree, (*loc, "classification")), problems)
     return ceiling
 
 
+# "classification: NATO SECRET" indented under a folded text: part of the text, not its mark
+MARK_IN_TEXT = re.compile(r"(?im)(?:^|\s)classification\s*:\s*([^\n]+?)\s*$")
+
+
 def _mark(marked: Marked, default: Level, ceiling: Level, scheme, path, line, problems) -> None:
+    for found in MARK_IN_TEXT.finditer(getattr(marked, "text", "")):
+        if scheme.get(found.group(1)):
+            problems.add(path, line, f"'classification: {found.group(1)}' is inside the text, not its mark: "
+                         "indent it as far as 'text:'")
     if marked.classification is None:
         marked._level = default
         return

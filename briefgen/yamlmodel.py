@@ -89,9 +89,13 @@ def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList
     fields = {(info.alias or name): info for name, info in model.model_fields.items()}
     for key in tree:
         if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.warn(path, tree.line_of(key), f"unknown key '{key}'{hint}")
+            close = difflib.get_close_matches(str(key).lower(), list(fields), n=1)
+            if close == ["classification"]:  # the level would silently be the default: maybe public
+                problems.add(path, tree.line_of(key), f"unknown key '{key}': write 'classification', or "
+                             "what it marks takes the default level")
+            else:
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                problems.warn(path, tree.line_of(key), f"unknown key '{key}'{hint}")
             continue
         for submodel in _models_in(fields[key].annotation):
             values = tree[key] if isinstance(tree[key], LineList) else [tree[key]]

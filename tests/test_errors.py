@@ -106,6 +106,36 @@ def test_bad_classification(tmp_path, level, message):
     assert error_lines(run("check", meeting)) == [f"{meeting / 'alpha.yaml'}:6: {message}"]
 
 
+def test_a_classification_is_reported_on_its_own_line(tmp_path):
+    alpha = ALPHA_YAML.replace("  - {text: Alpha public message., classification: PUBLIC}",
+                               "  - text: Alpha public message.\n    classification: NATO PRIVATE")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    [line] = error_lines(run("check", meeting))
+    assert line.startswith(f"{meeting / 'alpha.yaml'}:7: unknown classification 'NATO PRIVATE'")
+
+
+@pytest.mark.parametrize("key", ["Classification", "clasification", "classificaton"])
+def test_a_misspelt_classification_key_is_an_error_not_a_public_portion(tmp_path, key):
+    public_item = ALPHA_YAML.replace("title: Alpha", "classification: PUBLIC\ntitle: Alpha")
+    meeting = write_meeting(tmp_path, alpha=public_item.replace(
+        "  - {text: Alpha public message., classification: PUBLIC}",
+        f"  - text: Alpha secret message.\n    {key}: NATO RESTRICTED"))
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:8: unknown key '{key}': write 'classification', "
+                                   "or what it marks takes the default level"]
+
+
+def test_a_mark_folded_into_the_text_is_an_error(tmp_path):
+    alpha = ALPHA_YAML.replace("  - {text: Alpha public message., classification: PUBLIC}",
+                               "  - text: >-\n      Alpha secret message.\n      classification: NATO RESTRICTED")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:6: 'classification: NATO RESTRICTED' is inside the "
+                                   "text, not its mark: indent it as far as 'text:'"]
+
+
 def test_top_level_list_is_reported(tmp_path):
     meeting = write_meeting(tmp_path, beta="- title: x\n")
     assert error_lines(run("check", meeting)) == [
