@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .errors import ProblemList, display_path
 from .load import load_csv
-from .safety import is_inside
+from .safety import UnusablePath, is_file, is_inside, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
 
 ROW_MODELS: dict[str, type[Row]] = {"incidents": IncidentRow, "spending": SpendingRow}
@@ -64,12 +64,16 @@ def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: Problem
     for name, relative in data:
         if relative is None:
             continue
-        path = (meeting_path.parent / relative).resolve()
         line = tree.line_of(name) if hasattr(tree, "line_of") else None
+        try:
+            path = resolved(meeting_path.parent / relative)
+        except UnusablePath as exc:
+            problems.add(meeting_path, line, f"data.{name}: cannot use this path: {exc}")
+            continue
         if root is not None and not is_inside(path, root):
             problems.add(meeting_path, line, f"data.{name}: {relative} is outside the project folder "
                          f"{display_path(root)}; refused (--allow-outside-paths allows it)")
-        elif not path.is_file():
+        elif not is_file(path):
             problems.add(meeting_path, line, f"data.{name}: file not found: {relative}")
         else:
             datasets[name] = load_dataset(name, path, problems)

@@ -8,6 +8,7 @@ briefgen and the libraries that draw it. The previous build's keys are in its ma
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 from dataclasses import asdict
@@ -19,7 +20,7 @@ from . import __version__
 from .errors import BriefgenError
 from .load import load_yaml, read_bytes
 from .prose import ASSETS
-from .safety import MAX_ASSET_BYTES, is_inside
+from .safety import MAX_ASSET_BYTES, UnusablePath, is_file, is_inside
 from .locate import find_config, project_root
 from .publish import keep_in_cache
 from .render_pdf import Layout
@@ -54,8 +55,9 @@ def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = 
     files = {path.name: path for path in sorted(meeting_dir.glob("*.yaml"))}
     root = project_root(meeting_dir)
     for name, relative in data_paths(meeting_dir / "meeting.yaml").items():
-        if allow_outside_paths or is_inside(meeting_dir / relative, root):
-            files[f"data:{name}"] = meeting_dir / relative
+        with contextlib.suppress(UnusablePath):  # validation says what is wrong with it
+            if allow_outside_paths or is_inside(meeting_dir / relative, root):
+                files[f"data:{name}"] = meeting_dir / relative
     config = find_config(meeting_dir)
     if config:
         files["config"] = config
@@ -63,7 +65,7 @@ def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = 
         files[f"templates:{path.relative_to(templates)}"] = path
     for path in sorted((meeting_dir / ASSETS).rglob("*")):
         files[f"assets:{path.relative_to(meeting_dir / ASSETS)}"] = path
-    return {name: path for name, path in files.items() if path.is_file()}
+    return {name: path for name, path in files.items() if is_file(path)}
 
 
 def data_paths(meeting_yaml: Path) -> dict[str, str]:

@@ -79,6 +79,9 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
             result.problems += as_errors(warnings) if strict else warnings
         except BriefgenError as exc:
             result.problems += exc.problems
+        except Exception as exc:  # a bug: this meeting fails, the others are still checked
+            result.internal_error = True
+            result.problems.append(bug_problem(result.directory, "checking it", exc))
         results.append(result)
     return results
 
@@ -126,7 +129,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         remove_stale_temporaries(out)
         unwritable_caches.clear()
         plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
-        todo = [plan for plan in plans if not plan.result.skipped]
+        todo = [plan for plan in plans if not (plan.result.skipped or plan.result.problems)]
         runner = Runner(jobs_count or default_jobs(), stall_after=stall_limit(policy))
         try:
             if todo:
@@ -176,10 +179,16 @@ def remove_stale_temporaries(out: Path) -> None:
 
 
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
-    """Fingerprint the inputs; a meeting whose outputs match them is skipped whole."""
+    """Fingerprint the inputs; a meeting whose outputs match them is skipped whole.
+    A bug met here fails this meeting only (with a problem; it is not built)."""
     folder = out / directory.name
-    prints = fingerprint(directory, templates, policy.allow_outside_paths)
-    plan = Plan(MeetingResult(directory), folder, prints, read_manifest(folder), Path(templates), policy)
+    plan = Plan(MeetingResult(directory), folder, {}, {}, Path(templates), policy)
+    try:
+        plan.prints = fingerprint(directory, templates, policy.allow_outside_paths)
+        plan.previous = read_manifest(folder)
+    except Exception as exc:
+        internal_error(plan, "looking at its inputs", exc)
+        return plan
     if not force and up_to_date(plan, editions):
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
@@ -408,16 +417,20 @@ def ordered_parts(plan: Plan) -> list:
 def internal_error(plan: Plan, doing: str, exc: Exception, book: bool = True) -> None:
     """A bug in briefgen met while ``doing`` something for this meeting: it fails (exit
     status 3), the rest of the build goes on; the traceback is logged (--verbose shows it)."""
-    import traceback
-
     plan.result.internal_error = True
     plan.book_failed |= book
-    plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
-                                        f"internal error while {doing}: {type(exc).__name__}: {exc} "
-                                        "(a bug in briefgen: --verbose shows the traceback)"))
+    plan.result.problems.append(bug_problem(plan.result.directory, doing, exc))
+
+
+def bug_problem(directory: Path, doing: str, exc: Exception) -> Problem:
+    """The one line that reports a bug against a meeting; its traceback goes to the log."""
+    import traceback
+
     trace = getattr(exc, "traceback_text", None) or "".join(traceback.format_exception(exc))
-    log.info("internal error while %s of %s:\n%s", doing, plan.result.directory.name, trace.rstrip(),
-             extra={"event": "internal.traceback", "meeting": plan.result.directory.name})
+    log.info("internal error while %s of %s:\n%s", doing, directory.name, trace.rstrip(),
+             extra={"event": "internal.traceback", "meeting": directory.name})
+    return Problem(directory / "meeting.yaml", None, f"internal error while {doing}: {type(exc).__name__}: "
+                   f"{exc} (a bug in briefgen: --verbose shows the traceback)")
 
 
 def died_problem(plan: Plan, name: str, died: WorkerDied) -> Problem:

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from .errors import BriefgenError
 from .load import read_bytes
-from .safety import MAX_ASSET_BYTES
+from .safety import MAX_ASSET_BYTES, UnusablePath, is_file, resolved
 
 ASSETS = "assets"
 
@@ -111,12 +111,15 @@ def resolve_image(src: str, meeting_dir: Path) -> Path:
     folder = assets_folder(meeting_dir)
     if folder is None:
         raise ImageRefused(f"the meeting's {ASSETS}/ folder links outside the meeting folder")
-    path = (meeting_dir / unquote(parts.path)).resolve()
+    try:
+        path = resolved(meeting_dir / unquote(parts.path))
+    except UnusablePath as exc:
+        raise ImageRefused(f"image '{_short(src)}' cannot be read: {exc}") from None
     if not path.is_relative_to(folder):
         raise ImageRefused(f"image '{_short(src)}' is outside the meeting's {ASSETS}/ folder")
     if path.suffix.lower() not in IMAGE_TYPES:
         raise ImageRefused(f"image '{_short(src)}' must be a PNG, JPEG or GIF file")
-    if not path.is_file():
+    if not is_file(path):
         raise ImageRefused(f"image '{_short(src)}' not found in the meeting's {ASSETS}/ folder")
     return path
 

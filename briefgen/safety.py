@@ -30,9 +30,34 @@ class Policy:
     time_limit: float = DEFAULT_TIME_LIMIT
 
 
+class UnusablePath(OSError):
+    """A path no file can have, or none can be read through: it says why."""
+
+
+def resolved(path: Path) -> Path:
+    """``path`` with '..' and symlinks resolved; UnusablePath if that cannot be done."""
+    try:
+        return Path(path).resolve()
+    except ValueError:  # a NUL: YAML lets "\0" through, as does %00 in a link
+        raise UnusablePath("the path holds a NUL character") from None
+    except RuntimeError:
+        raise UnusablePath("a symbolic link that leads back to itself") from None
+    except OSError as exc:  # too long, say
+        raise UnusablePath(exc.strerror or str(exc)) from None
+
+
+def is_file(path: Path) -> bool:
+    """Path.is_file, False rather than an error for a path no file can have."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def is_inside(path: Path, root: Path) -> bool:
-    """True if ``path`` stays under ``root`` once '..' and symlinks are resolved."""
-    return Path(path).resolve().is_relative_to(Path(root).resolve())
+    """True if ``path`` stays under ``root`` once '..' and symlinks are resolved
+    (UnusablePath if they cannot be)."""
+    return resolved(path).is_relative_to(resolved(root))
 
 
 class TimeLimitExceeded(BaseException):

@@ -20,7 +20,7 @@ from .lint import lint_meeting
 from .locate import project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
 from .prose import check_image, images_in
-from .safety import MAX_ITEMS, Policy, is_inside
+from .safety import MAX_ITEMS, Policy, UnusablePath, is_inside
 from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
@@ -107,10 +107,17 @@ def _item_files(directory: Path, root: Path | None, problems: ProblemList) -> li
     if len(paths) > MAX_ITEMS:
         problems.add(directory, None, f"{len(paths)} item files; a meeting may have at most {MAX_ITEMS}")
         return []
-    outside = [path for path in paths if root is not None and not is_inside(path, root)]
-    for path in outside:
-        problems.add(path, None, f"links to a file outside the project folder {display_path(root)}; refused")
-    return [path for path in paths if path not in outside]
+    usable = []
+    for path in paths:
+        try:
+            if root is not None and not is_inside(path, root):
+                problems.add(path, None, f"links to a file outside the project folder {display_path(root)}; refused")
+                continue
+        except UnusablePath as exc:
+            problems.add(path, None, f"cannot read file: {exc}")
+            continue
+        usable.append(path)
+    return usable
 
 
 def _usable_id(item: Item, path: Path, problems: ProblemList) -> bool:

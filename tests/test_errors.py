@@ -169,3 +169,49 @@ def test_one_broken_meeting_does_not_stop_the_others(tmp_path):
     assert result.exit_code == 1
     assert f"{good}: ok" in result.output
     assert "1 of 2 meeting(s) failed" in result.stderr
+
+
+def test_paths_no_file_can_have_are_input_errors(tmp_path):
+    loop = tmp_path / "tiny" / "data" / "loop.csv"
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(
+        "incidents: data/incidents.csv", 'incidents: "data/incidents.csv\\0"').replace(
+        "spending: data/spending.csv", "spending: data/loop.csv"),
+        alpha=ALPHA_YAML.replace("purpose: Decide the alpha question.",
+                                 "purpose: \"Decide the alpha question. ![map](assets/map%00.png)\""))
+    loop.symlink_to(loop.name)
+    (meeting / "assets").mkdir()
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'meeting.yaml'}:12: data.incidents: cannot use this path: the path holds a NUL character",
+        f"{meeting / 'meeting.yaml'}:13: data.spending: cannot use this path: a symbolic link that leads back "
+        "to itself",
+        f"{meeting / 'alpha.yaml'}:3: purpose: image 'assets/map%00.png' cannot be read: the path holds a NUL "
+        "character",
+    ]
+
+
+def test_a_bug_met_with_one_meeting_leaves_the_others_checked_and_built(tmp_path, monkeypatch):
+    from briefgen import pipeline, validate
+
+    good, odd = write_meeting(tmp_path / "a"), write_meeting(tmp_path / "b", folder="odd")
+    real_validate, real_fingerprint = validate.validate_meeting, pipeline.fingerprint
+
+    def crash_on_odd(real):
+        def call(directory, *args, **kwargs):
+            if directory.name == "odd":
+                raise KeyError("a bug")
+            return real(directory, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(validate, "validate_meeting", crash_on_odd(real_validate))
+    result = run("check", good, odd)
+    assert result.exit_code == 3
+    assert f"{good}: ok" in result.output
+    assert error_lines(result) == [f"{odd / 'meeting.yaml'}: internal error while checking it: KeyError: 'a bug' "
+                                   "(a bug in briefgen: --verbose shows the traceback)"]
+
+    monkeypatch.setattr(pipeline, "fingerprint", crash_on_odd(real_fingerprint))
+    result = run("build", good, odd, "--out", tmp_path / "out", "--jobs", "1", "--edition", "factsheets")
+    assert result.exit_code == 3
+    assert error_lines(result) == [f"{odd / 'meeting.yaml'}: internal error while looking at its inputs: "
+                                   "KeyError: 'a bug' (a bug in briefgen: --verbose shows the traceback)"]
+    assert (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").is_file()
