@@ -13,7 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator,
+                      model_validator)
 
 from .classification import Level
 
@@ -74,6 +75,21 @@ class Person(Marked):
     bio: str = Field("", description="Markdown biography.")
 
 
+def _iso_date(value):
+    """YYYY-MM-DD only: 0 or '1759276800' would otherwise pass as a timestamp."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and not ISO_DATE.fullmatch(value)):
+        raise ValueError("write the date as YYYY-MM-DD")
+    return value
+
+
+def _in_nato_years(value: dt.date) -> dt.date:
+    if not 1949 <= value.year <= 2100:
+        raise ValueError("the year must be between 1949 and 2100")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+Day = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_in_nato_years)]
 Year = Annotated[int, Field(ge=1949, le=2100)]  # NATO's years
 Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
 
@@ -81,8 +97,8 @@ Percent = Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]
 class IncidentView(Schema):
     """Which incidents an item shows: a date window, countries and types."""
 
-    from_: dt.date | None = Field(None, alias="from", description="First date shown (inclusive).")
-    to: dt.date | None = Field(None, description="Last date shown (inclusive).")
+    from_: Day | None = Field(None, alias="from", description="First date shown (inclusive).")
+    to: Day | None = Field(None, description="Last date shown (inclusive).")
     countries: list[str] = Field(default_factory=list, description="Country names or ISO alpha-3 codes; empty: all.")
     types: list[str] = Field(default_factory=list, description="Incident types; empty: all.")
 
@@ -150,7 +166,7 @@ class Meeting(Schema):
     """A meeting: ``agendas/<meeting>/meeting.yaml``."""
 
     title: str = Field(description="The meeting's title, as on the cover.")
-    date: dt.date = Field(description="The meeting's date, YYYY-MM-DD.")
+    date: Day = Field(description="The meeting's date, YYYY-MM-DD.")
     venue: str = Field(description="Where it takes place.")
     chair: str = Field("", description="Who chairs it.")
     classification: str = Field(description="The ceiling for the full book.")
@@ -203,7 +219,7 @@ class IncidentRow(Row):
     """One airspace incident or response."""
 
     id: str
-    date: dt.date
+    date: Day
     country: str
     type: str
     count: int | None = Field(None, ge=0)
@@ -216,21 +232,6 @@ class IncidentRow(Row):
     _iso3: str | None = PrivateAttr(None)
     _place: str = PrivateAttr("")  # the country as the data set first spells it
     _kind: str = PrivateAttr("")  # the type as the data set first spells it
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _iso_date(cls, value):
-        """YYYY-MM-DD only: '0' or '1759276800' would otherwise pass as a timestamp."""
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("write the date as YYYY-MM-DD")
-        return value
-
-    @field_validator("date")
-    @classmethod
-    def _in_nato_years(cls, value: dt.date) -> dt.date:
-        if not 1949 <= value.year <= 2100:
-            raise ValueError("the year must be between 1949 and 2100")
-        return value
 
     @property
     def place(self) -> str:

@@ -69,12 +69,12 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
     for directory in directories:
         result = MeetingResult(Path(directory))
         try:
-            valid = validate_meeting(result.directory, policy=policy)
-            warnings = list(valid.warnings)
-            if out is not None:
-                warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
-            if templates is not None:
-                with jobs.in_time(result.directory, policy, "rendering the meeting through the templates"):
+            with jobs.in_time(result.directory, policy, "checking the meeting"):
+                valid = validate_meeting(result.directory, policy=policy)
+                warnings = list(valid.warnings)
+                if out is not None:
+                    warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
+                if templates is not None:
                     jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)
             result.problems += as_errors(warnings) if strict else warnings
         except BriefgenError as exc:

@@ -17,7 +17,7 @@ from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
 from .errors import ProblemList, display_path
 from .lint import lint_meeting
-from .locate import project_root
+from .locate import CONFIG_FILE, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
 from .prose import check_image, images_in
 from .safety import MAX_ITEMS, Policy, UnusablePath, is_inside
@@ -72,7 +72,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     if not problems.errors:  # a dropped bad row would skew the latest date
         _check_freshness(datasets, meeting.date, project.freshness, problems)
     for item in items:
-        _check_views(item, item_paths[item.id], problems)
+        _check_views(item, item_paths[item.id], datasets, {name for name, path in meeting.data if path}, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
         _check_images(item, item_paths[item.id], directory, problems)
@@ -103,7 +103,10 @@ def _validate_items(directory: Path, meeting: Meeting | None, root: Path | None,
 
 def _item_files(directory: Path, root: Path | None, problems: ProblemList) -> list[Path]:
     """The item files of a meeting: not too many, and none linked from outside the project."""
-    paths = sorted(path for path in directory.glob("*.yaml") if path.name != MEETING_FILE)
+    paths = sorted(path for path in directory.glob("*.yaml")
+                   if path.name not in (MEETING_FILE, CONFIG_FILE) and not path.name.startswith("."))
+    for other in sorted(directory.glob("*.yml")):  # an editor's habit; a silent loss otherwise
+        problems.warn(other, None, "item files end in .yaml; this one is left out")
     if len(paths) > MAX_ITEMS:
         problems.add(directory, None, f"{len(paths)} item files; a meeting may have at most {MAX_ITEMS}")
         return []
@@ -236,12 +239,22 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
                           "set by freshness: in briefgen.yaml)")
 
 
-def _check_views(item: Item, path: Path, problems: ProblemList) -> None:
-    """An item's data filters must name real countries and sensible windows."""
+def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared: set[str],
+                 problems: ProblemList) -> None:
+    """An item's data views need their data set, real countries and sensible windows."""
+    for name in ("incidents", "spending"):
+        if getattr(item.data, name) is not None and name not in declared:
+            problems.add(path, line_for(item._tree, ("data", name)), f"data.{name}: the meeting names no "
+                         f"{name} data set (data.{name} in meeting.yaml)")
     view = item.data.incidents
     if view is None:
         return
     tree = item._tree["data"]["incidents"]
+    known = {row.type.casefold() for row in getattr(datasets.get("incidents"), "rows", [])}
+    for index, kind in enumerate(view.types):
+        if known and kind.casefold() not in known:
+            problems.warn(path, line_for(tree, ("types", index)), f"data.incidents.types: no incident of "
+                          f"type '{kind}' in the data (types there: {', '.join(sorted(known))})")
     for index, name in enumerate(view.countries):
         if country_code(name) is None and organisation(name) is None:
             problems.add(path, line_for(tree, ("countries", index)),
@@ -279,7 +292,13 @@ def _check_images(model: BaseModel, path: Path, directory: Path, problems: Probl
     """Prose may show images from the meeting's own assets/ folder only."""
     for loc, marked in walk_marked(model):
         field_name = MARKDOWN_FIELDS.get(type(marked))
-        for src in images_in(getattr(marked, field_name)) if field_name else ():
+        try:
+            sources = images_in(getattr(marked, field_name)) if field_name else ()
+        except RecursionError:  # markdown recurses once a level of list or quote
+            problems.add(path, line_for(model._tree, loc), f"{'.'.join(map(str, loc))}: lists or quotes "
+                         "nested too deeply to read")
+            continue
+        for src in sources:
             message = check_image(src, directory)
             if message:
                 problems.add(path, line_for(model._tree, loc), f"{'.'.join(map(str, loc))}: {message}")

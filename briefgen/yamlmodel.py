@@ -60,6 +60,7 @@ def describe(error: dict) -> str:
         if error.get("ctx", {}).get("class_name") == "Portion":
             return f"{where}: expected markdown text or a mapping {{text, classification}}"
         return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
+    message = message.removeprefix("Value error, ")  # briefgen's own checks speak for themselves
     message = message[0].lower() + message[1:]
     hint = ""
     if kind == "string_type" and isinstance(error["input"], (int, float, bool)):

@@ -215,3 +215,42 @@ def test_a_bug_met_with_one_meeting_leaves_the_others_checked_and_built(tmp_path
     assert error_lines(result) == [f"{odd / 'meeting.yaml'}: internal error while looking at its inputs: "
                                    "KeyError: 'a bug' (a bug in briefgen: --verbose shows the traceback)"]
     assert (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").is_file()
+
+
+def test_numbers_are_not_dates(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("date: 2025-10-15", "date: 0"),
+                            alpha=ALPHA_YAML.replace("{from: 2025-09-01,", "{from: 86400,"))
+    assert sorted(error_lines(run("check", meeting))) == [
+        f"{meeting / 'alpha.yaml'}:12: data.incidents.from: write the date as YYYY-MM-DD, found 86400",
+        f"{meeting / 'meeting.yaml'}:2: date: write the date as YYYY-MM-DD, found 0"]
+
+
+def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
+    no_spending = MEETING_YAML.replace("  spending: data/spending.csv\n", "")
+    meeting = write_meeting(tmp_path, meeting=no_spending,
+                            alpha=ALPHA_YAML.replace("countries: [POL, EST]}", "countries: [POL, EST], types: [dron]}"))
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'alpha.yaml'}:12: warning: data.incidents.types: no incident of type 'dron' in the data "
+        "(types there: drone, fixed-wing)",
+        f"{meeting / 'beta.yaml'}:5: data.spending: the meeting names no spending data set (data.spending in "
+        "meeting.yaml)"]
+
+
+def test_only_yaml_files_that_can_be_items_are_read_as_items(tmp_path):
+    meeting = write_meeting(tmp_path)
+    (meeting / "briefgen.yaml").write_text("freshness: {incidents: 30}\n", encoding="utf-8")
+    (meeting / ".#alpha.yaml").symlink_to("editor@host.1234")  # an editor's lock file
+    (meeting / "gamma.yml").write_text(ALPHA_YAML, encoding="utf-8")
+    result = run("check", meeting)
+    assert result.exit_code == 0
+    assert error_lines(result) == [f"{meeting / 'gamma.yml'}: warning: item files end in .yaml; this one is left out"]
+
+
+def test_markdown_nested_beyond_reading_is_an_input_error(tmp_path):
+    deep = "".join("    " * depth + "- x\n" for depth in range(400))
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("purpose: Decide the beta question.",
+                                                             "purpose: |\n" + "".join("  " + line + "\n"
+                                                                                      for line in deep.splitlines())))
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: lists or quotes nested too deeply to read"]

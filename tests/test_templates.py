@@ -57,8 +57,8 @@ def test_check_stops_a_looping_template_at_the_time_limit(tmp_path):
     (own / "factsheet.html").write_text(LOOPING_SHEET, encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(meeting), "--templates", str(own), "--time-limit", "2"])
     assert result.exit_code == 1, result.output + result.stderr
-    assert result.stderr.splitlines()[0] == (f"{meeting / 'meeting.yaml'}: rendering the meeting through the "
-                                             "templates took longer than 2 s; stopped (--time-limit sets the limit)")
+    assert result.stderr.splitlines()[0] == (f"{meeting / 'meeting.yaml'}: checking the meeting took longer "
+                                             "than 2 s; stopped (--time-limit sets the limit)")
 
 
 def test_serve_previews_the_users_templates_and_stops_one_that_loops(tmp_path):
