@@ -184,7 +184,8 @@ def staff_book(valid):
 
 
 def public_factsheets(valid, templates: Path):
-    """(item id, title, HTML) of each fact sheet, from the public-only copy of the meeting."""
+    """(item id, title, HTML) of each fact sheet, from the public-only copy of the meeting:
+    one per item, but for an item closed to the press."""
     from .merge import merge
     from .redact import public_only, redact
     from .render_html import render_factsheet
@@ -194,7 +195,10 @@ def public_factsheets(valid, templates: Path):
         return
     public = merge(redact(valid, public_only))
     for index, view in enumerate(public.items):
-        yield view.item.id, view.item.title, render_factsheet(public, index, level.name, templates)
+        item = view.item
+        if item.press != "closed":
+            title = item.factsheet.title if item.factsheet and item.factsheet.title else item.title
+            yield item.id, title, render_factsheet(public, index, level.name, templates)
 
 
 def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:

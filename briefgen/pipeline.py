@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -482,6 +483,8 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
                             "inputs": plan.prints, "brief_pages": briefs,
                             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers")},
                    built, list(editions))
+    if "factsheets" in editions:
+        withdraw_stale_factsheets(plan)
     plan.cache.prune()
     plan.result.outputs += [folder / a.path for a in built if a.written]
     plan.result.skipped += [folder / a.path for a in built if not a.written]
@@ -540,6 +543,19 @@ def publish_factsheets(plan: Plan) -> None:
                 plan.artifacts.append(publish(folder, path, data, format=fmt, pages=pages, **facts))
             else:  # unchanged, or this attempt failed
                 plan.artifacts += kept_artifacts(plan, (path,))
+
+
+STALE = re.compile(r"factsheets/[\w.-]+\.(html|pdf)")  # what a manifest may ask to be removed
+
+
+def withdraw_stale_factsheets(plan: Plan) -> None:
+    """A fact sheet the last build listed whose item is gone, or now closed to the press,
+    leaves the folder with the manifest's entry: a press officer must not find it there."""
+    current = {a.path for a in plan.artifacts}
+    for old in plan.previous.get("artifacts", []):
+        if old.get("edition") == "factsheets" and old["path"] not in current and STALE.fullmatch(old["path"]):
+            with contextlib.suppress(OSError):
+                (plan.folder / old["path"]).unlink(missing_ok=True)
 
 
 def kept_artifacts(plan: Plan, paths) -> list[Artifact]:

@@ -333,3 +333,20 @@ def test_edition_option_builds_only_that_edition(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert (out / "tiny" / "factsheets" / "alpha.pdf").exists()
     assert not (out / "tiny" / "book.pdf").exists()
+
+
+def test_an_item_closed_to_the_press_has_no_fact_sheet_and_loses_the_one_it_had(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    titled = ALPHA_YAML + "factsheet: {title: Drones over the alliance}\n"
+    (meeting / "alpha.yaml").write_text(titled, encoding="utf-8")
+    assert CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--edition", "factsheets"]).exit_code == 0
+    labels = {a["path"]: a["label"] for a in json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]}
+    assert labels["factsheets/alpha.pdf"] == "Fact sheet: Drones over the alliance"  # the title the sheet shows
+
+    (meeting / "alpha.yaml").write_text(titled + "press: closed\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--edition", "factsheets"])
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["beta.html", "beta.pdf"]
+    manifest = json.loads((out / "tiny" / "manifest.json").read_text())
+    assert [a["path"] for a in manifest["artifacts"]] == ["factsheets/beta.html", "factsheets/beta.pdf"]
+    assert "alpha" not in (out / "index.html").read_text(encoding="utf-8")
