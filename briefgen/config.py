@@ -77,9 +77,14 @@ def load_project(meeting_dir: Path) -> Project:
 def _check_levels(path: Path, config: ProjectConfig, problems: ProblemList) -> None:
     tree = config._tree["classification"]["levels"]
     seen: set[str] = set()
+    closed = None  # the first level not public: none above it may be public
     for index, level in enumerate(config.classification.levels):
         labels = {" ".join(label.split()).upper() for label in (level.name, level.mark)}
         if labels & seen:
             problems.add(path, tree.line_of(index), f"classification level '{level.name}' "
                          "repeats a name or mark declared above")
+        if level.public and closed:
+            problems.add(path, tree.line_of(index), f"classification level '{level.name}' is public but "
+                         f"above '{closed}', which is not: public levels come first (lowest)")
+        closed = closed or (None if level.public else level.name)
         seen |= labels

@@ -9,12 +9,22 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest briefgen.yaml in ``start`` or a folder above it."""
-    for folder in [start.resolve(), *start.resolve().parents]:
+    """The nearest briefgen.yaml in ``start`` or a folder above it, up to the project:
+    the first folder that holds an ``agendas/`` folder, else the parent of ``start``.
+    Not beyond: a briefgen.yaml in /tmp or a home folder must not set a project's scheme."""
+    for folder in _up_to_project(start.resolve()):
         candidate = folder / CONFIG_FILE
         if candidate.is_file():
             return candidate
     return None
+
+
+def _up_to_project(start: Path) -> list[Path]:
+    chain = [start, *start.parents]
+    for index, folder in enumerate(chain[1:], start=1):
+        if (folder / "agendas").is_dir():
+            return chain[:index + 1]
+    return chain[:2]
 
 
 def project_root(meeting_dir: Path) -> Path:

@@ -252,6 +252,28 @@ def test_a_nato_level_is_unknown_in_a_project_scheme(tmp_path):
            "OFFICIAL, SECRET, TOP SECRET)" in result.stderr.splitlines()
 
 
+def test_a_scheme_is_looked_for_up_to_the_project_and_no_further(tmp_path):
+    from briefgen.config import load_project
+
+    above = tmp_path / "shared-tmp"
+    meeting = write_meeting(above / "project" / "agendas")
+    (above / "briefgen.yaml").write_text(SCHEME, encoding="utf-8")  # anyone could write one in /tmp
+    assert load_project(meeting).scheme.names()[1] == "NATO UNCLASSIFIED"
+    (above / "project" / "briefgen.yaml").write_text(SCHEME, encoding="utf-8")  # the project's own
+    assert load_project(meeting).scheme.names()[1] == "OFFICIAL"
+
+
+def test_a_public_level_above_one_that_is_not_is_an_error(tmp_path):
+    (tmp_path / "briefgen.yaml").write_text(SCHEME.replace("{name: SECRET, mark: S}",
+                                                           "{name: SECRET, mark: S, public: true}"), encoding="utf-8")
+    meeting = write_meeting(tmp_path)
+    result = CliRunner().invoke(main, ["check", str(meeting)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (f"{tmp_path / 'briefgen.yaml'}:5: classification level 'SECRET' is "
+                                             "public but above 'OFFICIAL', which is not: public levels come first "
+                                             "(lowest)")
+
+
 # --- the leak guard ----------------------------------------------------------
 
 def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, monkeypatch):
