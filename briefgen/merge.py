@@ -30,8 +30,20 @@ class DatasetSummary:
     name: str
     file: str
     rows: int
-    sources: list[str]
+    sources: list[SourceLine]
     latest: str
+    level: Level  # the highest of its rows: the annex lists them all, not only those the briefs show
+
+
+class SourceLine(str):
+    """One line of the annex's sources, as text, with the highest level of the rows it names."""
+
+    level: Level
+
+    def __new__(cls, text: str, level: Level):
+        line = super().__new__(cls, text)
+        line.level = level
+        return line
 
 
 @dataclass
@@ -46,7 +58,7 @@ def merge(valid: ValidMeeting) -> BookView:
     """Attach each item's computed data views, and summarise the data sets."""
     date = valid.meeting.date
     views = [item_view(item, valid.datasets, valid.scheme, date) for item in valid.items]
-    annex = [summarise(dataset) for dataset in valid.datasets.values()]
+    annex = [summarise(dataset, valid.scheme) for dataset in valid.datasets.values()]
     return BookView(valid, views, annex, highest_level(valid, views))
 
 
@@ -63,24 +75,26 @@ def highest_level(valid: ValidMeeting, views: list[ItemView]) -> Level:
     levels = [marked.level for model in [valid.meeting, *valid.items]
               for _, marked in walk_marked(model)]
     levels += [table.level for view in views for table in (view.spending, view.incidents) if table]
+    levels += [row.level for dataset in valid.datasets.values() for row in dataset.rows]  # the annex's
     return valid.scheme.highest(levels)
 
 
 # --- annex ----------------------------------------------------------------
 
-def summarise(dataset: Dataset) -> DatasetSummary:
-    return DatasetSummary(dataset.name, dataset.path.name, len(dataset.rows),
-                          row_sources(dataset), latest_date(dataset))
+def summarise(dataset: Dataset, scheme: Scheme) -> DatasetSummary:
+    return DatasetSummary(dataset.name, dataset.path.name, len(dataset.rows), row_sources(dataset, scheme),
+                          latest_date(dataset), scheme.highest(row.level for row in dataset.rows))
 
 
-def row_sources(dataset: Dataset) -> list[str]:
+def row_sources(dataset: Dataset, scheme: Scheme) -> list[SourceLine]:
     """Distinct sources; for data sets whose rows have ids, each source names its rows."""
-    if not dataset.rows or not hasattr(dataset.rows[0], "id"):
-        return dataset.sources
-    by_source: dict[str, list[str]] = {}
+    by_source: dict[str, list] = {}
     for row in dataset.rows:
-        by_source.setdefault(row.source, []).append(row.id)
-    return [f"{', '.join(ids)}: {source}" for source, ids in by_source.items()]
+        by_source.setdefault(row.source, []).append(row)
+    named = dataset.rows and hasattr(dataset.rows[0], "id")
+    return [SourceLine(f"{', '.join(row.id for row in rows)}: {source}" if named else source,
+                       scheme.highest(row.level for row in rows))
+            for source, rows in by_source.items()]
 
 
 def latest_date(dataset: Dataset) -> str:

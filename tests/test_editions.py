@@ -15,7 +15,7 @@ from briefgen import pipeline
 from briefgen.cli import main
 from briefgen.validate import validate_meeting, walk_marked
 
-from .conftest import ALPHA_YAML, BETA_YAML, REFERENCE, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, REFERENCE, write_meeting
 
 LEVELS = ["PUBLIC", "NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL",
           "NATO SECRET", "COSMIC TOP SECRET"]
@@ -372,3 +372,26 @@ def test_an_item_closed_to_the_press_has_no_fact_sheet_and_loses_the_one_it_had(
     manifest = json.loads((out / "tiny" / "manifest.json").read_text())
     assert [a["path"] for a in manifest["artifacts"]] == ["factsheets/beta.html", "factsheets/beta.pdf"]
     assert "alpha" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_restricted_rows_no_brief_shows_still_mark_the_annex_the_changes_and_the_cover(tmp_path):
+    from briefgen.jobs import changes_since_last_edition, staff_book
+    from briefgen.render_html import render_book
+
+    lower = {"alpha": ALPHA_YAML.replace("classification: NATO RESTRICTED", "classification: NATO UNCLASSIFIED"),
+             "beta": "classification: NATO UNCLASSIFIED\n" + BETA_YAML}
+    csv = INCIDENTS_CSV.replace(",source\n", ",source,classification\n").replace("Test source D\n",
+                                                                                "Restricted source D,NATO RESTRICTED\n")
+    csv = re.sub(r"(Test source [BC])\n", r"\1,\n", csv)
+    meeting = write_meeting(tmp_path, incidents=csv, **lower)
+    valid = validate_meeting(meeting)
+    book = staff_book(valid)  # T-3, outside every brief's window, is in the annex only
+    assert book.highest.name == "NATO RESTRICTED"
+    first = {"previous": None, "current": {"items": {}, "incidents": {}, "figures": {}}}
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".editions.json").write_text(json.dumps(first))
+    changes, _ = changes_since_last_edition(valid, book, tmp_path / "out")
+    html = render_book(book, changes=changes)
+    assert '<li data-classification="NATO RESTRICTED">T-3: Restricted source D</li>' in html
+    assert re.search(r'<li data-classification="NATO RESTRICTED">New incident T-3 ', html)
+    assert re.search(r'<li data-classification="PUBLIC">New incident T-1 ', html)
