@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import BriefgenError, Problem
-from .safety import MAX_ALIAS_VALUES, MAX_NESTING
+from .safety import MAX_ALIAS_VALUES, MAX_FILE_BYTES, MAX_NESTING
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -30,10 +30,12 @@ class _Frame:
         self.anchor = anchor
         self.size = 1
         self.height = 0
+        self.chars = 0
 
-    def add(self, size: int, height: int) -> None:
+    def add(self, size: int, height: int, chars: int) -> None:
         self.size += size
         self.height = max(self.height, height)
+        self.chars += chars
 
 
 def screen_yaml(text: str, path: Path) -> None:
@@ -42,8 +44,8 @@ def screen_yaml(text: str, path: Path) -> None:
     Syntax errors surface as the parser's own ``yaml.MarkedYAMLError``.
     """
     stack = [_Frame()]
-    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels) it stands for
-    added = 0  # values added by aliases
+    anchors: dict[str, tuple[int, int, int]] = {}  # anchor -> (values, levels, characters) it stands for
+    added = added_chars = 0  # values and characters added by aliases
     for event in yaml.parse(text, Loader=_Parser):
         line = event.start_mark.line + 1
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
@@ -53,28 +55,31 @@ def screen_yaml(text: str, path: Path) -> None:
             _check_depth(len(stack) - 1, path, line)
         elif isinstance(event, yaml.CollectionEndEvent):
             frame = stack.pop()
-            _place(stack, frame.size, frame.height + 1, path, line)
+            _place(stack, frame.size, frame.height + 1, frame.chars, path, line)
             if frame.anchor:
-                anchors[frame.anchor] = (frame.size, frame.height + 1)
+                anchors[frame.anchor] = (frame.size, frame.height + 1, frame.chars)
         elif isinstance(event, yaml.ScalarEvent):
-            _place(stack, 1, 1, path, line)
+            _place(stack, 1, 1, len(event.value), path, line)
             if event.anchor:
-                anchors[event.anchor] = (1, 1)
+                anchors[event.anchor] = (1, 1, len(event.value))
         elif isinstance(event, yaml.AliasEvent):
             if any(frame.anchor == event.anchor for frame in stack):
                 raise _refuse(path, line, f"alias *{event.anchor} refers to a value that contains it")
-            size, height = anchors.get(event.anchor, (1, 1))  # undefined: the loader says so
-            added += size
+            size, height, chars = anchors.get(event.anchor, (1, 1, 0))  # undefined: the loader says so
+            added, added_chars = added + size, added_chars + chars
             if added > MAX_ALIAS_VALUES:
                 raise _refuse(path, line, f"YAML aliases expand this file by more than {MAX_ALIAS_VALUES} "
                               "values; write the values out instead")
-            _place(stack, size, height, path, line)
+            if added_chars > MAX_FILE_BYTES:  # a few long texts repeated: a book of gigabytes
+                raise _refuse(path, line, f"YAML aliases expand this file by more than {MAX_FILE_BYTES:,} "
+                              "characters; write the text out instead")
+            _place(stack, size, height, chars, path, line)
 
 
-def _place(stack: list[_Frame], size: int, height: int, path: Path, line: int) -> None:
+def _place(stack: list[_Frame], size: int, height: int, chars: int, path: Path, line: int) -> None:
     """Add a finished value (``height`` levels, a scalar being 1) to the collection that holds it."""
     _check_depth(len(stack) - 2 + height, path, line)
-    stack[-1].add(size, height)
+    stack[-1].add(size, height, chars)
 
 
 def _check_tag(tag: str | None, path: Path, line: int) -> None:

@@ -292,6 +292,12 @@ def _nested_deep_enough_to_crash_a_parser(world: World) -> None:
     (world.meeting / "alpha.yaml").write_text("title: Deep\nobjectives: " + "[" * 100_000 + "]" * 100_000 + "\n")
 
 
+def _long_text_repeated(world: World) -> None:
+    text = "word " * 20_000  # 100 KB, named 30 times: 3 MB from a file of 100 KB
+    aliases = "".join("  - *long\n" for _ in range(30))
+    (world.meeting / "alpha.yaml").write_text(f"title: Long\npurpose: &long {text}\nbackground:\n{aliases}")
+
+
 def _pipe(world: World) -> None:
     (world.meeting / "alpha.yaml").unlink()
     os.mkfifo(world.meeting / "alpha.yaml")  # reading it would wait for a writer forever
@@ -328,6 +334,7 @@ GENERATED = {
     "yaml-oversized": _oversized,
     "yaml-nesting-crash": _nested_deep_enough_to_crash_a_parser,
     "yaml-fifo": _pipe,
+    "yaml-alias-long-text": _long_text_repeated,
     "too-many-items": _many_items,
     "csv-huge-field": _huge_csv_field,
     "data-symlink-out": lambda w: _link(w, w.meeting / "data" / "incidents.csv", w.secret),
