@@ -40,9 +40,14 @@ def snapshot(valid: ValidMeeting) -> dict:
              for item in valid.items}
     incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
                  for row in getattr(valid.datasets.get("incidents"), "rows", [])}
-    figures = {f"{row.country}|{row.year}": format_pct(row.pct_gdp)
+    figures = {figure_key(row): format_pct(row.pct_gdp)
                for row in getattr(valid.datasets.get("spending"), "rows", [])}
     return {"items": items, "incidents": incidents, "figures": figures}
+
+
+def figure_key(row) -> str:
+    """How a spending row's figure is named in an edition's state: 'Poland|2025'."""
+    return f"{row.country}|{row.year}"
 
 
 def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:

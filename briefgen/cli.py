@@ -38,12 +38,15 @@ log_format_option = click.option("--log-format", type=click.Choice(["text", "jso
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 outside_option = click.option("--allow-outside-paths", is_flag=True,
                               help="Let data files named in YAML lie outside the project folder.")
-templates_option = click.option(
-    "--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-    help="Your own templates folder; rendered in a sandbox, built-in templates fill the gaps.")
 time_limit_option = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
     show_default=True, help="Seconds one document may take to render before it is stopped.")
+OWN_TEMPLATES = "Your own templates folder; rendered in a sandbox, built-in templates fill the gaps."
+
+
+def templates_option(help: str = OWN_TEMPLATES):
+    return click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+                        help=help)
 
 
 def out_option(help: str):
@@ -77,7 +80,7 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Documents laid out at once, one process each (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
-@templates_option
+@templates_option()
 @time_limit_option
 @outside_option
 @strict_option
@@ -103,8 +106,7 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
 @main.command()
 @meetings_argument
 @out_option("Where the last build is: the page-count rules are read from its manifest.")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Also render every page through your own templates folder (no layout), to find their errors.")
+@templates_option("Also render every page through your own templates folder (no layout), to find their errors.")
 @time_limit_option
 @outside_option
 @strict_option
@@ -130,7 +132,7 @@ def check(meeting_dirs: tuple[Path, ...], out: Path, templates: Path | None, tim
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on; 0 picks a free one.")
 @out_option("Where a PDF is built when the page asks for one, and charts are kept.")
-@templates_option
+@templates_option()
 @time_limit_option
 @outside_option
 @verbose_option

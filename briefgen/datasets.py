@@ -19,6 +19,7 @@ from .errors import ProblemList, display_path
 from .load import load_csv
 from .safety import UnusablePath, is_file, is_inside, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
+from .yamlmodel import plain
 
 ROW_MODELS: dict[str, type[Row]] = {"incidents": IncidentRow, "spending": SpendingRow}
 
@@ -116,9 +117,7 @@ def _row(model: type[Row], path: Path, line: int, record: dict, problems: Proble
     except ValidationError as exc:
         for error in exc.errors():
             column = ".".join(str(part) for part in error["loc"])
-            text = error["msg"].removeprefix("Value error, ")  # our own checks speak for themselves
-            message = text[0].lower() + text[1:]
-            problems.add(path, line, f"{column}: {message}, found {error.get('input')!r}")
+            problems.add(path, line, f"{column}: {plain(error['msg'])}, found {error.get('input')!r}")
         return None
     row._line = line
     message = _check_country(row)

@@ -13,7 +13,6 @@ import base64
 import html
 import io
 import re
-import unicodedata
 
 from pydantic import BaseModel
 
@@ -35,8 +34,12 @@ def normalise(text: str) -> str:
     return " " + " ".join(words) + " "
 
 
-FORMAT_CHARACTER = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x10000)
-                                            if unicodedata.category(chr(c)) == "Cf") + "]")
+# Unicode's format characters (category Cf), written out: building the class from
+# unicodedata at import would cost every build a few milliseconds. A test checks the list.
+FORMAT_CHARACTER = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
 
 
 def texts_of(marked: Marked) -> list[str]:

@@ -216,11 +216,13 @@ def anchors(book) -> list[str]:
 def with_items(changes: Changes, book) -> Changes:
     """Name, for each new incident, the briefs that show it; give each new incident and
     revised figure the classification of its row, for the marks of the page it is on."""
+    from .changes import figure_key
+
     shown = {view.item.title: {row.id for row in view.incidents.rows}
              for view in book.items if view.incidents}
     datasets = book.valid.datasets
     incidents = {row.id: row.level.name for row in getattr(datasets.get("incidents"), "rows", [])}
-    figures = {f"{row.country}|{row.year}": row.level.name for row in getattr(datasets.get("spending"), "rows", [])}
+    figures = {figure_key(row): row.level.name for row in getattr(datasets.get("spending"), "rows", [])}
     for incident in changes.new_incidents:
         incident["items"] = [title for title, ids in shown.items() if incident["id"] in ids]
         incident["classification"] = incidents.get(incident["id"], book.highest.name)

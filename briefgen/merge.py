@@ -59,7 +59,7 @@ def merge(valid: ValidMeeting) -> BookView:
     date = valid.meeting.date
     views = [item_view(item, valid.datasets, valid.scheme, date) for item in valid.items]
     annex = [summarise(dataset, valid.scheme) for dataset in valid.datasets.values()]
-    return BookView(valid, views, annex, highest_level(valid, views))
+    return BookView(valid, views, annex, highest_level(valid, views, annex))
 
 
 def item_view(item: Item, datasets: dict[str, Dataset], scheme: Scheme, date: dt.date) -> ItemView:
@@ -71,11 +71,11 @@ def item_view(item: Item, datasets: dict[str, Dataset], scheme: Scheme, date: dt
     return ItemView(item, spending, incidents)
 
 
-def highest_level(valid: ValidMeeting, views: list[ItemView]) -> Level:
+def highest_level(valid: ValidMeeting, views: list[ItemView], annex: list[DatasetSummary]) -> Level:
     levels = [marked.level for model in [valid.meeting, *valid.items]
               for _, marked in walk_marked(model)]
     levels += [table.level for view in views for table in (view.spending, view.incidents) if table]
-    levels += [row.level for dataset in valid.datasets.values() for row in dataset.rows]  # the annex's
+    levels += [summary.level for summary in annex]  # every row, shown in a brief or not
     return valid.scheme.highest(levels)
 
 

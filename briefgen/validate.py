@@ -71,8 +71,9 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     if not problems.errors:  # a dropped bad row would skew the latest date
         _check_freshness(datasets, meeting.date, project.freshness, problems)
+    declared = {name for name, path in meeting.data if path}
     for item in items:
-        _check_views(item, item_paths[item.id], datasets, {name for name, path in meeting.data if path}, problems)
+        _check_views(item, item_paths[item.id], datasets, declared, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
         _check_images(item, item_paths[item.id], directory, problems)

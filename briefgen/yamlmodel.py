@@ -60,12 +60,17 @@ def describe(error: dict) -> str:
         if error.get("ctx", {}).get("class_name") == "Portion":
             return f"{where}: expected markdown text or a mapping {{text, classification}}"
         return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
-    message = message.removeprefix("Value error, ")  # briefgen's own checks speak for themselves
-    message = message[0].lower() + message[1:]
+    message = plain(message)
     hint = ""
     if kind == "string_type" and isinstance(error["input"], (int, float, bool)):
         hint = " (put the value in quotes: YAML reads 10:00 as a number and NO as false)"
     return f"{where}: {message}, found {_shown(error['input'])}{hint}"
+
+
+def plain(message: str) -> str:
+    """A pydantic message as the middle of a sentence; briefgen's own checks speak for themselves."""
+    message = message.removeprefix("Value error, ")
+    return message[0].lower() + message[1:]
 
 
 def _shown_kind(value) -> str:

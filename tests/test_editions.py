@@ -299,6 +299,16 @@ def test_invisible_characters_do_not_hide_restricted_text_from_the_guard():
         assert leaks_in(fragments, f"<p>{disguised}</p>") == ["we plan to strike the depot at dawn"]
 
 
+def test_the_guards_format_characters_are_unicodes():
+    import unicodedata
+
+    from briefgen.guard import FORMAT_CHARACTER
+
+    missing = [hex(c) for c in range(0x110000)
+               if unicodedata.category(chr(c)) == "Cf" and not FORMAT_CHARACTER.fullmatch(chr(c))]
+    assert missing == []
+
+
 def test_a_bidirectional_override_is_refused_where_it_is_typed(tmp_path):
     backwards = ALPHA_YAML.replace("purpose: Decide the alpha question.",
                                    "purpose: \"\u202e.noitseuq ahpla eht ediceD\"")
