@@ -17,7 +17,8 @@ import re
 from pydantic import BaseModel
 
 from .model import LineToTake, Marked, Person, Portion, ProgrammeEntry
-from .validate import ValidMeeting, walk_marked
+from .validate import MEETING_FILE, ValidMeeting, walk_marked
+from .yamlmodel import line_for
 
 MIN_FRAGMENT_WORDS = 3  # shorter fragments ("Yes.") are too common to mean a leak
 MIN_FRAGMENT_CHARS = 12
@@ -66,31 +67,51 @@ def fragments(text: str) -> list[str]:
 
 
 class LeakGuard:
-    """Built once per meeting from the full (unredacted) meeting."""
+    """Built once per meeting from the full (unredacted) meeting.
+
+    ``fragments`` maps each restricted fragment to its level, file and line: a refusal
+    names them and never quotes the text, because messages end up in logs that are not
+    cleared for it.
+    """
 
     def __init__(self, valid: ValidMeeting):
         secret, public = [], []
-        for model in [valid.meeting, *valid.items]:
-            for _, marked in walk_marked(model):
-                (public if marked.level.public else secret).extend(texts_of(marked))
-        for dataset in valid.datasets.values():
-            for row in dataset.rows:
-                (public if row._level.public else secret).append(row_text(row))
+        for text, level, origin in marked_texts(valid):
+            if level.public:
+                public.append(text)
+            else:
+                secret.append((text, (level.name, *origin)))
         public.extend([valid.meeting.title, *(item.title for item in valid.items)])
         public_corpus = normalise(" \n ".join(public))
-        # A sentence that is also said in public is no secret.
-        self.fragments = sorted({f for text in secret for f in fragments(text)
-                                 if f not in public_corpus}, key=len)
+        found = {}
+        for text, origin in secret:  # a sentence that is also said in public is no secret
+            for fragment in fragments(text):
+                if fragment not in public_corpus:
+                    found.setdefault(fragment, origin)
+        self.fragments = dict(sorted(found.items(), key=lambda pair: len(pair[0])))
 
     def leaks(self, artifact_text: str) -> list[str]:
         return leaks_in(self.fragments, artifact_text)
 
 
-def leaks_in(fragments: list[str], artifact_text: str) -> list[str]:
-    """Restricted fragments found in ``artifact_text`` (shown shortened), including inside
-    base64 data URLs (a chart's SVG is text too)."""
+def marked_texts(valid: ValidMeeting):
+    """(text, level, (file, line)) for everything in the meeting that carries a level."""
+    models = [(valid.directory / MEETING_FILE, valid.meeting)]
+    models += [(valid.item_paths[item.id], item) for item in valid.items]
+    for path, model in models:
+        for loc, marked in walk_marked(model):
+            origin = (str(path), line_for(model._tree, loc))
+            yield from ((text, marked.level, origin) for text in texts_of(marked) if text)
+    for dataset in valid.datasets.values():
+        for row in dataset.rows:
+            yield row_text(row), row._level, (str(dataset.path), row._line)
+
+
+def leaks_in(fragments, artifact_text: str) -> list[str]:
+    """The restricted fragments found in ``artifact_text``, including inside base64 data
+    URLs (a chart's SVG is text too)."""
     haystack = normalise(artifact_text + " " + decoded_data_urls(artifact_text))
-    return [fragment.strip()[:60] for fragment in fragments if fragment in haystack]
+    return [fragment for fragment in fragments if fragment in haystack]
 
 
 def decoded_data_urls(text: str) -> str:

@@ -52,7 +52,7 @@ class Prepared:
     book_html: str = ""
     parts: list[tuple[str, str]] = field(default_factory=list)  # (part, html for the PDF)
     factsheets: list[FactsheetJob] = field(default_factory=list)
-    fragments: list[str] = field(default_factory=list)  # the leak guard's restricted sentences
+    fragments: dict[str, tuple] = field(default_factory=dict)  # the leak guard's: sentence -> (level, file, line)
     changes: Changes | None = None
     state: dict | None = None
 
@@ -241,7 +241,7 @@ def numbered_anchors(html: str) -> set[str]:
     return set(PAGE_TOKENS.findall(html))
 
 
-def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
+def factsheet(job: FactsheetJob, fragments: dict[str, tuple]) -> Layout:
     """Lay out a fact sheet; refuse it if it is not one page or holds restricted text.
 
     Over one page is the linter's factsheet-pages rule, but in a build always an error:
@@ -258,6 +258,8 @@ def factsheet(job: FactsheetJob, fragments: list[str]) -> Layout:
     # the HTML source, every text drawn into the PDF (including SVG charts), and its metadata
     found = leaks_in(fragments, job.html) + leaks_in(fragments, layout.text + " " + pdf_metadata(layout.pdf))
     if found:
+        level, path, line = fragments[found[0]]
+        where = f"line {line}" if path == job.source else f"{path}:{line}"
         raise BriefgenError([Problem(Path(job.source), None, f"fact sheet '{job.item}' not written: it "
-                                     f"contains non-public text: {found[0]!r}")])
+                                     f"contains {level} text, from {where} (not quoted here)")])
     return layout

@@ -285,18 +285,34 @@ def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, 
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
     assert not result.ok
     messages = [str(p) for p in result.problems]
-    assert any("fact sheet 'alpha' not written: it contains non-public text" in m for m in messages)
+    # it names the level and the line the text comes from, and never quotes it: logs are not cleared
+    assert f"{meeting / 'alpha.yaml'}: fact sheet 'alpha' not written: it contains NATO RESTRICTED text, " \
+           "from line 8 (not quoted here)" in messages
     assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").exists()
     assert not (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").exists()
+
+
+def test_the_leak_guard_knows_where_each_restricted_sentence_comes_from(tmp_path):
+    from briefgen.guard import LeakGuard, normalise
+    from briefgen.validate import validate_meeting
+
+    incidents = INCIDENTS_CSV.replace("source\n", "source,classification\n", 1).replace(
+        "Test source B\n", "Test source B,NATO RESTRICTED\n").replace("Test source C\n", "Test source C,\n").replace(
+        "Test source D\n", "Test source D,\n")
+    meeting = write_meeting(tmp_path, incidents=incidents)
+    fragments = LeakGuard(validate_meeting(meeting)).fragments
+    assert fragments[normalise("What about alpha?")] == ("NATO RESTRICTED", str(meeting / "alpha.yaml"), 8)
+    assert fragments[normalise("Drones over Poland.")] == ("NATO RESTRICTED", str(meeting / "data" / "incidents.csv"), 2)
+    assert normalise("Jets over Estonia.") not in fragments  # a public row
 
 
 def test_invisible_characters_do_not_hide_restricted_text_from_the_guard():
     from briefgen.guard import leaks_in, normalise
 
-    fragments = [normalise("we plan to strike the depot at dawn")]
+    fragments = {normalise("we plan to strike the depot at dawn"): ("SECRET", "alpha.yaml", 3)}
     for disguised in ("we plan to str\u200bike the depot at dawn", "we plan to strike the de\u00adpot at dawn",
                       "we plan to strike the depot\u2060 at dawn"):
-        assert leaks_in(fragments, f"<p>{disguised}</p>") == ["we plan to strike the depot at dawn"]
+        assert leaks_in(fragments, f"<p>{disguised}</p>") == [normalise("we plan to strike the depot at dawn")]
 
 
 def test_the_guards_format_characters_are_unicodes():
