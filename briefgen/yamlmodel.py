@@ -62,8 +62,8 @@ def describe(error: dict) -> str:
         return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
     message = plain(message)
     hint = ""
-    if kind == "string_type" and isinstance(error["input"], (int, float, bool)):
-        hint = " (put the value in quotes: YAML reads 10:00 as a number and NO as false)"
+    if kind == "string_type" and isinstance(error["input"], (int, float)) and not isinstance(error["input"], bool):
+        hint = " (put the value in quotes: YAML reads 10:00 as a number)"
     return f"{where}: {message}, found {_shown(error['input'])}{hint}"
 
 
@@ -82,6 +82,11 @@ def _shown_kind(value) -> str:
 
 
 def _shown(value) -> str:
+    """A value as YAML gave it, in the words of a YAML writer rather than Python's."""
+    if value is None:
+        return "nothing (the value is empty)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: put the word in quotes)"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
     text = repr(value)
@@ -96,12 +101,13 @@ def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList
     for key in tree:
         if key not in fields:
             close = difflib.get_close_matches(str(key).lower(), list(fields), n=1)
+            shown = f"'{key}'" if isinstance(key, str) else _shown(key)
             if close == ["classification"]:  # the level would silently be the default: maybe public
-                problems.add(path, tree.line_of(key), f"unknown key '{key}': write 'classification', or "
+                problems.add(path, tree.line_of(key), f"unknown key {shown}: write 'classification', or "
                              "what it marks takes the default level")
             else:
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                problems.warn(path, tree.line_of(key), f"unknown key '{key}'{hint}")
+                problems.warn(path, tree.line_of(key), f"unknown key {shown}{hint}")
             continue
         for submodel in _models_in(fields[key].annotation):
             values = tree[key] if isinstance(tree[key], LineList) else [tree[key]]
