@@ -15,7 +15,7 @@ from briefgen import pipeline
 from briefgen.cli import main
 from briefgen.validate import validate_meeting, walk_marked
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, REFERENCE, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, REFERENCE, SPENDING_CSV, write_meeting
 
 LEVELS = ["PUBLIC", "NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL",
           "NATO SECRET", "COSMIC TOP SECRET"]
@@ -421,3 +421,18 @@ def test_restricted_rows_no_brief_shows_still_mark_the_annex_the_changes_and_the
     assert '<li data-classification="NATO RESTRICTED">T-3: Restricted source D</li>' in html
     assert re.search(r'<li data-classification="NATO RESTRICTED">New incident T-3 ', html)
     assert re.search(r'<li data-classification="PUBLIC">New incident T-1 ', html)
+
+
+def test_a_brief_s_source_line_carries_the_level_of_the_rows_it_names(tmp_path):
+    """A restricted row's source, and the date of the latest row, are restricted text too."""
+    from briefgen.jobs import staff_book
+    from briefgen.render_html import render_book
+
+    spending = SPENDING_CSV.replace(",source\n", ",source,classification\n").replace(
+        "Poland,POL,2025,4.48,true,,Test source A\n", "Poland,POL,2025,4.48,true,,Restricted estimate,NATO RESTRICTED\n")
+    spending = re.sub(r"(Test source A)\n", r"\1,\n", spending)
+    html = render_book(staff_book(validate_meeting(write_meeting(tmp_path, spending=spending))))
+    line = re.search(r'<p class="source" data-classification="([^"]+)">.*?Source: ([^<]*)', html)
+    assert line.groups()[0] == "NATO RESTRICTED" and "Restricted estimate" in line.groups()[1]
+    incidents = re.search(r'<p class="source" data-classification="([^"]+)">.*?Sources: press', html)
+    assert incidents.group(1) == "PUBLIC"  # every incident row of the tiny meeting is public
