@@ -12,6 +12,7 @@ and the contents links.
 from __future__ import annotations
 
 import io
+import warnings
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
@@ -54,8 +55,10 @@ def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
     (laid out in one or more pieces, in order)."""
     book = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in parts]
-    for source in sources:
-        book.pages.extend(source.pages)
+    with warnings.catch_warnings():  # that named destinations are not copied: add_named_destinations does it
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        for source in sources:
+            book.pages.extend(source.pages)
     pieces = [pikepdf.open(io.BytesIO(piece.pdf)) for piece in overlay]  # kept open while their pages are used
     stamp_pages(book, [page for piece in pieces for page in piece.pages])
     add_outline(book, parts)

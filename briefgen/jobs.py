@@ -147,10 +147,11 @@ def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tu
 
 def part_html(book, templates: Path, part: str, changes: Changes | None) -> str:
     """One part of the book for the PDF; the front's contents with stand-ins for page numbers."""
-    from .render_html import render_book
+    from .render_html import links_beyond_document, render_book
 
     tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)} if part == "front" else None
-    return render_book(book, templates, part=part, for_pdf=True, changes=changes, page_numbers=tokens)
+    html = render_book(book, templates, part=part, for_pdf=True, changes=changes, page_numbers=tokens)
+    return links_beyond_document(html, to_target=True)  # prose linking to another part
 
 
 def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, dict]:

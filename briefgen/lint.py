@@ -103,7 +103,8 @@ def _suggestion(name: str, known: dict[str, str]) -> str:
 
 def written_pages(item: str, pages: int, anchors: dict[str, int]) -> int:
     """Pages of a brief (laid out alone, ``anchors`` by id -> page) before its facts and figures."""
-    starts = [anchors[f"item-{item}-{name}"] for name in DATA_SECTIONS if f"item-{item}-{name}" in anchors]
+    # the section anchors of templates/_brief.html: "item-<id>/<section>"
+    starts = [anchors[f"item-{item}/{name}"] for name in DATA_SECTIONS if f"item-{item}/{name}" in anchors]
     return min(starts) + 1 if starts else pages
 
 

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
+from markdown.extensions.toc import TocExtension
 from markupsafe import Markup
 
 from .errors import BriefgenError
@@ -71,8 +72,10 @@ def _markdown(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _converter() -> markdown.Markdown:
-    # one converter per process: building one costs more than converting a paragraph
-    return markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+    # one converter per process: building one costs more than converting a paragraph.
+    # Prose sits under a brief's h2 sections: its '#' is an h3, and so on down to h6.
+    return markdown.Markdown(extensions=["sane_lists", "tables", TocExtension(baselevel=3, marker="")],
+                             output_format="html")
 
 
 def _embedded(src: str, meeting_dir: Path | None) -> str | None:

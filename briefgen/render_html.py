@@ -9,6 +9,7 @@ may only read templates inside its own folder, and a template that fails says wh
 
 from __future__ import annotations
 
+import re
 import traceback
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -120,7 +121,8 @@ def _template_frame(exc: Exception) -> tuple[str | None, int | None]:
 
 def book_parts(book: BookView) -> list[str]:
     """The parts a book is laid out in, in order; each starts on a new page."""
-    return ["front", *(f"item-{view.item.id}" for view in book.items), "back"]
+    back = ["back"] if book.valid.meeting.people or book.annex else []  # no blank last page
+    return ["front", *(f"item-{view.item.id}" for view in book.items), *back]
 
 
 def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str | None = None,
@@ -135,15 +137,46 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str |
         return render(templates, "book.html", meeting=valid.meeting, highest=book.highest,
                       items=book.items, annex=book.annex, date=format_long_date(valid.meeting.date),
                       show=lambda name: part is None or part == name, page_numbers=page_numbers,
-                      for_pdf=for_pdf, changes=changes)
+                      for_pdf=for_pdf, changes=changes, running_title=running_title(valid.meeting.title))
+
+
+LOCAL_LINK = re.compile(r'(<a\b[^>]*?)\shref="#([^"]*)"')
+ELEMENT_ID = re.compile(r'\sid="([^"]*)"')
+
+
+def links_beyond_document(html: str, to_target: bool) -> str:
+    """Links to anchors that are not in this document (prose may link to another part of
+    the book), either kept as ``data-target`` for the assembly to link across parts, or
+    made plain text (a fact sheet has no other part to go to)."""
+    own = set(ELEMENT_ID.findall(html))
+
+    def unlinked(match: re.Match) -> str:
+        if match.group(2) in own:
+            return match.group(0)
+        return match.group(1) + (f' data-target="{match.group(2)}"' if to_target else "")
+
+    return LOCAL_LINK.sub(unlinked, html)
 
 
 def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES,
                   first: int = 1, pages: int | None = None) -> str:
     """The overlay that puts banners, title and page numbers on the book's pages: on all
     of them, or on ``len(banners)`` pages from page ``first`` (1-based) of ``pages``."""
-    return render(templates, "stamps.html", banners=banners, title=title, language=language,
+    return render(templates, "stamps.html", banners=banners, title=running_title(title), language=language,
                   first=first, pages=pages or len(banners))
+
+
+RUNNING_TITLE_CHARS = 60  # two lines of the footer's corner at most
+
+
+def running_title(title: str) -> str:
+    """The title as the foot of each page shows it: a long one cut at a word, with an
+    ellipsis (in full, it ran over the banner and off the page)."""
+    title = " ".join(title.split())
+    if len(title) <= RUNNING_TITLE_CHARS:
+        return title
+    cut = title[:RUNNING_TITLE_CHARS].rsplit(" ", 1)[0] or title[:RUNNING_TITLE_CHARS]
+    return cut.rstrip(",;:-–— ") + "…"
 
 
 def format_long_date(day) -> str:
@@ -156,10 +189,11 @@ def render_factsheet(book: BookView, index: int, banner: str, templates: Path = 
     item = view.item
     sheet = item.factsheet
     with images_from(book.valid.directory):
-        return render(templates, "factsheet.html", meeting=book.valid.meeting,
+        html = render(templates, "factsheet.html", meeting=book.valid.meeting,
                       date=format_long_date(book.valid.meeting.date), banner=banner, view=view,
                       title=(sheet.title if sheet and sheet.title else item.title),
                       lede=sheet.lede if sheet else None, facts=sheet.facts if sheet else [])
+    return links_beyond_document(html, to_target=False)
 
 
 def render_index(meetings: list[dict], templates: Path = DEFAULT_TEMPLATES) -> str:

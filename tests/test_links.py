@@ -1,0 +1,64 @@
+"""Anchors and links inside the book: unique anchors, and prose links that reach other parts."""
+
+from __future__ import annotations
+
+import re
+
+from pypdf import PdfReader
+
+from briefgen import pipeline
+from briefgen.jobs import staff_book
+from briefgen.render_html import render_book
+from briefgen.validate import validate_meeting
+
+from .conftest import ALPHA_YAML, BETA_YAML, MEETING_YAML, write_meeting
+
+LINKING = ALPHA_YAML.replace("background: Alpha background paragraph.",
+                             "background: 'See [the beta item](#item-beta), [who is who](#people) and "
+                             "[our purpose](#item-alpha/purpose).'")
+
+
+def test_anchors_are_unique_whatever_the_item_ids(tmp_path):
+    """An item named after another's section ('alpha-purpose') must not share its anchor."""
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("[alpha, beta]", "[alpha, beta, alpha-purpose]"))
+    (meeting / "alpha-purpose.yaml").write_text(BETA_YAML, encoding="utf-8")
+    ids = re.findall(r'\sid="([^"]*)"', render_book(staff_book(validate_meeting(meeting))))
+    assert "item-alpha-purpose" in ids and "item-alpha/purpose" in ids
+    assert len(ids) == len(set(ids))
+
+
+def link_pages(reader: PdfReader, page: int) -> list[int]:
+    """The pages the links on ``page`` (0-based) go to, 0-based."""
+    found = []
+    for annotation in reader.pages[page].get("/Annots", []):
+        annotation = annotation.get_object()
+        dest = annotation.get("/Dest") or annotation.get("/A", {}).get("/D")
+        if isinstance(dest, str):
+            dest = reader.named_destinations[dest].page
+        if dest is not None:
+            found.append(reader.get_page_number(dest[0].get_object() if isinstance(dest, list) else dest))
+    return found
+
+
+def test_prose_links_to_other_parts_of_the_book_work_in_the_pdf(tmp_path, recwarn):
+    meeting = write_meeting(tmp_path, alpha=LINKING)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert not [w for w in recwarn if "PageCopyWarning" in str(w.category)]  # stderr is the log's
+    assert result.ok, [str(p) for p in result.problems]
+    reader = PdfReader(tmp_path / "out" / "tiny" / "book.pdf")
+    texts = [page.extract_text() for page in reader.pages]
+    linking = next(n for n, text in enumerate(texts) if "See the beta item" in text)
+    beta = next(n for n, text in enumerate(texts) if "Beta item on spending" in text and "Purpose" in text)
+    people = next(n for n, text in enumerate(texts) if "Ann Example" in text and "Who" in text)
+    alpha = next(n for n, text in enumerate(texts) if "Decide the alpha question" in text)
+    assert {beta, people, alpha} <= set(link_pages(reader, linking))
+
+
+def test_a_fact_sheet_has_no_links_to_a_book_it_is_not_part_of(tmp_path):
+    public = LINKING.replace("background: 'See", "factsheet:\n  lede: {text: 'See", 1).replace(
+        "(#item-alpha/purpose).'", "(#item-alpha/purpose).', classification: PUBLIC}")
+    meeting = write_meeting(tmp_path, alpha=public)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    html = (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
+    assert 'See <a rel="noopener noreferrer">the beta item</a>' in html and 'href="#' not in html
