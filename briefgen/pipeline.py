@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,10 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         remove_stale_temporaries(out)
         unwritable_caches.clear()
         plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
+        refuse_shared_folders(plans)
+        for plan in plans:
+            if plan.result.skipped:  # what the build that made them said stays said
+                plan.result.problems += last_warnings(plan, strict)
         todo = [plan for plan in plans if not (plan.result.skipped or plan.result.problems)]
         runner = Runner(jobs_count or default_jobs(), stall_after=stall_limit(policy))
         try:
@@ -182,7 +187,7 @@ def remove_stale_temporaries(out: Path) -> None:
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole.
     A bug met here fails this meeting only (with a problem; it is not built)."""
-    folder = out / directory.name
+    folder = out / output_name(directory)
     plan = Plan(MeetingResult(directory), folder, {}, {}, Path(templates), policy)
     try:
         plan.prints = fingerprint(directory, templates, policy.allow_outside_paths)
@@ -196,14 +201,38 @@ def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: b
     return plan
 
 
+def output_name(directory: Path) -> str:
+    """The meeting's folder under the output folder: its own folder's name, resolved
+    (``build ..`` or ``build .`` would otherwise write above the output folder, or into it)."""
+    return Path(os.path.abspath(directory)).name
+
+
+def refuse_shared_folders(plans: list[Plan]) -> None:
+    """Two meetings whose folders have the same name would overwrite each other's outputs."""
+    first: dict[Path, Plan] = {}
+    for plan in plans:
+        other = first.setdefault(plan.folder, plan)
+        if other is not plan:
+            plan.result.skipped = []
+            plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
+                                                f"not built: {other.result.directory} has the same folder name, "
+                                                f"and both would be written to {plan.folder}"))
+
+
 def up_to_date(plan: Plan, editions) -> bool:
-    previous = plan.previous
-    if previous.get("inputs_key") != key_of(plan.prints) or not previous.get("artifacts"):
+    """Each edition asked for was last built from these very inputs, and its files are intact."""
+    previous, key = plan.previous, key_of(plan.prints)
+    if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
         return False
-    built = {a["edition"] for a in previous["artifacts"]}
-    return set(editions) <= built and all(
-        (plan.folder / a["path"]).is_file() and sha256((plan.folder / a["path"]).read_bytes()) == a["sha256"]
-        for a in previous["artifacts"] if a["edition"] in editions)
+    return all((plan.folder / a["path"]).is_file() and sha256((plan.folder / a["path"]).read_bytes()) == a["sha256"]
+               for a in previous["artifacts"] if a["edition"] in editions)
+
+
+def last_warnings(plan: Plan, strict: bool) -> list[Problem]:
+    """The warnings of the build that made a meeting's outputs, told again (errors with --strict)."""
+    found = [Problem(Path(os.path.normpath(plan.result.directory / w["path"])), w["line"], w["message"], "warning")
+             for w in plan.previous.get("warnings", [])]
+    return as_errors(found) if strict else found
 
 
 class Flow:
@@ -479,15 +508,26 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
     if not plan.result.ok and not any(a.written for a in plan.artifacts):
         return  # nothing new: the manifest of the last good build stays as it was
     built = plan.artifacts
-    write_manifest(folder, {**prepared.meta, "inputs_key": key_of(plan.prints) if plan.result.ok else None,
-                            "inputs": plan.prints, "brief_pages": briefs,
-                            "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers")},
+    # by edition: a build of one edition says nothing of the other's files
+    keys = {**plan.previous.get("inputs_keys", {}),
+            **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}
+    write_manifest(folder, {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
+                            "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
+                            "warnings": warning_records(plan)},
                    built, list(editions))
     if "factsheets" in editions:
         withdraw_stale_factsheets(plan)
-    plan.cache.prune()
+    if "book" in editions:  # a fact sheets' build uses no part: it would empty the cache
+        plan.cache.prune()
     plan.result.outputs += [folder / a.path for a in built if a.written]
     plan.result.skipped += [folder / a.path for a in built if not a.written]
+
+
+def warning_records(plan: Plan) -> list[dict]:
+    """This build's warnings, with paths relative to the meeting folder (the manifest
+    does not depend on where the project lies)."""
+    return [{"path": os.path.relpath(p.path, plan.result.directory), "line": p.line, "message": p.message}
+            for p in plan.result.problems if p.severity == "warning"]
 
 
 def brief_pages(plan: Plan) -> dict[str, int]:

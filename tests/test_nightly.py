@@ -96,6 +96,51 @@ def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     assert keys(after)["book.pdf"] != keys(manifest)["book.pdf"]
 
 
+def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
+    """The book built alone after an item closed to the press: the next full build must
+    still withdraw that item's fact sheet, not call the meeting up to date."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    (meeting / "beta.yaml").write_text("press: closed\n" + BETA_YAML)
+    pipeline.build([meeting], out, editions=("book",), jobs_count=1)
+    result = build(meeting, out)
+    assert not result.skipped or "factsheets/beta.pdf" not in {str(p.relative_to(out / "tiny")) for p in result.skipped}
+    assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["alpha.html", "alpha.pdf"]
+    assert build(meeting, out).outputs == []  # and now it is up to date
+
+
+def test_fact_sheets_built_alone_keep_the_book_s_laid_out_parts(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    cached = sorted((out / "tiny" / ".cache").glob("*.json"))
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML + "# a comment\n")
+    pipeline.build([meeting], out, editions=("factsheets",), jobs_count=1)
+    assert sorted((out / "tiny" / ".cache").glob("*.json")) == cached
+
+
+def test_an_up_to_date_meeting_tells_its_warnings_again(tmp_path):
+    """--strict fails on a warning whether or not the meeting needed building."""
+    meeting, out = write_meeting(tmp_path, alpha=ALPHA_YAML + "colour: blue\n"), tmp_path / "out"
+    first = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
+    again = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
+    strict = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--strict"])
+    warning = f"{meeting / 'alpha.yaml'}:13: warning: unknown key 'colour'"
+    assert (first.exit_code, again.exit_code, strict.exit_code) == (0, 0, 1)
+    assert warning in first.stderr.splitlines() and warning in again.stderr.splitlines()
+    assert f"{meeting / 'alpha.yaml'}:13: unknown key 'colour'" in strict.stderr.splitlines()
+
+
+def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp_path, monkeypatch):
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    other = write_meeting(tmp_path / "elsewhere")  # also named tiny
+    monkeypatch.chdir(meeting / "data")
+    result = CliRunner().invoke(main, ["build", "..", other.as_posix(), "--out", str(out), "--edition", "factsheets"])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out.iterdir() if p.name != ".briefgen.lock") == ["index.html", "tiny"]  # not out/.. nor out
+    assert f"{other / 'meeting.yaml'}: not built: .. has the same folder name, and both would be written to " \
+           f"{out / 'tiny'}" in result.stderr.splitlines()
+
+
 def test_manifest_describes_every_artifact(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
@@ -376,7 +421,7 @@ def test_a_document_that_kills_its_worker_fails_its_meeting_alone(tmp_path, monk
     listed = [{a["path"]: a["sha256"] for a in json.loads(files["manifest.json"])["artifacts"]}
               for files in (before, after)]
     assert listed[1]["book.pdf"] == listed[0]["book.pdf"]  # the last good book stays in the manifest
-    assert json.loads(after["manifest.json"])["inputs_key"] is None  # tried again next time
+    assert set(json.loads(after["manifest.json"])["inputs_keys"].values()) == {None}  # tried again next time
 
 
 def lay_out_with_a_bug(request: LayoutRequest):
