@@ -49,12 +49,14 @@ _drawn: dict[str, str] = {}
 KEPT_IN_MEMORY = 64  # drawn charts held for the next meetings of a run (the oldest go first)
 _folder: list[Path] = []  # where drawn charts are kept between builds, if anywhere
 _used: set[str] = set()  # the charts the current meeting showed
+_on_disk: set[Path] = set()  # kept charts known to be whole in this run
 
 
 def keep_charts_in(folder: Path) -> None:
     """Keep drawn charts in ``folder`` between builds (a build's cache folder)."""
     _folder[:] = [folder]
     _used.clear()
+    _on_disk.clear()
 
 
 def forget_unused_charts() -> None:
@@ -121,8 +123,10 @@ class Drawing:
             _meanwhile[0]()
             data = svg_data(CHARTS[self.kind](*self.args))
             _meanwhile[0]()
-        if kept and not kept.is_file():  # also when drawn for another meeting of this run
-            keep_in_cache(kept, data)  # a killed build leaves no half chart behind
+        if kept and kept not in _on_disk:  # also when drawn for another meeting of this run
+            if _read(kept) != data:
+                keep_in_cache(kept, data)  # a killed build leaves no half chart behind
+            _on_disk.add(kept)
         _drawn[self.key] = data
         while len(_drawn) > KEPT_IN_MEMORY:
             del _drawn[next(iter(_drawn))]
@@ -132,10 +136,14 @@ class Drawing:
 
 
 def _read(kept: Path | None) -> str | None:
+    """A kept chart, if it is one: a cache file goes into the HTML as it is, so anything
+    but a whole SVG in base64 (truncated, tampered with, a link elsewhere) is drawn again."""
     try:
-        return kept.read_text(encoding="ascii") if kept else None
-    except OSError:
+        data = kept.read_text(encoding="ascii") if kept and not kept.is_symlink() else None
+        svg = base64.b64decode(data, validate=True) if data else b""
+    except (OSError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
+    return data if svg.startswith(b"<?xml") and svg.rstrip().endswith(b"</svg>") else None
 
 
 def to_svg(figure, alt: str) -> Markup:

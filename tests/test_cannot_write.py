@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import stat
 
 import pytest
 from click.testing import CliRunner
 
-from briefgen import publish
+from briefgen import pipeline, publish
 from briefgen.cli import main
 
 from .conftest import ALPHA_YAML, write_meeting
@@ -92,3 +94,21 @@ def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, full_disk_for)
     assert sorted(warnings) == [  # once a folder, not once a file
         f"WARNING briefgen.publish: {cache / 'charts'}: not kept for the next build: No space left on device",
         f"WARNING briefgen.publish: {cache}: not kept for the next build: No space left on device"]
+
+
+def test_outputs_take_the_umask_and_keep_a_mode_their_owner_set(tmp_path):
+    """A restricted book is not made readable to all: new files follow the umask, and a
+    file written over keeps the mode it had."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    old = os.umask(0o077)
+    try:
+        [result] = pipeline.build([meeting], out, editions=("book",), jobs_count=1)
+    finally:
+        os.umask(old)
+    assert result.ok
+    assert stat.S_IMODE((out / "tiny" / "book.pdf").stat().st_mode) == 0o600
+    (out / "tiny" / "book.html").chmod(0o640)
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("Decide the alpha question.", "Decide it."))
+    [result] = pipeline.build([meeting], out, editions=("book",), jobs_count=1)
+    assert result.ok and out / "tiny" / "book.html" in result.outputs
+    assert stat.S_IMODE((out / "tiny" / "book.html").stat().st_mode) == 0o640

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -361,6 +362,20 @@ def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     build(meeting, out)
     after = {path.name for path in charts.glob("*.svg64")}
     assert len(after) == len(before) and after != before  # the redrawn chart replaced the old one
+
+
+def test_a_kept_chart_that_is_not_a_whole_svg_is_drawn_again(tmp_path):
+    """A cache file goes into the HTML as it is: tampered with or cut short, it is not used."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, editions=("factsheets",))
+    kept = sorted((out / "tiny" / ".cache" / "charts").glob("*.svg64"))
+    good = kept[0].read_text()
+    kept[0].write_text('AAAA" onerror="alert(1)" x="')
+    kept[1].write_text(kept[1].read_text()[:200])
+    build(meeting, out, editions=("factsheets",), force=True)
+    sheets = " ".join(p.read_text(encoding="utf-8") for p in (out / "tiny" / "factsheets").glob("*.html"))
+    assert "onerror" not in sheets and kept[0].read_text() == good
+    assert base64.b64decode(kept[1].read_text()).rstrip().endswith(b"</svg>")
 
 
 def test_changes_since_the_last_edition(tmp_path):
