@@ -8,8 +8,10 @@ another build.
 from __future__ import annotations
 
 import atexit
+import datetime
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -70,6 +72,19 @@ def main() -> None:
       130  interrupted (Ctrl-C); what was not finished keeps its earlier outputs
       143  stopped by SIGTERM (timeout, systemd), the same way
     """
+    check_source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+def check_source_date_epoch(value: str | None) -> None:
+    """briefgen writes no build time, but matplotlib reads SOURCE_DATE_EPOCH while it draws
+    a chart, and a value it cannot read would fail every meeting with charts as a bug."""
+    if value is None or value == "":
+        return
+    try:
+        datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise click.UsageError(f"SOURCE_DATE_EPOCH={value[:40]!r} is not a time in whole seconds since "
+                               "1970 (briefgen's outputs carry no build time: it may be left unset)") from None
 
 
 @main.command()

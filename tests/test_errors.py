@@ -254,3 +254,10 @@ def test_markdown_nested_beyond_reading_is_an_input_error(tmp_path):
     result = run("check", meeting)
     assert result.exit_code == 1
     assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: lists or quotes nested too deeply to read"]
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999", "1.5"])
+def test_a_source_date_epoch_matplotlib_cannot_read_is_a_usage_error(tiny_meeting, value):
+    result = CliRunner().invoke(main, ["check", str(tiny_meeting)], env={"SOURCE_DATE_EPOCH": value})
+    assert result.exit_code == 2
+    assert f"Error: SOURCE_DATE_EPOCH='{value}' is not a time in whole seconds since 1970" in result.stderr
