@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .formatting import format_pct
 from .incremental import sha256
+from .publish import read_json
 from .validate import ValidMeeting
 
 STATE_FILE = ".editions.json"
@@ -51,14 +52,27 @@ def figure_key(row) -> str:
 
 
 def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:
-    """(previous edition, state to store): a new edition starts when the inputs differ."""
-    try:
-        stored = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """(previous edition, state to store): a new edition starts when the inputs differ.
+    A state file briefgen did not write (cut short, edited) counts as none: a first edition."""
+    stored = read_json(folder / STATE_FILE)
+    if not (isinstance(stored, dict) and well_formed_state(stored.get("current"))
+            and (stored.get("previous") is None or well_formed_state(stored["previous"]))):
         return None, {"previous": None, "current": current}
     if stored.get("current") == current:
         return stored.get("previous"), stored
     return stored.get("current"), {"previous": stored.get("current"), "current": current}
+
+
+def well_formed_state(state) -> bool:
+    """An edition's state as ``snapshot`` makes it."""
+    def table(name, fields):
+        rows = state.get(name) if isinstance(state, dict) else None
+        return isinstance(rows, dict) and all(isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
+                                              for row in rows.values())
+
+    figures = state.get("figures") if isinstance(state, dict) else None
+    return (table("items", ("title", "sha")) and table("incidents", ("date", "country", "type"))
+            and isinstance(figures, dict) and all(isinstance(v, str) and "|" in k for k, v in figures.items()))
 
 
 def compare(previous: dict | None, current: dict) -> Changes:

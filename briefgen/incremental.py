@@ -22,7 +22,7 @@ from .load import load_yaml, read_bytes
 from .prose import ASSETS
 from .safety import MAX_ASSET_BYTES, UnusablePath, is_file, is_inside
 from .locate import find_config, project_root
-from .publish import keep_in_cache
+from .publish import keep_in_cache, read_json
 from .render_pdf import Layout
 
 LIBRARIES = ("weasyprint", "pikepdf", "matplotlib", "jinja2", "markdown", "nh3", "pydantic")
@@ -101,6 +101,28 @@ def factsheet_inputs(prints: dict[str, str], item_file: str) -> list[str]:
             if name == item_file or name == "meeting.yaml" or not name.endswith(".yaml")]
 
 
+def layout_from(record: dict) -> Layout:
+    """A kept layout, rebuilt field by field: anything not of the shape ``put`` writes raises."""
+    pdf = base64.b64decode(record["pdf"], validate=True)
+    if not pdf.startswith(b"%PDF-"):
+        raise ValueError("not a PDF")
+    width, height = (float(value) for value in record["page_size"])
+    return Layout(
+        pdf=pdf, page_size=(width, height),
+        levels=[[text(name) for name in page] for page in record["levels"]],
+        bookmarks=[(int(level), text(label), int(page), float(top)) for level, label, page, top in record["bookmarks"]],
+        anchors={text(anchor): int(page) for anchor, page in record["anchors"].items()},
+        targets=[(int(page), text(anchor), tuple(float(v) for v in rect)) for page, anchor, rect in record["targets"]],
+        used_mm_after_first=float(record["used_mm_after_first"]), text=text(record["text"]),
+        remarks=[text(remark) for remark in record["remarks"]])
+
+
+def text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not text")
+    return value
+
+
 class PartCache:
     """Laid-out parts of books, kept between builds under ``<meeting>/.cache/``."""
 
@@ -109,15 +131,12 @@ class PartCache:
         self.used: set[str] = set()
 
     def get(self, key: str) -> Layout | None:
+        """The layout kept under ``key``; None if there is none, or it is not whole."""
         self.used.add(key)
         try:
-            record = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            record["pdf"] = base64.b64decode(record["pdf"])
-        except (OSError, ValueError, KeyError):
+            return layout_from(read_json(self.folder / f"{key}.json"))
+        except (TypeError, ValueError, KeyError, AttributeError):  # cut short, or edited by hand
             return None
-        return Layout(**{**record, "page_size": tuple(record["page_size"]),
-                         "targets": [(p, a, tuple(r)) for p, a, r in record["targets"]],
-                         "bookmarks": [tuple(b) for b in record["bookmarks"]]})
 
     def put(self, key: str, layout: Layout) -> None:
         self.used.add(key)

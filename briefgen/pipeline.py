@@ -17,7 +17,6 @@ import dataclasses
 import logging
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -585,15 +584,12 @@ def publish_factsheets(plan: Plan) -> None:
                 plan.artifacts += kept_artifacts(plan, (path,))
 
 
-STALE = re.compile(r"factsheets/[\w.-]+\.(html|pdf)")  # what a manifest may ask to be removed
-
-
 def withdraw_stale_factsheets(plan: Plan) -> None:
     """A fact sheet the last build listed whose item is gone, or now closed to the press,
     leaves the folder with the manifest's entry: a press officer must not find it there."""
     current = {a.path for a in plan.artifacts}
     for old in plan.previous.get("artifacts", []):
-        if old.get("edition") == "factsheets" and old["path"] not in current and STALE.fullmatch(old["path"]):
+        if old["edition"] == "factsheets" and old["path"] not in current:  # a path a build writes (read_manifest)
             with contextlib.suppress(OSError):
                 (plan.folder / old["path"]).unlink(missing_ok=True)
 

@@ -11,9 +11,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from urllib.parse import quote
 
@@ -166,10 +167,49 @@ def write_manifest(folder: Path, meeting: dict, artifacts: list[Artifact], editi
 
 
 def read_manifest(folder: Path) -> dict:
+    """The last build's manifest; {} if there is none, or it is not one briefgen wrote
+    (cut short, edited by hand, a folder or a pipe in its place): the meeting is built."""
+    manifest = read_json(folder / MANIFEST)
+    return manifest if well_formed_manifest(manifest) else {}
+
+
+STATE_LIMIT = 1 << 30  # bytes: a state file bigger than this was not written by briefgen
+
+
+def read_json(path: Path):
+    """A state file's JSON, or None if it is missing or unreadable (never waits on a pipe)."""
+    from .load import read_bytes
+
     try:
-        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        return json.loads(read_bytes(path, STATE_LIMIT))
+    except (OSError, ValueError, BriefgenError):
+        return None
+
+
+# What every manifest record must hold, and of which types; the other keys are optional.
+MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
+MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
+                     "warnings": list, "venue": (str, type(None)), "meeting": str}
+ARTIFACT_FIELDS = {f.name: f.type for f in fields(Artifact) if f.name != "written"}
+ARTIFACT_TYPES = {"str": str, "str | None": (str, type(None)), "int | None": (int, type(None)), "list[str]": list}
+
+
+def well_formed_manifest(manifest) -> bool:
+    return (isinstance(manifest, dict)
+            and all(isinstance(manifest.get(key), kind) for key, kind in MANIFEST_FIELDS.items())
+            and all(isinstance(manifest[key], kind) for key, kind in MANIFEST_OPTIONAL.items() if key in manifest)
+            and all(well_formed_artifact(record) for record in manifest["artifacts"])
+            and all(isinstance(w, dict) and isinstance(w.get("path"), str) and isinstance(w.get("message"), str)
+                    and isinstance(w.get("line"), (int, type(None))) for w in manifest.get("warnings", [])))
+
+
+ARTIFACT_PATH = re.compile(r"book\.(html|pdf)|factsheets/[\w.-]+\.(html|pdf)")  # what a build writes
+
+
+def well_formed_artifact(record) -> bool:
+    return (isinstance(record, dict) and set(record) == set(ARTIFACT_FIELDS)
+            and all(isinstance(record[name], ARTIFACT_TYPES[kind]) for name, kind in ARTIFACT_FIELDS.items())
+            and bool(ARTIFACT_PATH.fullmatch(record["path"])))
 
 
 def manifests(out: Path) -> list[dict]:

@@ -369,7 +369,8 @@ def test_a_meeting_folder_named_like_a_script_url_makes_no_script_link(tmp_path)
     folder = tmp_path / "javascript:alert(1)"
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"title": "T", "date": "2025-10-15", "venue": "V", "artifacts": [
-        {"path": "book.pdf", "label": "Book", "format": "PDF", "pages": 1, "classification": "PUBLIC"}]}))
+        {"path": "book.pdf", "edition": "book", "item": None, "label": "Book", "format": "pdf", "pages": 1,
+         "classification": "PUBLIC", "sha256": "0" * 64, "build_key": "", "inputs": []}]}))
     index = render_index(manifests(tmp_path))
     assert 'href="./javascript%3Aalert%281%29/book.pdf"' in index and 'href="javascript' not in index
 

@@ -518,3 +518,28 @@ def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monk
     results = pipeline.build(meetings, tmp_path / "out", editions=("factsheets",), jobs_count=1)
     assert [result.ok for result in results] == [True] * 6
     assert held[0] == 0 and most[0] == 3  # --jobs 1: one meeting being laid out, two waiting
+
+
+@pytest.mark.parametrize("name, content", [
+    ("manifest.json", "[]"), ("manifest.json", '{"artifacts": 5}'),
+    ("manifest.json", '{"title": "x", "date": "y", "artifacts": [{"path": "book.pdf"}]}'),
+    ("manifest.json", None),  # a pipe: reading it would wait for ever
+    (".editions.json", "[1, 2]"), (".editions.json", '{"current": {"items": 1}}'),
+    ("part", "[1]"), ("part", '{"pdf": "not base64 at all!"}'),
+])
+def test_state_files_briefgen_did_not_write_are_ignored_and_rewritten(tmp_path, name, content):
+    """Cut short, edited by hand or replaced: the meeting is built as if they were not there."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, editions=("book",))
+    if name == "part":
+        targets = sorted((out / "tiny" / ".cache").glob("*.json"))
+    else:
+        targets = [out / "tiny" / name]
+    for target in targets:
+        target.unlink()
+        os.mkfifo(target) if content is None else target.write_text(content)
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("Decide the alpha question.", "Decide it."))
+    result = build(meeting, out, editions=("book",))
+    assert out / "tiny" / "book.pdf" in result.outputs
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]
+    assert build(meeting, out, editions=("book",)).outputs == []  # and the next build finds them whole
