@@ -62,3 +62,36 @@ def test_a_fact_sheet_has_no_links_to_a_book_it_is_not_part_of(tmp_path):
     assert result.ok, [str(p) for p in result.problems]
     html = (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
     assert 'See <a rel="noopener noreferrer">the beta item</a>' in html and 'href="#' not in html
+
+
+def test_markdown_headings_sit_under_a_brief_s_sections():
+    from briefgen.prose import markdown_to_html
+
+    html = markdown_to_html("# One\n\n## Two\n\n###### Six")
+    assert html == "<h3>One</h3>\n<h4>Two</h4>\n<h6>Six</h6>"  # no h1/h2 inside a brief, and no ids
+
+
+def test_a_long_title_is_cut_at_a_word_for_the_foot_of_the_page():
+    from briefgen.render_html import RUNNING_TITLE_CHARS, running_title
+
+    title = "Meeting of the North Atlantic Council in Defence Ministers' session on drones and spending"
+    short = running_title(title)
+    assert short == "Meeting of the North Atlantic Council in Defence Ministers'…"
+    assert len(short) <= RUNNING_TITLE_CHARS + 1 and title.startswith(short[:-1])
+    assert running_title("Test Ministerial") == "Test Ministerial"
+
+
+def test_a_meeting_without_people_or_data_has_no_empty_back_matter(tmp_path):
+    bare = MEETING_YAML.split("people:")[0]  # no who's who, no data sets
+    alpha = ALPHA_YAML.split("data:")[0]
+    meeting = write_meeting(tmp_path, meeting=bare, alpha=alpha, beta=BETA_YAML.replace(
+        "data:\n  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", ""))
+    book = staff_book(validate_meeting(meeting))
+    html = render_book(book)
+    assert 'id="people"' not in html and 'id="annex"' not in html and "Annex: data sources" not in html
+    from briefgen.render_html import book_parts
+    assert book_parts(book) == ["front", "item-alpha", "item-beta"]
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    reader = PdfReader(tmp_path / "out" / "tiny" / "book.pdf")
+    assert "Beta item on spending" in reader.pages[-1].extract_text()  # the last page is the last brief's
