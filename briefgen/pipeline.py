@@ -336,10 +336,13 @@ class Flow:
         meeting = plan.result.directory.name
         log.info("laid out %s of %s", name, meeting, extra={"event": "layout.done", "meeting": meeting, "part": name})
         for remark in layout.remarks:  # once a meeting: every part of a book shares its CSS
+            remark = shortened(remark)  # it may quote a whole data: URL
             if remark not in plan.remarks:
                 plan.remarks.add(remark)
                 log.warning("%s, %s: WeasyPrint: %s", meeting, name, remark,
                             extra={"event": "layout.warning", "meeting": meeting, "part": name})
+                if self.strict:  # --strict: every warning fails the run, WeasyPrint's too
+                    plan.result.problems.append(Problem(source_of(plan, name), None, f"WeasyPrint: {remark}"))
 
     def advance(self, plan: Plan) -> None:
         """Take the meeting's book on as far as it can go; publish when all is done."""
@@ -395,6 +398,17 @@ class Flow:
 # by side, after the last part. Not set by the number of workers, so the PDF's bytes do
 # not depend on it.
 STAMP_PAGES = 30
+
+
+def shortened(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def source_of(plan: Plan, name: str) -> Path:
+    """The input file a document comes from: its item's file, else meeting.yaml."""
+    item = name.removeprefix("item-").removeprefix("factsheet:")
+    files = plan.prepared.item_files if plan.prepared else {}
+    return plan.result.directory / files.get(item, "meeting.yaml")
 
 
 def last_page_numbers(plan: Plan) -> dict[str, int] | None:

@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -497,6 +498,10 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
     warnings = [event for event in events if event["event"] == "layout.warning"]
     assert [(w["meeting"], "frobnicate" in w["message"]) for w in warnings] == [("tiny", True)]
     assert not [event for event in events if event.get("logger") == "weasyprint.progress"]
+    strict = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "three"), "--jobs", "1", "--strict"])
+    assert strict.exit_code == 1  # --strict: WeasyPrint's warnings fail the run too, named by their item
+    assert any(re.fullmatch(rf"{re.escape(str(meeting))}/(alpha|beta)\.yaml: WeasyPrint: Ignored `frobnicate: 3` "
+                            r"at \d+:\d+, unknown property\.", line) for line in strict.stderr.splitlines()), strict.stderr
 
 
 def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monkeypatch):
