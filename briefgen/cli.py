@@ -257,8 +257,12 @@ def _wrote(action) -> None:
         click.echo(f"wrote {path}")
 
 
-def _fail(line: str, status: int) -> None:
-    click.echo(line, err=True)
+def _fail(line: str, status: int, event: str = "build.failed") -> None:
+    """The last word of a run that cannot go on: a line, or with --log-format json an event."""
+    if _state.get("json"):
+        _emit({"event": event, "exit_status": status, "message": line})
+    else:
+        click.echo(line, err=True)
     sys.exit(status)
 
 
@@ -278,7 +282,7 @@ def _guard(verbose: bool, action):
     except click.ClickException:
         raise
     except OutputBusy as exc:
-        _fail(f"briefgen: {exc}", EXIT_BUSY)
+        _fail(f"briefgen: {exc}", EXIT_BUSY, "build.busy")
     except CannotWrite as exc:
         _fail(str(exc), EXIT_CANNOT_WRITE)
     except KeyboardInterrupt:
@@ -290,9 +294,8 @@ def _guard(verbose: bool, action):
     except Exception as exc:  # a bug in briefgen, not the user's mistake
         if verbose:
             raise
-        click.echo(f"briefgen: internal error: {type(exc).__name__}: {exc} "
-                   "(run with --verbose for the traceback)", err=True)
-        sys.exit(EXIT_INTERNAL)
+        _fail(f"briefgen: internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)",
+              EXIT_INTERNAL, "internal_error")
 
 
 class Terminated(BaseException):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import warnings
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -151,7 +152,8 @@ def lay_out(request: LayoutRequest) -> Layout:
 
 @contextmanager
 def weasyprint_remarks():
-    """WeasyPrint's warnings meanwhile, kept (not printed) for the main process to report.
+    """WeasyPrint's warnings meanwhile, and Python's (Pillow's on a huge image), kept
+    (not printed) for the main process to report.
 
     A worker's log goes nowhere, so without this a template's ignored CSS would be
     reported with ``--jobs 1`` only; WeasyPrint's progress messages are dropped.
@@ -163,10 +165,12 @@ def weasyprint_remarks():
     propagate, logger.propagate = logger.propagate, False
     logger.addHandler(keeper)
     try:
-        yield remarks
+        with warnings.catch_warnings(record=True) as caught:  # Pillow's, say: raw lines on stderr otherwise
+            yield remarks
     finally:
         logger.removeHandler(keeper)
         logger.propagate = propagate
+    remarks += [f"{w.category.__name__}: {w.message}" for w in caught]
 
 
 @lru_cache(maxsize=8)

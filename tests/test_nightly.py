@@ -340,6 +340,11 @@ def test_a_second_build_on_the_same_output_exits_clearly(tmp_path):
         result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
     assert result.exit_code == 4
     assert "another briefgen build is writing to" in result.stderr
+    with OutputLock(out):  # for machines, that too is an event
+        result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--log-format", "json"])
+    [event] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert (result.exit_code, event["event"], event["exit_status"]) == (4, "build.busy", 4)
+    assert "another briefgen build is writing to" in event["message"]
 
 
 def test_json_log_is_one_event_per_line(tmp_path):
@@ -502,6 +507,18 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
     assert strict.exit_code == 1  # --strict: WeasyPrint's warnings fail the run too, named by their item
     assert any(re.fullmatch(rf"{re.escape(str(meeting))}/(alpha|beta)\.yaml: WeasyPrint: Ignored `frobnicate: 3` "
                             r"at \d+:\d+, unknown property\.", line) for line in strict.stderr.splitlines()), strict.stderr
+
+
+def test_python_warnings_during_a_layout_are_kept_as_its_remarks(capsys):
+    """Pillow warns of a huge image with a Python warning: in a worker it went to stderr raw."""
+    import warnings
+
+    from briefgen.render_pdf import weasyprint_remarks
+
+    with weasyprint_remarks() as remarks:
+        warnings.warn("Image size (92160000 pixels) exceeds limit", UserWarning)
+    assert remarks == ["UserWarning: Image size (92160000 pixels) exceeds limit"]
+    assert capsys.readouterr().err == ""
 
 
 def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monkeypatch):
