@@ -21,7 +21,7 @@ from .errors import BriefgenError
 from .load import load_yaml, read_bytes
 from .prose import ASSETS
 from .safety import MAX_ASSET_BYTES, UnusablePath, is_file, is_inside
-from .locate import find_config, project_root
+from .locate import DEFAULT_TEMPLATES, find_config, project_root
 from .publish import keep_in_cache, read_json
 from .render_pdf import Layout
 
@@ -37,13 +37,20 @@ def sha256(data: bytes | str) -> str:
 @lru_cache(maxsize=None)
 def versions() -> dict[str, str]:
     """Versions read from package metadata: no import, so no import cost (read once)."""
-    found = {"briefgen": __version__}
+    found = {"briefgen": __version__, "briefgen-code": code_print()}
     for name in LIBRARIES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "absent"
     return found
+
+
+def code_print() -> str:
+    """A hash of briefgen's own modules: an editable install (or a git pull) changes the
+    code without changing the version, and a build with other code is another build."""
+    package = Path(__file__).parent
+    return sha256(b"".join(path.name.encode() + b"\0" + path.read_bytes() for path in sorted(package.glob("*.py"))))
 
 
 def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = False) -> dict[str, Path]:
@@ -63,6 +70,9 @@ def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = 
         files["config"] = config
     for path in sorted(templates.rglob("*")):
         files[f"templates:{path.relative_to(templates)}"] = path
+    if templates.resolve() != DEFAULT_TEMPLATES.resolve():  # a user's folder falls back on them
+        for path in sorted(DEFAULT_TEMPLATES.rglob("*")):
+            files[f"builtin-templates:{path.relative_to(DEFAULT_TEMPLATES)}"] = path
     for path in sorted((meeting_dir / ASSETS).rglob("*")):
         files[f"assets:{path.relative_to(meeting_dir / ASSETS)}"] = path
     return {name: path for name, path in files.items() if is_file(path)}

@@ -565,3 +565,23 @@ def test_state_files_briefgen_did_not_write_are_ignored_and_rewritten(tmp_path, 
     assert out / "tiny" / "book.pdf" in result.outputs
     assert json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]
     assert build(meeting, out, editions=("book",)).outputs == []  # and the next build finds them whole
+
+
+def test_the_build_key_covers_the_built_in_templates_a_user_s_folder_falls_back_on(tmp_path):
+    from briefgen.incremental import fingerprint
+
+    meeting, templates = write_meeting(tmp_path), tmp_path / "templates"
+    templates.mkdir()
+    (templates / "factsheet.css").write_text("body { color: black; }\n", encoding="utf-8")
+    prints = fingerprint(meeting, templates)
+    assert "templates:factsheet.css" in prints and "builtin-templates:book.html" in prints
+    assert "builtin-templates:book.html" not in fingerprint(meeting, PROJECT / "templates")
+
+
+def test_the_build_key_covers_briefgen_s_own_code(monkeypatch):
+    """An editable install changes the code, not the version."""
+    from briefgen import incremental
+
+    before = incremental.code_print()
+    monkeypatch.setattr(incremental.Path, "read_bytes", lambda self: b"other code")
+    assert incremental.code_print() != before
