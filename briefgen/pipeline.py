@@ -26,8 +26,8 @@ from .errors import BriefgenError, Problem
 from .locate import DEFAULT_TEMPLATES
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (Artifact, CannotWrite, OutputLock, manifests, publish, read_manifest, unwritable_caches,
-                      write_atomic, write_manifest)
+from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
+                      read_manifest, unwritable_caches, write_atomic)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -508,26 +508,44 @@ def banner_levels(plan: Plan):
 
 
 def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
-    """Write what was built, keep what was up to date, record it all in the manifest."""
+    """Write what was built, keep what was up to date, record it all in the manifest:
+    every file written first, then all moved into place together (``Publication``)."""
+    publication = Publication(plan.folder)
+    try:
+        staged = stage_meeting(plan, editions, strict, publication)
+        publication.commit()
+    finally:
+        publication.discard()  # what a failure left staged; nothing after a commit
+    if staged:
+        after_publishing(plan, editions)
+
+
+def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) -> bool:
+    """Write the meeting's new files beside their targets; False if there is nothing new."""
     prepared, folder = plan.prepared, plan.folder
     if "book" in editions and plan.book_pdf is not None:
-        publish_book(plan)
+        publish_book(plan, publication)
     elif "book" in editions:  # failed, or nothing to lay out: the last good book stays listed
         plan.artifacts += kept_artifacts(plan, ("book.html", "book.pdf"))
     if "factsheets" in editions:
-        publish_factsheets(plan)
+        publish_factsheets(plan, publication)
     briefs = brief_pages(plan) or plan.previous.get("brief_pages", {})
     check_pages(plan, briefs, strict)
     if not plan.result.ok and not any(a.written for a in plan.artifacts):
-        return  # nothing new: the manifest of the last good build stays as it was
-    built = plan.artifacts
+        return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
     keys = {**plan.previous.get("inputs_keys", {}),
             **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}
-    write_manifest(folder, {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
-                            "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
-                            "warnings": warning_records(plan)},
-                   built, list(editions))
+    meta = {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
+            "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
+            "warnings": warning_records(plan)}
+    publication.write(MANIFEST, manifest_text(folder, meta, plan.artifacts, list(editions)))
+    return True
+
+
+def after_publishing(plan: Plan, editions) -> None:
+    """Withdraw stale fact sheets, forget unused parts, and say what was written."""
+    folder, built = plan.folder, plan.artifacts
     if "factsheets" in editions:
         withdraw_stale_factsheets(plan)
     if "book" in editions:  # a fact sheets' build uses no part: it would empty the cache
@@ -568,22 +586,22 @@ def check_pages(plan: Plan, briefs: dict[str, int], strict: bool) -> None:
     plan.result.problems += as_errors(found) if strict else found
 
 
-def publish_book(plan: Plan) -> None:
+def publish_book(plan: Plan, publication: Publication) -> None:
     from .changes import STATE_FILE, to_json
 
-    prepared, folder, pdf = plan.prepared, plan.folder, plan.book_pdf
+    prepared, pdf = plan.prepared, plan.book_pdf
     key = key_of(plan.prints)
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
-    plan.artifacts.append(publish(folder, "book.html", prepared.book_html, format="html", **facts))
+    plan.artifacts.append(publication.add("book.html", prepared.book_html, format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
-    plan.artifacts.append(publish(folder, "book.pdf", pdf, format="pdf", pages=pages, **facts))
-    write_atomic(folder / "changes.json", to_json(prepared.changes))
-    write_atomic(folder / STATE_FILE, _json(prepared.state))
+    plan.artifacts.append(publication.add("book.pdf", pdf, format="pdf", pages=pages, **facts))
+    publication.write("changes.json", to_json(prepared.changes))
+    publication.write(STATE_FILE, _json(prepared.state))
 
 
-def publish_factsheets(plan: Plan) -> None:
-    prepared, folder = plan.prepared, plan.folder
+def publish_factsheets(plan: Plan, publication: Publication) -> None:
+    prepared = plan.prepared
     for sheet in prepared.factsheets:
         names = factsheet_inputs(plan.prints, prepared.item_files[sheet.item])
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
@@ -593,7 +611,7 @@ def publish_factsheets(plan: Plan) -> None:
             path = f"factsheets/{sheet.item}.{fmt}"
             if layout is not None:
                 pages = layout.pages if fmt == "pdf" else None
-                plan.artifacts.append(publish(folder, path, data, format=fmt, pages=pages, **facts))
+                plan.artifacts.append(publication.add(path, data, format=fmt, pages=pages, **facts))
             else:  # unchanged, or this attempt failed
                 plan.artifacts += kept_artifacts(plan, (path,))
 

@@ -12,8 +12,10 @@ import json
 import logging
 import os
 import re
+import signal
 import stat
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from urllib.parse import quote
@@ -110,6 +112,11 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
 
 def _write_beside(path: Path, data: bytes) -> None:
+    os.replace(_temporary_beside(path, data), path)
+
+
+def _temporary_beside(path: Path, data: bytes) -> Path:
+    """``data`` on disk, synced, in a temporary file beside ``path`` with the mode ``path`` gets."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -118,10 +125,61 @@ def _write_beside(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, file_mode(path))
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
+
+
+class Publication:
+    """A meeting's files, written beside their targets first and moved into place together.
+
+    A full disk or a failure while writing them replaces nothing (the meeting's outputs
+    stay the last good edition, whole); the moves that follow take milliseconds, and
+    Ctrl-C or SIGTERM waits until they are done. (Only SIGKILL in those milliseconds
+    could leave a mix; the next build puts it right.)
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.moves: list[tuple[Path, Path]] = []
+
+    def add(self, relative: str, data: bytes | str, **facts) -> Artifact:
+        """An artifact of the meeting, described for the manifest."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        self.write(relative, raw)
+        return Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        path = self.folder / relative
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            self.moves.append((_temporary_beside(path, raw), path))
+        except OSError as exc:
+            self.discard()
+            raise CannotWrite(path, exc) from None
+
+    def commit(self) -> None:
+        """Move every file into place, the manifest last; signals wait until it is done."""
+        signals = {signal.SIGINT, signal.SIGTERM}
+        hold = threading.current_thread() is threading.main_thread()
+        if hold:
+            signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            for temporary, path in self.moves:
+                os.replace(temporary, path)
+        except OSError as exc:  # the folder made unwritable meanwhile: what moved stays
+            self.discard()
+            raise CannotWrite(path, exc) from None
+        finally:
+            self.moves = []
+            if hold:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+
+    def discard(self) -> None:
+        for temporary, _ in self.moves:
+            temporary.unlink(missing_ok=True)
+        self.moves = []
 
 
 def file_mode(path: Path) -> int:
@@ -152,18 +210,11 @@ def keep_in_cache(path: Path, data: bytes | str) -> None:
                         extra={"event": "cache.not_written"})
 
 
-def publish(folder: Path, relative: str, data: bytes | str, **facts) -> Artifact:
-    """Write one artifact under ``folder`` and describe it for the manifest."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    write_atomic(folder / relative, raw)
-    return Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
-
-
-def write_manifest(folder: Path, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> None:
-    """Record this build's artifacts; entries of editions not rebuilt this time are kept."""
+def manifest_text(folder: Path, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> str:
+    """This build's artifacts for the manifest; entries of editions not rebuilt this time are kept."""
     kept = [a for a in read_manifest(folder).get("artifacts", []) if a["edition"] not in editions]
     entries = sorted(kept + [a.record() for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
-    write_atomic(folder / MANIFEST, json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n")
+    return json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n"
 
 
 def read_manifest(folder: Path) -> dict:
