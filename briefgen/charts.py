@@ -114,7 +114,11 @@ class Drawing:
 
     def __html__(self) -> str:
         kept = _folder[0] / f"{self.key}.svg64" if _folder else None
-        data = _drawn.get(self.key) or _read(kept)
+        data = _drawn.get(self.key)
+        if data is None and kept:
+            data = _read(kept)
+            if data is not None:
+                _on_disk.add(kept)  # read whole: nothing to write
         if data is None:
             if _later[0]:
                 raise NotDrawnYet(self.kind)

@@ -522,7 +522,7 @@ def publish_meeting(plan: Plan, editions, strict: bool = False) -> None:
 
 def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) -> bool:
     """Write the meeting's new files beside their targets; False if there is nothing new."""
-    prepared, folder = plan.prepared, plan.folder
+    prepared = plan.prepared
     if "book" in editions and plan.book_pdf is not None:
         publish_book(plan, publication)
     elif "book" in editions:  # failed, or nothing to lay out: the last good book stays listed
@@ -539,7 +539,7 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     meta = {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
             "warnings": warning_records(plan)}
-    publication.write(MANIFEST, manifest_text(folder, meta, plan.artifacts, list(editions)))
+    publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
     return True
 
 

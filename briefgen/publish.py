@@ -16,7 +16,7 @@ import signal
 import stat
 import tempfile
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -103,12 +103,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 
     Raises ``CannotWrite`` (the file as it was) if the disk is full or the folder not writable.
     """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
     try:
-        _write_beside(path, data)
+        _write_beside(path, as_bytes(data))
     except OSError as exc:
         raise CannotWrite(path, exc) from None
+
+
+def as_bytes(data: bytes | str) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def _write_beside(path: Path, data: bytes) -> None:
@@ -146,15 +148,14 @@ class Publication:
 
     def add(self, relative: str, data: bytes | str, **facts) -> Artifact:
         """An artifact of the meeting, described for the manifest."""
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        raw = as_bytes(data)
         self.write(relative, raw)
         return Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
 
     def write(self, relative: str, data: bytes | str) -> None:
         path = self.folder / relative
-        raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            self.moves.append((_temporary_beside(path, raw), path))
+            self.moves.append((_temporary_beside(path, as_bytes(data)), path))
         except OSError as exc:
             self.discard()
             raise CannotWrite(path, exc) from None
@@ -210,9 +211,10 @@ def keep_in_cache(path: Path, data: bytes | str) -> None:
                         extra={"event": "cache.not_written"})
 
 
-def manifest_text(folder: Path, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> str:
-    """This build's artifacts for the manifest; entries of editions not rebuilt this time are kept."""
-    kept = [a for a in read_manifest(folder).get("artifacts", []) if a["edition"] not in editions]
+def manifest_text(previous: dict, meeting: dict, artifacts: list[Artifact], editions: list[str]) -> str:
+    """This build's artifacts for the manifest; the ``previous`` manifest's entries of
+    editions not rebuilt this time are kept."""
+    kept = [a for a in previous.get("artifacts", []) if a["edition"] not in editions]
     entries = sorted(kept + [a.record() for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
     return json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n"
 
@@ -241,8 +243,10 @@ def read_json(path: Path):
 MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
 MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
                      "warnings": list, "venue": (str, type(None)), "meeting": str}
-ARTIFACT_FIELDS = {f.name: f.type for f in fields(Artifact) if f.name != "written"}
-ARTIFACT_TYPES = {"str": str, "str | None": (str, type(None)), "int | None": (int, type(None)), "list[str]": list}
+# The fields of an Artifact's record and their types (a test keeps them in step with Artifact).
+ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
+                   "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
+                   "inputs": list}
 
 
 def well_formed_manifest(manifest) -> bool:
@@ -259,7 +263,7 @@ ARTIFACT_PATH = re.compile(r"book\.(html|pdf)|factsheets/[\w.-]+\.(html|pdf)")  
 
 def well_formed_artifact(record) -> bool:
     return (isinstance(record, dict) and set(record) == set(ARTIFACT_FIELDS)
-            and all(isinstance(record[name], ARTIFACT_TYPES[kind]) for name, kind in ARTIFACT_FIELDS.items())
+            and all(isinstance(record[name], kind) for name, kind in ARTIFACT_FIELDS.items())
             and bool(ARTIFACT_PATH.fullmatch(record["path"])))
 
 

@@ -62,7 +62,7 @@ def describe(error: dict) -> str:
         return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
     message = plain(message)
     hint = ""
-    if kind == "string_type" and isinstance(error["input"], (int, float)) and not isinstance(error["input"], bool):
+    if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
         hint = " (put the value in quotes: YAML reads 10:00 as a number)"
     return f"{where}: {message}, found {_shown(error['input'])}{hint}"
 

@@ -585,3 +585,12 @@ def test_the_build_key_covers_briefgen_s_own_code(monkeypatch):
     before = incremental.code_print()
     monkeypatch.setattr(incremental.Path, "read_bytes", lambda self: b"other code")
     assert incremental.code_print() != before
+
+
+def test_the_manifest_s_check_knows_every_field_of_an_artifact():
+    """Else every manifest would be refused, and every meeting rebuilt every night."""
+    from dataclasses import fields
+
+    from briefgen.publish import ARTIFACT_FIELDS, Artifact
+
+    assert set(ARTIFACT_FIELDS) == {f.name for f in fields(Artifact)} - {"written"}
