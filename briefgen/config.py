@@ -11,6 +11,11 @@ each data set may be at the meeting date::
         - {name: TOP SECRET, mark: TS}
     freshness:                     # days; defaults: incidents 30, spending 730
       incidents: 14
+    allies: [BEL, DNK, FRA]        # ISO 3166 alpha-3; default: NATO's 32 members
+
+``allies`` are the countries the spending data may hold: every count of "allies at or
+above a threshold" is over them, so a figure for any other country is an error rather
+than a silent extra ally.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pycountry
 from pydantic import Field
 
 from .classification import NATO, Scheme
@@ -40,6 +46,12 @@ class SchemeConfig(Schema):
 
 DEFAULT_FRESHNESS = {"incidents": 30, "spending": 730}
 
+# NATO's members since Sweden's accession (7 March 2024). Iceland has no armed forces and
+# so no spending figure, but it is an ally.
+NATO_ALLIES = frozenset(
+    "ALB BEL BGR CAN HRV CZE DNK EST FIN FRA DEU GRC HUN ISL ITA LVA LTU LUX MNE NLD MKD "
+    "NOR POL PRT ROU SVK SVN ESP SWE TUR GBR USA".split())
+
 
 class ProjectConfig(Schema):
     classification: SchemeConfig | None = None
@@ -47,6 +59,9 @@ class ProjectConfig(Schema):
         default_factory=lambda: dict(DEFAULT_FRESHNESS),
         description="Per data set: the most days its latest row may be older than the meeting "
                     "before a warning (an error under --strict).")
+    allies: list[str] | None = Field(
+        None, min_length=1,
+        description="ISO 3166 alpha-3 codes of the countries the spending data may hold; default NATO's.")
 
 
 @dataclass
@@ -55,6 +70,7 @@ class Project:
 
     scheme: Scheme
     freshness: dict[str, int]
+    allies: frozenset[str] = NATO_ALLIES
 
 
 def load_project(meeting_dir: Path) -> Project:
@@ -66,12 +82,23 @@ def load_project(meeting_dir: Path) -> Project:
     config = validate_file(path, ProjectConfig, problems)
     if config is not None and config.classification is not None:
         _check_levels(path, config, problems)
+    if config is not None and config.allies is not None:
+        _check_allies(path, config, problems)
     problems.raise_if_errors()
     freshness = {**DEFAULT_FRESHNESS, **config.freshness}
+    allies = NATO_ALLIES if config.allies is None else frozenset(config.allies)
     if config.classification is None:
-        return Project(NATO, freshness)
+        return Project(NATO, freshness, allies)
     levels = [(lv.name, lv.mark, lv.public) for lv in config.classification.levels]
-    return Project(Scheme(levels), freshness)
+    return Project(Scheme(levels), freshness, allies)
+
+
+def _check_allies(path: Path, config: ProjectConfig, problems: ProblemList) -> None:
+    tree = config._tree["allies"]
+    for index, code in enumerate(config.allies):
+        if pycountry.countries.get(alpha_3=code) is None:
+            problems.add(path, tree.line_of(index), f"allies: '{code}' is not an ISO 3166 alpha-3 "
+                         "country code (POL, DEU, USA, ...)")
 
 
 def _check_levels(path: Path, config: ProjectConfig, problems: ProblemList) -> None:

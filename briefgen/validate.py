@@ -69,6 +69,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), problems, root)
     _check_images(meeting, meeting_path, directory, problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
+    _check_allies(datasets.get("spending"), project.allies, problems)
     if not problems.errors:  # a dropped bad row would skew the latest date
         _check_freshness(datasets, meeting.date, project.freshness, problems)
     declared = {name for name, path in meeting.data if path}
@@ -221,6 +222,15 @@ def _resolve_row_levels(datasets, scheme: Scheme, ceiling: Level, problems) -> N
             row._level = level or ceiling
             if level:
                 _check_ceiling(level, ceiling, dataset.path, row._line, "row", problems)
+
+
+def _check_allies(spending: Dataset | None, allies: frozenset[str], problems) -> None:
+    """Spending rows are allies' figures: another country's would be counted as an ally."""
+    for row in spending.rows if spending else ():
+        if row.iso3 not in allies:
+            problems.add(spending.path, row._line, f"iso3: {row.country} ({row.iso3}) is not an ally, and every count "
+                         "of allies would include it (allies: in briefgen.yaml lists the countries "
+                         "the spending data may hold; the default is NATO's members)")
 
 
 def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems) -> None:

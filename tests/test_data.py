@@ -54,6 +54,9 @@ def errors(meeting, *options) -> list[str]:
     ("incidents", INCIDENTS_CSV.replace('"Drones over Poland."', '"Drones\u2028over Poland."').replace(
         "fixed-wing,3", "fixed-wing,three"), 3,
      "count: input should be a valid integer, unable to parse string as an integer, found 'three'"),
+    ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Ukraine,UKR,2014"), 6,
+     "iso3: Ukraine (UKR) is not an ally, and every count of allies would include it (allies: in "
+     "briefgen.yaml lists the countries the spending data may hold; the default is NATO's members)"),
     ("spending", SPENDING_CSV.replace("Greece,GRC,2014", "Narnia,GRC,2014"), 6,
      "country: 'Narnia' is not a country name briefgen knows (GRC is Greece)"),
 ])
@@ -166,6 +169,18 @@ def test_freshness_limit_comes_from_the_project_config(tmp_path):
     (tmp_path / "briefgen.yaml").write_text("freshness:\n  incidents: 100\n", encoding="utf-8")
     meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2025-12-01"))
     assert errors(meeting, "--strict") == []
+
+
+def test_allies_come_from_the_project_config(tmp_path):
+    (tmp_path / "briefgen.yaml").write_text("allies: [EST, POL]\n", encoding="utf-8")
+    meeting = write_meeting(tmp_path)
+    assert errors(meeting) == [f"{meeting / 'data' / 'spending.csv'}:{line}: iso3: Greece (GRC) is not an ally, "
+                               "and every count of allies would include it (allies: in briefgen.yaml lists the "
+                               "countries the spending data may hold; the default is NATO's members)"
+                               for line in (6, 7)]
+    (tmp_path / "briefgen.yaml").write_text("allies:\n  - EST\n  - POLAND\n", encoding="utf-8")
+    assert errors(meeting) == [f"{tmp_path / 'briefgen.yaml'}:3: allies: 'POLAND' is not an ISO 3166 "
+                               "alpha-3 country code (POL, DEU, USA, ...)"]
 
 
 # --- computed views against hand-checked figures --------------------------------
