@@ -222,14 +222,18 @@ def with_items(changes: Changes, book) -> Changes:
     shown = {view.item.title: {row.id for row in view.incidents.rows}
              for view in book.items if view.incidents}
     datasets = book.valid.datasets
-    incidents = {row.id: row.level.name for row in getattr(datasets.get("incidents"), "rows", [])}
-    figures = {figure_key(row): row.level.name for row in getattr(datasets.get("spending"), "rows", [])}
+    incidents = {row.id: row.level for row in getattr(datasets.get("incidents"), "rows", [])}
+    figures = {figure_key(row): row.level for row in getattr(datasets.get("spending"), "rows", [])}
     for incident in changes.new_incidents:
         incident["items"] = [title for title, ids in shown.items() if incident["id"] in ids]
-        incident["classification"] = incidents.get(incident["id"], book.highest.name)
+        _mark(incident, incidents.get(incident["id"], book.highest))
     for figure in changes.changed_figures:
-        figure["classification"] = figures.get(f"{figure['ally']}|{figure['year']}", book.highest.name)
+        _mark(figure, figures.get(f"{figure['ally']}|{figure['year']}", book.highest))
     return changes
+
+
+def _mark(change: dict, level) -> None:
+    change["classification"], change["mark"] = level.name, level.mark
 
 
 def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:

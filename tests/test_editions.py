@@ -419,9 +419,12 @@ def test_restricted_rows_no_brief_shows_still_mark_the_annex_the_changes_and_the
     (tmp_path / "out" / ".editions.json").write_text(json.dumps(first))
     changes, _ = changes_since_last_edition(valid, book, tmp_path / "out")
     html = render_book(book, changes=changes)
-    assert '<li data-classification="NATO RESTRICTED">T-3: Restricted source D</li>' in html
-    assert re.search(r'<li data-classification="NATO RESTRICTED">New incident T-3 ', html)
-    assert re.search(r'<li data-classification="PUBLIC">New incident T-1 ', html)
+    nr, public = ('<span class="mark" title="NATO RESTRICTED">(NR)</span>',
+                  '<span class="mark" title="PUBLIC">(PUBLIC)</span>')
+    assert f'<li data-classification="NATO RESTRICTED">{nr} T-3: Restricted source D</li>' in html
+    assert f'<li data-classification="NATO RESTRICTED">{nr} New incident T-3 ' in html
+    assert f'<li data-classification="PUBLIC">{public} New incident T-1 ' in html
+    assert f'<tr data-classification="NATO RESTRICTED"><td>{nr} Incidents</td>' in html
 
 
 def test_a_brief_s_source_line_carries_the_level_of_the_rows_it_names(tmp_path):

@@ -395,9 +395,9 @@ def test_changes_since_the_last_edition(tmp_path):
     build(meeting, out)
     changes = json.loads((out / "tiny" / "changes.json").read_text())
     assert changes["new_incidents"] == [{"id": "T-9", "date": "2025-10-01", "country": "Poland", "type": "drone",
-                                         "items": ["Alpha item on drones"], "classification": "PUBLIC"}]
+                                         "items": ["Alpha item on drones"], "classification": "PUBLIC", "mark": "PUBLIC"}]
     assert changes["changed_figures"] == [{"ally": "Poland", "year": 2025, "before": "4.48", "after": "4.50",
-                                           "classification": "PUBLIC"}]
+                                           "classification": "PUBLIC", "mark": "PUBLIC"}]
     html = (out / "tiny" / "book.html").read_text()
     assert "New incident T-9" in html and "Poland 2025, 4.48% → 4.50% of GDP" in html
     build(meeting, out, force=True)  # the same inputs again: the same edition, the same changes
