@@ -108,6 +108,7 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         prepared.highest = book.highest.name
         prepared.parts = render_parts(book, templates_dir, prepared.changes, part_ready or (lambda *_: None))
         prepared.book_html = render_book(book, templates_dir, changes=prepared.changes)
+        prepared.warnings += links_going_nowhere(valid, prepared.book_html, strict)
     if "factsheets" in editions_wanted and prepared.public_level:
         prepared.fragments = LeakGuard(valid).fragments
         for item, title, html in public_factsheets(valid, templates_dir):
@@ -118,6 +119,19 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
     return prepared
+
+
+def links_going_nowhere(valid, book_html: str, strict: bool) -> list[Problem]:
+    """The linter's prose-link rule: it needs the whole book's anchors, so it runs here."""
+    from .lint import dangling_links
+    from .render_html import dangling_links as targets_missing
+    from .validate import MEETING_FILE
+
+    files = [valid.directory / MEETING_FILE, *valid.item_paths.values()]
+    found = dangling_links(targets_missing(book_html), files)
+    if strict and found:
+        raise BriefgenError([Problem(w.path, w.line, w.message) for w in found])
+    return found
 
 
 def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tuple[str, str]]:

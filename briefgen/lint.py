@@ -23,6 +23,7 @@ RULES = {
     "programme-person": "every person named in the programme is in the who's who",
     "brief-length": "a brief is at most four pages in the book, before its facts and figures",
     "factsheet-pages": "a fact sheet is one page",
+    "prose-link": "a link in prose goes to a place in the book",
 }
 MAX_BRIEF_PAGES = 4
 # A brief's facts and figures (tables and charts computed from the data, the ids of their
@@ -139,3 +140,22 @@ def pages_from_manifest(manifest: dict, item_paths: dict[str, Path]) -> list[Pro
     sheets = {a["item"]: a["pages"] for a in manifest.get("artifacts", [])
               if a.get("edition") == "factsheets" and a.get("format") == "pdf" and a.get("pages")}
     return lint_pages(manifest.get("brief_pages") or {}, sheets, unchanged, when=" (in the last build)")
+
+
+def dangling_links(targets: list[str], files: list[Path]) -> list[Problem]:
+    """A warning for each anchor linked to that the book does not have, at the first line
+    of ``files`` (the meeting's, then its items') that names it."""
+    problems = ProblemList()
+    for target in targets:
+        path, line = where_written(f"#{target}", files)
+        warn(problems, path, line, "prose-link", f"the link to '#{target}' goes nowhere: the book has no "
+             "such anchor (its anchors: #item-<id>, #item-<id>/<section>, #programme, #people, #annex)")
+    return problems.warnings
+
+
+def where_written(text: str, files: list[Path]) -> tuple[Path, int | None]:
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if text in line:
+                return path, number
+    return files[0], None

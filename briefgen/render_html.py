@@ -14,6 +14,7 @@ import traceback
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
 
 import jinja2
@@ -156,6 +157,13 @@ def links_beyond_document(html: str, to_target: bool) -> str:
         return match.group(1) + (f' data-target="{match.group(2)}"' if to_target else "")
 
     return LOCAL_LINK.sub(unlinked, html)
+
+
+def dangling_links(html: str) -> list[str]:
+    """The anchors that links in ``html`` go to but no element of it carries, in order."""
+    own = set(ELEMENT_ID.findall(html))
+    return list(dict.fromkeys(unescape(target) for _, target in LOCAL_LINK.findall(html)
+                              if target and target not in own))
 
 
 def render_stamps(banners: list[str], title: str, language: str, templates: Path = DEFAULT_TEMPLATES,

@@ -44,7 +44,7 @@ def test_prose_links_to_other_parts_of_the_book_work_in_the_pdf(tmp_path, recwar
     meeting = write_meeting(tmp_path, alpha=LINKING)
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
     assert not [w for w in recwarn if "PageCopyWarning" in str(w.category)]  # stderr is the log's
-    assert result.ok, [str(p) for p in result.problems]
+    assert result.ok and not result.problems, [str(p) for p in result.problems]
     reader = PdfReader(tmp_path / "out" / "tiny" / "book.pdf")
     texts = [page.extract_text() for page in reader.pages]
     linking = next(n for n, text in enumerate(texts) if "See the beta item" in text)
@@ -52,6 +52,21 @@ def test_prose_links_to_other_parts_of_the_book_work_in_the_pdf(tmp_path, recwar
     people = next(n for n, text in enumerate(texts) if "Ann Example" in text and "Who" in text)
     alpha = next(n for n, text in enumerate(texts) if "Decide the alpha question" in text)
     assert {beta, people, alpha} <= set(link_pages(reader, linking))
+
+
+def test_a_link_that_goes_nowhere_is_a_warning_at_its_line(tmp_path):
+    broken = LINKING.replace("(#item-beta)", "(#item-gamma)").replace("(#people)", "(#peeple)")
+    meeting = write_meeting(tmp_path, alpha=broken)
+    line = broken.splitlines().index(next(l for l in broken.splitlines() if "#item-gamma" in l)) + 1
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok
+    hint = "the book has no such anchor (its anchors: #item-<id>, #item-<id>/<section>, #programme, #people, #annex)"
+    assert [str(p) for p in result.problems] == [
+        f"{meeting / 'alpha.yaml'}:{line}: warning: the link to '#{target}' goes nowhere: {hint} [prose-link]"
+        for target in ("item-gamma", "peeple")]
+    [strict] = pipeline.build([meeting], tmp_path / "strict", editions=("book",), jobs_count=1, strict=True)
+    assert not strict.ok and not (tmp_path / "strict" / "tiny" / "book.pdf").exists()
+    assert [p.severity for p in strict.problems] == ["error", "error"]
 
 
 def test_a_fact_sheet_has_no_links_to_a_book_it_is_not_part_of(tmp_path):
@@ -92,6 +107,6 @@ def test_a_meeting_without_people_or_data_has_no_empty_back_matter(tmp_path):
     from briefgen.render_html import book_parts
     assert book_parts(book) == ["front", "item-alpha", "item-beta"]
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
-    assert result.ok, [str(p) for p in result.problems]
+    assert result.ok and not result.problems, [str(p) for p in result.problems]
     reader = PdfReader(tmp_path / "out" / "tiny" / "book.pdf")
     assert "Beta item on spending" in reader.pages[-1].extract_text()  # the last page is the last brief's
