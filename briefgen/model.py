@@ -171,7 +171,8 @@ class Meeting(Schema):
     chair: str = Field("", description="Who chairs it.")
     classification: str = Field(description="The ceiling for the full book.")
     language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-                          description="Language tag of the book (en, fr, en-GB), for PDF metadata.")
+                          description="Language tag of the book (en, fr, en-GB, ar), for the HTML and PDF "
+                                      "metadata; a right-to-left language lays the pages out so.")
     items: list[str] | None = Field(None, description="Item ids in agenda order; default: file names.")
     programme: list[ProgrammeEntry] = Field(default_factory=list, description="The day, in order.")
     people: list[Person] = Field(default_factory=list, description="The who's who.")

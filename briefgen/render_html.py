@@ -51,6 +51,21 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+# Languages written right to left, and the scripts that make any language so (BCP 47).
+RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "syr", "ug", "ur", "yi"}
+RTL_SCRIPTS = {"arab", "hebr", "syrc", "thaa", "nkoo", "adlm", "rohg"}
+
+
+def direction(language: str) -> str:
+    """``rtl`` or ``ltr`` for the html element's ``dir``: 'ar' and 'az-Arab' are right to
+    left, 'ku-Latn' left to right whatever its language's usual script."""
+    primary, *subtags = str(language).lower().split("-")
+    script = next((tag for tag in subtags if len(tag) == 4 and tag.isalpha()), None)
+    if script is not None:
+        return "rtl" if script in RTL_SCRIPTS else "ltr"
+    return "rtl" if primary in RTL_LANGUAGES else "ltr"
+
+
 def is_builtin(templates: Path) -> bool:
     return Path(templates).resolve() == DEFAULT_TEMPLATES.resolve()
 
@@ -80,6 +95,7 @@ def environment(templates: Path = DEFAULT_TEMPLATES) -> jinja2.Environment:
         env = ImmutableSandboxedEnvironment(loader=loader, **options)
     env.filters["md"] = md
     env.filters["css_string"] = css_string
+    env.filters["direction"] = direction
     return env
 
 

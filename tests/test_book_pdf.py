@@ -121,7 +121,7 @@ def test_book_states_allies_at_2_percent(page_texts, year, expected):
 
 def test_html_book_has_the_same_content(reference_book, item_titles):
     html = (reference_book / "book.html").read_text(encoding="utf-8")
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     for title in item_titles:
         assert title in html
     assert "3 of 31 allies with a published figure at or above 2% of GDP" in html

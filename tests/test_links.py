@@ -110,3 +110,17 @@ def test_a_meeting_without_people_or_data_has_no_empty_back_matter(tmp_path):
     assert result.ok and not result.problems, [str(p) for p in result.problems]
     reader = PdfReader(tmp_path / "out" / "tiny" / "book.pdf")
     assert "Beta item on spending" in reader.pages[-1].extract_text()  # the last page is the last brief's
+
+
+def test_a_right_to_left_language_sets_the_direction_of_book_and_fact_sheet(tmp_path):
+    from briefgen.render_html import direction
+
+    assert [direction(tag) for tag in ("ar", "he-IL", "fa", "az-Arab", "ku-Latn", "en", "fr-BE", "ur-Latn")] == [
+        "rtl", "rtl", "rtl", "rtl", "ltr", "ltr", "ltr", "ltr"]
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("title:", "language: ar\ntitle:", 1))
+    [result] = pipeline.build([meeting], tmp_path / "out", jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    out = tmp_path / "out" / "tiny"
+    for page in (out / "book.html", *sorted((out / "factsheets").glob("*.html"))):
+        assert '<html lang="ar" dir="rtl">' in page.read_text(encoding="utf-8"), page.name
+    assert len(PdfReader(out / "book.pdf").pages) >= 3
