@@ -22,6 +22,7 @@ from .publish import keep_in_cache
 STYLE = {
     "svg.hashsalt": "briefgen",
     "svg.fonttype": "none",
+    "text.parse_math": False,  # a place named "NATO ($5 bn)" is text, not a formula
     "font.family": "DejaVu Sans",
     "font.size": 8,
     "axes.spines.top": False,
