@@ -86,8 +86,6 @@ def load_dataset(name: str, path: Path, problems: ProblemList) -> Dataset:
     rows = [_row(ROW_MODELS[name], path, line, record, problems) for line, record in records]
     rows = [row for row in rows if row is not None]
     _check_unique(name, path, rows, problems)
-    if name == "incidents":
-        _spell_alike(rows)
     known = ROW_MODELS[name].model_fields
     unused = {column: [(line, record[column]) for line, record in records if record.get(column)]
               for column in header if column and column not in known}
@@ -125,15 +123,6 @@ def _row(model: type[Row], path: Path, line: int, record: dict, problems: Proble
         problems.add(path, line, message)
         return None
     return row
-
-
-def _spell_alike(rows: list) -> None:
-    """Count 'POL' and 'Poland', 'Drone' and 'drone' as one: each row shows its country
-    and type as the data set first spells them."""
-    places, kinds = {}, {}
-    for row in rows:
-        row._place = places.setdefault(row._iso3 or organisation(row.country) or row.country, row.country)
-        row._kind = kinds.setdefault(row.type.casefold(), row.type)
 
 
 def _check_country(row: Row) -> str | None:

@@ -126,7 +126,7 @@ def decoded_data_urls(text: str) -> str:
 
 def row_text(row: BaseModel) -> str:
     """Each field of a row a reader could recognise, one line each (the guard splits on lines)."""
-    return "\n".join(str(getattr(row, name)) for name in ("id", "summary", "source", "response")
+    return "\n".join(str(getattr(row, name)) for name in ("id", "country", "summary", "source", "response")
                      if getattr(row, name, None))
 
 

@@ -35,15 +35,17 @@ class IncidentTable:
 
 def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
                    meeting_date: dt.date) -> IncidentTable:
+    """``rows`` are those the edition may show: the spellings come from them alone."""
     chosen = sorted(select_incidents(rows, view), key=lambda r: (r.date, r.id))
+    place, kind = first_spellings(rows)
     window = describe_window(view)
     table = IncidentTable(
         window=window,
-        statement=incident_statement(chosen, window),
+        statement=incident_statement(chosen, window, place),
         last_event=last_event_statement(chosen, meeting_date),
         rows=chosen,
-        by_country=Counter(r.place for r in chosen).most_common(),
-        by_type=Counter(r.kind for r in chosen).most_common(),
+        by_country=Counter(place[r.id] for r in chosen).most_common(),
+        by_type=Counter(kind[r.id] for r in chosen).most_common(),
         article4=[r for r in chosen if r.article4],
         sources=list(dict.fromkeys(r.source for r in chosen)),
         data_as_of=format_date(max(r.date for r in chosen)) if chosen else "no incidents",
@@ -52,8 +54,23 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         charts=[],
     )
     if chosen:
-        table.charts = [timeline_chart(table)]
+        table.charts = [timeline_chart(table, place)]
     return table
+
+
+def first_spellings(rows: list[IncidentRow]) -> tuple[dict[str, str], dict[str, str]]:
+    """(place, type) of each row by id, as the first of ``rows`` spells them: 'POL' and
+    'Poland', 'Drone' and 'drone' count as one. Worked out per edition, so that a
+    restricted row's spelling ("NATO (operation name)") never names a public row's place."""
+    places, kinds, place, kind = {}, {}, {}, {}
+    for row in rows:
+        place[row.id] = places.setdefault(place_key(row), row.country)
+        kind[row.id] = kinds.setdefault(row.type.casefold(), row.type)
+    return place, kind
+
+
+def place_key(row: IncidentRow) -> str:
+    return row._iso3 or organisation(row.country) or row.country
 
 
 def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[IncidentRow]:
@@ -64,15 +81,15 @@ def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[Incide
         row for row in rows
         if (view.from_ is None or row.date >= view.from_)
         and (view.to is None or row.date <= view.to)
-        and (not wanted or (row._iso3 or organisation(row.country) or row.country) in wanted)
+        and (not wanted or place_key(row) in wanted)
         and (not types or row.type.lower() in types)
     ]
 
 
-def incident_statement(rows: list[IncidentRow], window: str) -> str:
+def incident_statement(rows: list[IncidentRow], window: str, place: dict[str, str]) -> str:
     """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'."""
     text = f"{plural(len(rows), 'recorded event')}, {window}"
-    requested = list(dict.fromkeys(row.place for row in rows if row.article4))
+    requested = list(dict.fromkeys(place[row.id] for row in rows if row.article4))
     if requested:
         text += f"; Article 4 consultations requested by {join_names(requested)}"
     return text + "."
@@ -99,9 +116,9 @@ def describe_window(view: IncidentView) -> str:
     return "all dates"
 
 
-def timeline_chart(table: IncidentTable) -> Chart:
+def timeline_chart(table: IncidentTable, place: dict[str, str]) -> Chart:
     countries = [country for country, _ in table.by_country]
-    events = [(row.place, row.date, row.count or 1) for row in table.rows]
+    events = [(place[row.id], row.date, row.count or 1) for row in table.rows]
     alt = ("Timeline of events by country, " + table.window + ": " +
            "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
     return Chart(draw("incidents_over_time", alt, countries, events),

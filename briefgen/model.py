@@ -231,13 +231,3 @@ class IncidentRow(Row):
     source: str
     classification: str | None = None
     _iso3: str | None = PrivateAttr(None)
-    _place: str = PrivateAttr("")  # the country as the data set first spells it
-    _kind: str = PrivateAttr("")  # the type as the data set first spells it
-
-    @property
-    def place(self) -> str:
-        return self._place or self.country
-
-    @property
-    def kind(self) -> str:
-        return self._kind or self.type

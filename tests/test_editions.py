@@ -440,3 +440,24 @@ def test_a_brief_s_source_line_carries_the_level_of_the_rows_it_names(tmp_path):
     assert line.groups()[0] == "NATO RESTRICTED" and "Restricted estimate" in line.groups()[1]
     incidents = re.search(r'<p class="source" data-classification="([^"]+)">.*?Sources: press', html)
     assert incidents.group(1) == "PUBLIC"  # every incident row of the tiny meeting is public
+
+
+def test_a_restricted_row_s_spelling_of_a_place_does_not_name_it_in_a_fact_sheet(tmp_path):
+    """Rows of one place are counted as one, named as the first row spells the place: the
+    first row the edition may show, not a restricted row before it."""
+    csv = INCIDENTS_CSV.replace(",source\n", ",source,classification\n", 1)
+    csv = re.sub(r"(Test source [BCD])\n", r"\1,\n", csv)
+    csv += ("T-5,2025-09-11,NATO (Operation Nightjar package),nato_response,,,posture_change,,"
+            "Held back.,Held source,NATO RESTRICTED\n"
+            "T-6,2025-09-12,NATO (eastern flank),nato_response,,,posture_change,,Announced.,Public source,\n")
+    alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-09-01}")
+    meeting = write_meeting(tmp_path, alpha=alpha, incidents=csv)
+    [result] = pipeline.build([meeting], tmp_path / "out", jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    sheet = tmp_path / "out" / "tiny" / "factsheets" / "alpha"
+    html = sheet.with_suffix(".html").read_text(encoding="utf-8")
+    pdf_text = " ".join(page.extract_text() for page in PdfReader(sheet.with_suffix(".pdf")).pages)
+    assert "NATO (eastern flank) 1 event" in html
+    assert "Nightjar" not in html and "Nightjar" not in pdf_text
+    book = (tmp_path / "out" / "tiny" / "book.html").read_text(encoding="utf-8")
+    assert "NATO (Operation Nightjar package) 2 events" in book  # the book counts both as NATO's
