@@ -15,6 +15,7 @@ from pathlib import Path
 import pycountry
 from pydantic import ValidationError
 
+from .classification import Scheme
 from .errors import ProblemList, display_path
 from .load import load_csv
 from .safety import UnusablePath, is_file, is_inside, resolved
@@ -54,12 +55,13 @@ class Dataset:
         return list(dict.fromkeys(row.source for row in self.rows))
 
 
-def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: ProblemList,
+def load_datasets(meeting_path: Path, data: MeetingData, tree, scheme: Scheme, problems: ProblemList,
                   root: Path | None = None) -> dict[str, Dataset]:
     """Load every data set the meeting names; problems are collected, not raised.
 
     ``tree`` is the loaded ``data:`` mapping, for the line of a bad path. A path that
-    leaves ``root`` (the project folder) is refused; None allows any path.
+    leaves ``root`` (the project folder) is refused; None allows any path. ``scheme``
+    says which rows are public: only their values are quoted in messages.
     """
     datasets = {}
     for name, relative in data:
@@ -77,15 +79,16 @@ def load_datasets(meeting_path: Path, data: MeetingData, tree, problems: Problem
         elif not is_file(path):
             problems.add(meeting_path, line, f"data.{name}: file not found: {relative}")
         else:
-            datasets[name] = load_dataset(name, path, problems)
+            datasets[name] = load_dataset(name, path, scheme, problems)
     return datasets
 
 
-def load_dataset(name: str, path: Path, problems: ProblemList) -> Dataset:
+def load_dataset(name: str, path: Path, scheme: Scheme, problems: ProblemList) -> Dataset:
     header, records = load_csv(path, problems, REQUIRED_COLUMNS[name])
-    rows = [_row(ROW_MODELS[name], path, line, record, problems) for line, record in records]
+    rows = [_row(ROW_MODELS[name], path, line, record, Quoter(record.get("classification"), scheme), problems)
+            for line, record in records]
     rows = [row for row in rows if row is not None]
-    _check_unique(name, path, rows, problems)
+    _check_unique(name, path, rows, scheme, problems)
     known = ROW_MODELS[name].model_fields
     unused = {column: [(line, record[column]) for line, record in records if record.get(column)]
               for column in header if column and column not in known}
@@ -109,49 +112,73 @@ def check_unused_columns(dataset: Dataset, scheme, problems: ProblemList) -> Non
             problems.warn(dataset.path, 1, f"column '{column}' is not used by briefgen; ignored")
 
 
-def _row(model: type[Row], path: Path, line: int, record: dict, problems: ProblemList):
+@dataclass
+class Quoter:
+    """How a message shows a row's value: quoted if the row is public, else not at all,
+    because messages reach logs and terminals that are not cleared for restricted text."""
+
+    marked: str | None  # the row's classification cell
+    scheme: Scheme
+
+    def __call__(self, value) -> str:
+        reason = self.withheld()
+        return repr(value) if reason is None else f"[not shown: {reason}]"
+
+    def withheld(self) -> str | None:
+        """Why the row's values are not shown, or None."""
+        if not (self.marked or "").strip():
+            return None
+        level = self.scheme.get(self.marked)
+        if level is None:
+            return "a row of unknown classification"
+        return None if level.public else f"a {level.name} row"
+
+
+def _row(model: type[Row], path: Path, line: int, record: dict, quote: Quoter, problems: ProblemList):
     try:
         row = model.model_validate(record)
     except ValidationError as exc:
         for error in exc.errors():
             column = ".".join(str(part) for part in error["loc"])
-            problems.add(path, line, f"{column}: {plain(error['msg'])}, found {error.get('input')!r}")
+            problems.add(path, line, f"{column}: {plain(error['msg'])}, found {quote(error.get('input'))}")
         return None
     row._line = line
-    message = _check_country(row)
+    message = _check_country(row, quote)
     if message:
         problems.add(path, line, message)
         return None
     return row
 
 
-def _check_country(row: Row) -> str | None:
+def _check_country(row: Row, quote: Quoter) -> str | None:
     """Spending rows need a real ISO code matching the name; incident rows a known place."""
     if isinstance(row, SpendingRow):
         country = pycountry.countries.get(alpha_3=row.iso3)
         if country is None:
-            return f"iso3: unknown ISO 3166 alpha-3 code '{row.iso3}'"
+            return f"iso3: unknown ISO 3166 alpha-3 code {quote(row.iso3)}"
         named = country_code(row.country)
         if named is None:
-            return f"country: '{row.country}' is not a country name briefgen knows ({row.iso3} is {country.name})"
+            return f"country: {quote(row.country)} is not a country name briefgen knows ({row.iso3} is {country.name})"
         if named != row.iso3:
-            return f"country: '{row.country}' is {named}, not {row.iso3} ({country.name})"
+            return f"country: {quote(row.country)} is {named}, not {row.iso3} ({country.name})"
         return None
     row._iso3 = country_code(row.country)
     if row._iso3 is None and organisation(row.country) is None:
-        return (f"country: unknown country '{row.country}' (use a country name, an ISO 3166 "
+        return (f"country: unknown country {quote(row.country)} (use a country name, an ISO 3166 "
                 f"alpha-3 code or one of {', '.join(ORGANISATIONS)})")
     return None
 
 
-def _check_unique(name: str, path: Path, rows: list, problems: ProblemList) -> None:
+def _check_unique(name: str, path: Path, rows: list, scheme: Scheme, problems: ProblemList) -> None:
     seen: dict = {}
     for row in rows:
         key = row.id if name == "incidents" else (row.iso3, row.year)
         if key in seen:
-            problems.add(path, row._line, f"duplicate row {key!r} (first on line {seen[key]})")
+            both = [Quoter(row.classification, scheme), Quoter(seen[key][1], scheme)]
+            quote = next((q for q in both if q.withheld()), both[0])
+            problems.add(path, row._line, f"duplicate row {quote(key)} (first on line {seen[key][0]})")
         else:
-            seen[key] = row._line
+            seen[key] = (row._line, row.classification)
 
 
 # Not countries, but they act in the incident data (a NATO response, an EU decision).

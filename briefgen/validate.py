@@ -66,7 +66,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     if meeting is None:
         problems.raise_if_errors()
     ceiling = _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems)
-    datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), problems, root)
+    datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), scheme, problems, root)
     _check_images(meeting, meeting_path, directory, problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     _check_allies(datasets.get("spending"), project.allies, problems)

@@ -59,12 +59,16 @@ def describe(error: dict) -> str:
     if kind == "model_type":
         if error.get("ctx", {}).get("class_name") == "Portion":
             return f"{where}: expected markdown text or a mapping {{text, classification}}"
-        return f"{where}: expected a mapping of fields, found {_shown(error['input'])}"
+        return f"{where}: expected a mapping of fields, found {_shown(error['input'], prose=True)}"
     message = plain(message)
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
         hint = " (put the value in quotes: YAML reads 10:00 as a number)"
-    return f"{where}: {message}, found {_shown(error['input'])}{hint}"
+    return f"{where}: {message}, found {_shown(error['input'], prose=kind in SHAPE_ERRORS)}{hint}"
+
+
+# Where a list or a mapping was wanted, a string found is prose written in the wrong shape.
+SHAPE_ERRORS = {"model_type", "list_type", "dict_type", "tuple_type", "set_type"}
 
 
 def plain(message: str) -> str:
@@ -81,16 +85,34 @@ def _shown_kind(value) -> str:
     return f"a single value ({_shown(value)})"
 
 
-def _shown(value) -> str:
-    """A value as YAML gave it, in the words of a YAML writer rather than Python's."""
+def _shown(value, prose: bool = False) -> str:
+    """A value as YAML gave it, in the words of a YAML writer rather than Python's;
+    ``prose`` (text where a list or mapping was wanted) is quoted only if short."""
     if value is None:
         return "nothing (the value is empty)"
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: put the word in quotes)"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
+    if prose and isinstance(value, str) and not quotable(value):
+        return f"a text of {plural_words(value)} (not quoted here)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# Messages reach terminals and logs that are not cleared for restricted text, and a
+# portion written in the wrong shape is restricted prose: a word or a short text is
+# quoted, a sentence is not. The leak guard counts text this short as too common to be a
+# secret, too.
+SHORT_TEXT = 12
+
+
+def quotable(text: str) -> bool:
+    return len(text.split()) <= 1 or len(text) < SHORT_TEXT
+
+
+def plural_words(text: str) -> str:
+    return f"{len(text.split())} words"
 
 
 def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList) -> None:
@@ -101,7 +123,8 @@ def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList
     for key in tree:
         if key not in fields:
             close = difflib.get_close_matches(str(key).lower(), list(fields), n=1)
-            shown = f"'{key}'" if isinstance(key, str) else _shown(key)
+            shown = (f"'{key}'" if quotable(key) else f"(a text of {plural_words(key)}, not quoted here: "
+                     "a sentence holding ': '? put it in quotes)") if isinstance(key, str) else _shown(key)
             if close == ["classification"]:  # the level would silently be the default: maybe public
                 problems.add(path, tree.line_of(key), f"unknown key {shown}: write 'classification', or "
                              "what it marks takes the default level")

@@ -48,7 +48,7 @@ class Case:
     case: str
     run: str  # check | build | html
     exit: int = 0
-    expect: str | None = None  # a whole stderr line, paths relative to the project folder
+    expect: str | list[str] | None = None  # whole stderr lines, paths relative to the project folder
     args: list[str] = field(default_factory=list)
     html_has: list[str] = field(default_factory=list)  # text the HTML must show, unescaped
     html_lacks: list[str] = field(default_factory=list)
@@ -208,7 +208,8 @@ def invoke(command: str, case: Case, world: World, earlier_build: Path):
     assert result.exit_code == case.exit, output
     if case.expect:
         lines = [world.plain(line) for line in result.stderr.splitlines()]
-        assert case.expect in lines, "\n".join(lines)
+        for expected in [case.expect] if isinstance(case.expect, str) else case.expect:
+            assert expected in lines, "\n".join(lines)
     return result
 
 
