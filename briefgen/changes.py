@@ -37,8 +37,8 @@ class Changes:
 
 def snapshot(valid: ValidMeeting) -> dict:
     """The facts of this edition that the next one compares against."""
-    items = {item.id: {"title": item.title, "sha": sha256(valid.item_paths[item.id].read_bytes())}
-             for item in valid.items}
+    # what the item says, not how its file is written: a comment, CRLF or a BOM revise nothing
+    items = {item.id: {"title": item.title, "sha": sha256(item.model_dump_json())} for item in valid.items}
     incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
                  for row in getattr(valid.datasets.get("incidents"), "rows", [])}
     figures = {figure_key(row): format_pct(row.pct_gdp)

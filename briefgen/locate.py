@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 CONFIG_FILE = "briefgen.yaml"
@@ -38,3 +39,9 @@ def project_root(meeting_dir: Path) -> Path:
         return config.parent
     meeting = Path(meeting_dir).resolve()
     return meeting.parent.parent if meeting.parent.name == "agendas" else meeting.parent
+
+
+def meeting_name(directory: Path) -> str:
+    """A meeting's name, and its folder's under the output folder: its own folder's name,
+    resolved (``build .`` would otherwise name it "", and ``build ..`` "..")."""
+    return Path(os.path.abspath(directory)).name

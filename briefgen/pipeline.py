@@ -23,7 +23,7 @@ from pathlib import Path
 from . import jobs
 from .charts import between_drawings
 from .errors import BriefgenError, Problem
-from .locate import DEFAULT_TEMPLATES
+from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
 from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
@@ -186,7 +186,7 @@ def remove_stale_temporaries(out: Path) -> None:
 def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: bool, policy: Policy) -> Plan:
     """Fingerprint the inputs; a meeting whose outputs match them is skipped whole.
     A bug met here fails this meeting only (with a problem; it is not built)."""
-    folder = out / output_name(directory)
+    folder = out / meeting_name(directory)
     plan = Plan(MeetingResult(directory), folder, {}, {}, Path(templates), policy)
     try:
         plan.prints = fingerprint(directory, templates, policy.allow_outside_paths)
@@ -198,12 +198,6 @@ def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: b
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
     return plan
-
-
-def output_name(directory: Path) -> str:
-    """The meeting's folder under the output folder: its own folder's name, resolved
-    (``build ..`` or ``build .`` would otherwise write above the output folder, or into it)."""
-    return Path(os.path.abspath(directory)).name
 
 
 def refuse_shared_folders(plans: list[Plan]) -> None:
@@ -534,8 +528,8 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     if not plan.result.ok and not any(a.written for a in plan.artifacts):
         return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
-    keys = {**plan.previous.get("inputs_keys", {}),
-            **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}
+    keys = dict(sorted({**plan.previous.get("inputs_keys", {}),
+                        **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}.items()))
     meta = {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
             "warnings": warning_records(plan)}

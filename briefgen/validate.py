@@ -17,7 +17,7 @@ from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
 from .errors import ProblemList, display_path
 from .lint import lint_meeting
-from .locate import CONFIG_FILE, project_root
+from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
 from .prose import check_image, images_in
 from .safety import MAX_ITEMS, Policy, UnusablePath, is_inside
@@ -43,7 +43,7 @@ class ValidMeeting:
 
     @property
     def name(self) -> str:
-        return self.directory.name
+        return meeting_name(self.directory)
 
 
 def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Policy = Policy()) -> ValidMeeting:

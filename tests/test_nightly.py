@@ -111,6 +111,14 @@ def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
     assert build(meeting, out).outputs == []  # and now it is up to date
 
 
+def test_editions_built_one_after_the_other_give_the_manifest_of_a_full_build(tmp_path):
+    meeting, out, full = write_meeting(tmp_path), tmp_path / "out", tmp_path / "full"
+    for edition in ("factsheets", "book"):
+        pipeline.build([meeting], out, editions=(edition,), jobs_count=1)
+    build(meeting, full)
+    assert (out / "tiny" / "manifest.json").read_bytes() == (full / "tiny" / "manifest.json").read_bytes()
+
+
 def test_fact_sheets_built_alone_keep_the_book_s_laid_out_parts(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
@@ -141,6 +149,7 @@ def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp
     assert sorted(p.name for p in out.iterdir() if p.name != ".briefgen.lock") == ["index.html", "tiny"]  # not out/.. nor out
     assert f"{other / 'meeting.yaml'}: not built: .. has the same folder name, and both would be written to " \
            f"{out / 'tiny'}" in result.stderr.splitlines()
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["meeting"] == "tiny"  # not ""
 
 
 def test_manifest_describes_every_artifact(tmp_path):
@@ -402,6 +411,13 @@ def test_changes_since_the_last_edition(tmp_path):
     assert "New incident T-9" in html and "Poland 2025, 4.48% → 4.50% of GDP" in html
     build(meeting, out, force=True)  # the same inputs again: the same edition, the same changes
     assert json.loads((out / "tiny" / "changes.json").read_text()) == changes
+    alpha = meeting / "alpha.yaml"  # written again with CRLF and a comment: the brief says the same
+    alpha.write_bytes(b"# reviewed\r\n" + alpha.read_bytes().replace(b"\n", b"\r\n"))
+    build(meeting, out)
+    assert json.loads((out / "tiny" / "changes.json").read_text())["changed_items"] == []
+    alpha.write_text(ALPHA_YAML.replace("Decide the alpha question.", "Decide the alpha question now."))
+    build(meeting, out)
+    assert json.loads((out / "tiny" / "changes.json").read_text())["changed_items"] == ["Alpha item on drones"]
 
 
 def test_several_meetings_in_a_pool_that_replaces_its_workers(tmp_path, monkeypatch):
