@@ -17,6 +17,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .classification import Level
+from .incremental import versions
 from .publish import keep_in_cache
 
 STYLE = {
@@ -51,11 +52,14 @@ KEPT_IN_MEMORY = 64  # drawn charts held for the next meetings of a run (the old
 _folder: list[Path] = []  # where drawn charts are kept between builds, if anywhere
 _used: set[str] = set()  # the charts the current meeting showed
 _on_disk: set[Path] = set()  # kept charts known to be whole in this run
+_reuse: list[bool] = [True]  # False under --force: kept charts are drawn again
 
 
-def keep_charts_in(folder: Path) -> None:
-    """Keep drawn charts in ``folder`` between builds (a build's cache folder)."""
+def keep_charts_in(folder: Path, reuse: bool = True) -> None:
+    """Keep drawn charts in ``folder`` between builds (a build's cache folder); with
+    ``reuse`` false (``--force``), draw every chart again over the kept ones."""
     _folder[:] = [folder]
+    _reuse[0] = reuse
     _used.clear()
     _on_disk.clear()
 
@@ -99,7 +103,8 @@ def between_drawings(call):
 
 def draw(kind: str, alt: str, *args) -> Drawing:
     """The chart ``kind`` of ``args`` as an <img>, drawn when first shown, once for the same arguments."""
-    key = hashlib.sha256(repr((kind, args, STYLE)).encode("utf-8")).hexdigest()
+    # briefgen's code and matplotlib's version draw the chart as much as its arguments do
+    key = hashlib.sha256(repr((kind, args, STYLE, sorted(versions().items()))).encode("utf-8")).hexdigest()
     _used.add(key)
     return Drawing(key, kind, alt, args)
 
@@ -116,7 +121,7 @@ class Drawing:
     def __html__(self) -> str:
         kept = _folder[0] / f"{self.key}.svg64" if _folder else None
         data = _drawn.get(self.key)
-        if data is None and kept:
+        if data is None and kept and _reuse[0]:
             data = _read(kept)
             if data is not None:
                 _on_disk.add(kept)  # read whole: nothing to write

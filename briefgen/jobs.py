@@ -58,14 +58,15 @@ class Prepared:
 
 
 def prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
-            strict: bool, policy: Policy = Policy(), part_ready=None) -> Prepared:
+            strict: bool, policy: Policy = Policy(), part_ready=None, force: bool = False) -> Prepared:
     """Validate, redact, merge and render one meeting's HTML (no layout yet), in time.
 
     ``part_ready(part, html)``, if given, hears of each part of the book for the PDF as
-    soon as it is rendered, so its layout can start while the rest is prepared.
+    soon as it is rendered, so its layout can start while the rest is prepared. ``force``
+    draws every chart again rather than use the kept ones.
     """
     with in_time(Path(directory), policy, "preparing the meeting"):
-        return _prepare(directory, out_folder, editions_wanted, templates, strict, policy, part_ready)
+        return _prepare(directory, out_folder, editions_wanted, templates, strict, policy, part_ready, force)
 
 
 @contextmanager
@@ -82,14 +83,14 @@ def in_time(directory: Path, policy: Policy, doing: str):
 
 
 def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
-             strict: bool, policy: Policy, part_ready=None) -> Prepared:
+             strict: bool, policy: Policy, part_ready=None, force: bool = False) -> Prepared:
     from .guard import LeakGuard
     from .render_html import render_book
     from .validate import validate_meeting
 
     from .charts import forget_unused_charts, keep_charts_in
 
-    keep_charts_in(Path(out_folder) / ".cache" / "charts")
+    keep_charts_in(Path(out_folder) / ".cache" / "charts", reuse=not force)
     valid = validate_meeting(Path(directory), policy=policy)
     if strict and valid.warnings:
         raise BriefgenError([Problem(w.path, w.line, w.message) for w in valid.warnings])

@@ -270,7 +270,7 @@ class Flow:
         try:
             with between_drawings(self.runner.poll):
                 prepared = jobs.prepare(str(plan.result.directory), str(plan.folder), self.editions,
-                                        str(plan.templates), self.strict, plan.policy, part_ready)
+                                        str(plan.templates), self.strict, plan.policy, part_ready, self.force)
         except BriefgenError as exc:
             plan.result.problems += exc.problems
             plan.book_failed = True

@@ -379,6 +379,28 @@ def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     assert len(after) == len(before) and after != before  # the redrawn chart replaced the old one
 
 
+def test_kept_charts_are_drawn_again_by_other_code_and_by_force(tmp_path, monkeypatch):
+    from briefgen import charts
+
+    key = charts.draw("incidents_over_time", "alt", ["Poland"], []).key
+    monkeypatch.setattr(charts, "versions", lambda: {"briefgen-code": "other", "matplotlib": "9.9"})
+    assert charts.draw("incidents_over_time", "alt", ["Poland"], []).key != key
+    monkeypatch.undo()
+    charts._drawn.clear()  # drawn earlier in this process: the test is about the kept files
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, editions=("factsheets",))
+    kept = sorted((out / "tiny" / ".cache" / "charts").glob("*.svg64"))
+    good = [path.read_text() for path in kept]
+    stale = base64.b64encode(b'<?xml version="1.0"?><svg><text>STALE CHART</text></svg>').decode()
+    for path in kept:
+        path.write_text(stale)  # whole, but not what this code draws
+    charts._drawn.clear()
+    build(meeting, out, editions=("factsheets",), force=True)
+    assert [path.read_text() for path in kept] == good
+    sheets = " ".join(p.read_text(encoding="utf-8") for p in (out / "tiny" / "factsheets").glob("*.html"))
+    assert stale not in sheets
+
+
 def test_a_kept_chart_that_is_not_a_whole_svg_is_drawn_again(tmp_path):
     """A cache file goes into the HTML as it is: tampered with or cut short, it is not used."""
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
