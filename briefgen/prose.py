@@ -54,14 +54,16 @@ class ImageRefused(ValueError):
 
 def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
     """Markdown prose as sanitised HTML; images from ``meeting_dir``/assets embedded, others dropped."""
-    def embed_images(element: str, attribute: str, value: str) -> str | None:
+    def embed_images_and_check_links(element: str, attribute: str, value: str) -> str | None:
         if element == "img" and attribute == "src":
             return _embedded(value, meeting_dir)
+        if element == "a" and attribute == "href":
+            return value if followable(value) else None
         return value
 
     clean = nh3.clean(_markdown(text), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer",
-                      attribute_filter=embed_images)
+                      attribute_filter=embed_images_and_check_links)
     return Markup(clean)
 
 
@@ -76,6 +78,12 @@ def _converter() -> markdown.Markdown:
     # Prose sits under a brief's h2 sections: its '#' is an h3, and so on down to h6.
     return markdown.Markdown(extensions=["sane_lists", "tables", TocExtension(baselevel=3, marker="")],
                              output_format="html")
+
+
+def followable(href: str) -> bool:
+    """A place in the book (#...) or a web address. A relative link ('tor.pdf') has nowhere
+    to go: WeasyPrint would make it a file: link to the build machine's templates folder."""
+    return href.startswith("#") or urlsplit(href.strip()).scheme.lower() in ALLOWED_URL_SCHEMES
 
 
 def _embedded(src: str, meeting_dir: Path | None) -> str | None:

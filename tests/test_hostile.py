@@ -280,6 +280,8 @@ def inspect_pdf(name: str, data: bytes, world: World) -> None:
     for page in reader.pages:
         annotations = [a.get_object() for a in page.get("/Annots") or []]
         assert not [a for a in annotations if a.get("/Subtype") == "/FileAttachment"], f"{name} attaches a file"
+        uris = [str(a["/A"].get("/URI", "")) for a in annotations if "/A" in a]
+        assert not [uri for uri in uris if not uri.startswith(("https:", "http:", "mailto:"))], f"{name}: {uris}"
         assert world.marker not in page.extract_text(), f"{name} shows the secret"
 
 
