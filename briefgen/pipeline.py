@@ -113,6 +113,7 @@ class Plan:
     book_pdf: bytes | None = None
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
+    withdrawn: bool = False  # a kept fact sheet was withdrawn: the manifest must say so
     published: bool = False
 
     def release(self) -> None:
@@ -217,8 +218,13 @@ def up_to_date(plan: Plan, editions) -> bool:
     previous, key = plan.previous, key_of(plan.prints)
     if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
         return False
-    return all((plan.folder / a["path"]).is_file() and sha256((plan.folder / a["path"]).read_bytes()) == a["sha256"]
-               for a in previous["artifacts"] if a["edition"] in editions)
+    return all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
+
+
+def intact(plan: Plan, record: dict) -> bool:
+    """The file the last build recorded is there, as it wrote it."""
+    path = plan.folder / record["path"]
+    return path.is_file() and sha256(path.read_bytes()) == record["sha256"]
 
 
 def last_warnings(plan: Plan, strict: bool) -> list[Problem]:
@@ -431,10 +437,15 @@ def stamp_names(plan: Plan) -> list[str]:
 
 
 def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
-    names = factsheet_inputs(plan.prints, plan.prepared.item_files[sheet.item])
-    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}.get(f"factsheets/{sheet.item}.pdf")
-    return not (old and old.get("build_key") == key_of(plan.prints, names)
-                and (plan.folder / old["path"]).is_file())
+    """Laid out again unless the last build published this very HTML, and both its files
+    are as it wrote them (a sheet deleted or damaged since is made again)."""
+    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}
+    records = [old.get(path) for path in factsheet_paths(sheet)]
+    return not all(r and r.get("build_key") == layout_key(sheet.html) and intact(plan, r) for r in records)
+
+
+def factsheet_paths(sheet: jobs.FactsheetJob) -> list[str]:
+    return [f"factsheets/{sheet.item}.html", f"factsheets/{sheet.item}.pdf"]
 
 
 def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
@@ -525,12 +536,13 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
         publish_factsheets(plan, publication)
     briefs = brief_pages(plan) or plan.previous.get("brief_pages", {})
     check_pages(plan, briefs, strict)
-    if not plan.result.ok and not any(a.written for a in plan.artifacts):
+    if not plan.result.ok and not any(a.written for a in plan.artifacts) and not plan.withdrawn:
         return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
     keys = dict(sorted({**plan.previous.get("inputs_keys", {}),
                         **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}.items()))
-    meta = {**prepared.meta, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
+    source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
+    meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
             "warnings": warning_records(plan)}
     publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
@@ -595,19 +607,40 @@ def publish_book(plan: Plan, publication: Publication) -> None:
 
 
 def publish_factsheets(plan: Plan, publication: Publication) -> None:
+    """A sheet's build key is its HTML's (with the versions): the HTML holds everything
+    that shapes the sheet, the data rows it shows and not the others included."""
     prepared = plan.prepared
     for sheet in prepared.factsheets:
-        names = factsheet_inputs(plan.prints, prepared.item_files[sheet.item])
-        facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
-                     classification=prepared.public_level, build_key=key_of(plan.prints, names), inputs=names)
+        html_path, pdf_path = factsheet_paths(sheet)
         layout = plan.layouts.get(f"factsheet:{sheet.item}")
-        for fmt, data in (("html", sheet.html), ("pdf", layout.pdf if layout else None)):
-            path = f"factsheets/{sheet.item}.{fmt}"
-            if layout is not None:
-                pages = layout.pages if fmt == "pdf" else None
-                plan.artifacts.append(publication.add(path, data, format=fmt, pages=pages, **facts))
-            else:  # unchanged, or this attempt failed
-                plan.artifacts += kept_artifacts(plan, (path,))
+        if layout is None:  # unchanged, or this attempt failed
+            if not withdrawn(plan, sheet, html_path):
+                plan.artifacts += kept_artifacts(plan, (html_path, pdf_path))
+            continue
+        facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
+                     classification=prepared.public_level, build_key=layout_key(sheet.html),
+                     inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]))
+        plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
+        plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))
+
+
+def withdrawn(plan: Plan, sheet: jobs.FactsheetJob, html_path: str) -> bool:
+    """A sheet kept from the last build that holds text restricted now is withdrawn: its
+    text may have been reclassified since, and the sheet that leaves it out not made."""
+    from .guard import leaks_in
+
+    try:
+        kept = (plan.folder / html_path).read_text(encoding="utf-8")  # the PDF's source
+    except (OSError, UnicodeDecodeError):
+        return False  # not there, or not a sheet briefgen wrote: not kept either
+    found = leaks_in(plan.prepared.fragments, kept)
+    if found:
+        level, path, line = plan.prepared.fragments[found[0]]
+        plan.result.problems.append(Problem(Path(sheet.source), None, f"fact sheet '{sheet.item}' withdrawn: the "
+                                            f"one last published contains {level} text, from {path}:{line} "
+                                            "(not quoted here)"))
+        plan.withdrawn = True
+    return bool(found)
 
 
 def withdraw_stale_factsheets(plan: Plan) -> None:

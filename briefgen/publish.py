@@ -242,7 +242,7 @@ def read_json(path: Path):
 # What every manifest record must hold, and of which types; the other keys are optional.
 MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
 MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
-                     "warnings": list, "venue": (str, type(None)), "meeting": str}
+                     "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str}
 # The fields of an Artifact's record and their types (a test keeps them in step with Artifact).
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
@@ -273,6 +273,13 @@ def manifests(out: Path) -> list[dict]:
     found = []
     for path in sorted(Path(out).glob(f"*/{MANIFEST}")):
         manifest = read_manifest(path.parent)
-        if manifest:
+        if manifest and still_there(path.parent, manifest):
             found.append({**manifest, "name": path.parent.name, "href": "./" + quote(path.parent.name) + "/"})
     return found
+
+
+def still_there(folder: Path, manifest: dict) -> bool:
+    """The meeting a manifest was built from still exists: one renamed or deleted since is
+    left out of the index (its output folder stays until someone deletes it)."""
+    source = manifest.get("source")
+    return source is None or (folder / source / "meeting.yaml").is_file()

@@ -85,17 +85,24 @@ def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     (meeting / "beta.yaml").write_text(BETA_YAML.replace("Decide the beta question.", "Decide it now."))
     result = build(meeting, out)
     written = sorted(str(p.relative_to(out / "tiny")) for p in result.outputs)
-    assert written == ["book.html", "book.pdf", "factsheets/beta.html", "factsheets/beta.pdf"]
+    assert written == ["book.html", "book.pdf"]  # beta's purpose is restricted: its fact sheet is the same
     assert "item-beta" in result.laid_out and "item-alpha" not in result.laid_out
     # the front, laid out with the last build's page numbers, is right first time
     assert manifest["page_numbers"]["item-beta"] > manifest["page_numbers"]["item-alpha"]
     assert result.laid_out.count("front") == 1
-    assert "factsheet:alpha" not in result.laid_out
+    assert "factsheet:alpha" not in result.laid_out and "factsheet:beta" not in result.laid_out
     after = json.loads((out / "tiny" / "manifest.json").read_text())
     keys = lambda m: {a["path"]: a["build_key"] for a in m["artifacts"]}  # noqa: E731
-    assert keys(after)["factsheets/alpha.pdf"] == keys(manifest)["factsheets/alpha.pdf"]
-    assert keys(after)["factsheets/beta.pdf"] != keys(manifest)["factsheets/beta.pdf"]
+    assert keys(after)["factsheets/beta.pdf"] == keys(manifest)["factsheets/beta.pdf"]
     assert keys(after)["book.pdf"] != keys(manifest)["book.pdf"]
+    (meeting / "beta.yaml").write_text(BETA_YAML + "press_line: {text: Beta says this., classification: PUBLIC}\n")
+    result = build(meeting, out)
+    written = sorted(str(p.relative_to(out / "tiny")) for p in result.outputs)
+    assert written == ["book.html", "book.pdf", "factsheets/beta.html", "factsheets/beta.pdf"]
+    assert "factsheet:alpha" not in result.laid_out
+    final = json.loads((out / "tiny" / "manifest.json").read_text())
+    assert keys(final)["factsheets/alpha.pdf"] == keys(manifest)["factsheets/alpha.pdf"]
+    assert keys(final)["factsheets/beta.pdf"] != keys(manifest)["factsheets/beta.pdf"]
 
 
 def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
@@ -109,6 +116,39 @@ def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
     assert not result.skipped or "factsheets/beta.pdf" not in {str(p.relative_to(out / "tiny")) for p in result.skipped}
     assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["alpha.html", "alpha.pdf"]
     assert build(meeting, out).outputs == []  # and now it is up to date
+
+
+def test_a_fact_sheet_deleted_or_damaged_since_the_last_build_is_made_again(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    good = snapshot(out)
+    sheets = out / "tiny" / "factsheets"
+    (sheets / "alpha.html").unlink()
+    with (sheets / "beta.pdf").open("ab") as damaged:
+        damaged.write(b"%junk\n")
+    result = build(meeting, out)
+    assert {"factsheet:alpha", "factsheet:beta"} <= set(result.laid_out)
+    assert snapshot(out) == good
+
+
+def test_a_kept_fact_sheet_holding_text_restricted_since_is_withdrawn(tmp_path):
+    """Its text marked restricted, the sheet that leaves it out runs to two pages and is
+    not made: the last one, which still says it, must not stay published."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    secret = "{text: Alpha public message., classification: NATO RESTRICTED}"
+    long_lede = "factsheet:\n  lede: {text: '" + "A public sentence of some length. " * 400 + "', classification: PUBLIC}\n"
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("{text: Alpha public message., classification: PUBLIC}",
+                                                           secret) + long_lede)
+    [result] = pipeline.build([meeting], out, jobs_count=1)
+    messages = [str(p) for p in result.problems]
+    assert not result.ok and any("fact sheet 'alpha' runs to 4 pages" in m for m in messages), messages
+    assert (f"{meeting / 'alpha.yaml'}: fact sheet 'alpha' withdrawn: the one last published contains NATO "
+            f"RESTRICTED text, from {meeting / 'alpha.yaml'}:6 (not quoted here)") in messages
+    assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["beta.html", "beta.pdf"]
+    listed = [a["path"] for a in json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]]
+    assert "factsheets/alpha.pdf" not in listed and "factsheets/beta.pdf" in listed
+    assert "alpha.pdf" not in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_editions_built_one_after_the_other_give_the_manifest_of_a_full_build(tmp_path):
@@ -480,7 +520,9 @@ def test_a_document_that_kills_its_worker_fails_its_meeting_alone(tmp_path, monk
     listed = [{a["path"]: a["sha256"] for a in json.loads(files["manifest.json"])["artifacts"]}
               for files in (before, after)]
     assert listed[1]["book.pdf"] == listed[0]["book.pdf"]  # the last good book stays in the manifest
-    assert set(json.loads(after["manifest.json"])["inputs_keys"].values()) == {None}  # tried again next time
+    # nothing was written (alpha's fact sheet shows none of its restricted background), so the
+    # manifest is the last good build's, with the old inputs' keys: tried again next time
+    assert after["manifest.json"] == before["manifest.json"]
 
 
 def lay_out_with_a_bug(request: LayoutRequest):
@@ -632,3 +674,13 @@ def test_the_manifest_s_check_knows_every_field_of_an_artifact():
     from briefgen.publish import ARTIFACT_FIELDS, Artifact
 
     assert set(ARTIFACT_FIELDS) == {f.name for f in fields(Artifact)} - {"written"}
+
+
+def test_a_meeting_renamed_since_its_build_is_left_out_of_the_index(tmp_path):
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out)
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../agendas/tiny"
+    renamed = meeting.rename(meeting.with_name("tiny-2"))
+    build(renamed, out)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="./tiny-2/book.pdf"' in index and 'href="./tiny/' not in index
