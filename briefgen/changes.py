@@ -93,5 +93,6 @@ def compare(previous: dict | None, current: dict) -> Changes:
     return changes
 
 
-def to_json(changes: Changes) -> str:
-    return json.dumps(asdict(changes), indent=2, sort_keys=True) + "\n"
+def to_json(changes: Changes, classification: str) -> str:
+    """changes.json, marked with the book's level: it names the book's restricted rows too."""
+    return json.dumps({**asdict(changes), "classification": classification}, indent=2, sort_keys=True) + "\n"

@@ -602,7 +602,7 @@ def publish_book(plan: Plan, publication: Publication) -> None:
     plan.artifacts.append(publication.add("book.html", prepared.book_html, format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
     plan.artifacts.append(publication.add("book.pdf", pdf, format="pdf", pages=pages, **facts))
-    publication.write("changes.json", to_json(prepared.changes))
+    publication.write("changes.json", to_json(prepared.changes, prepared.highest))
     publication.write(STATE_FILE, _json(prepared.state))
 
 

@@ -459,7 +459,7 @@ def test_changes_since_the_last_edition(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
     first = json.loads((out / "tiny" / "changes.json").read_text())
-    assert first["first_edition"] is True
+    assert first["first_edition"] is True and first["classification"] == "NATO RESTRICTED"
     (meeting / "data" / "incidents.csv").write_text(
         INCIDENTS_CSV + 'T-9,2025-10-01,Poland,drone,2,,none,false,"A new one.",Src\n')
     (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
