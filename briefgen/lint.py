@@ -84,13 +84,18 @@ def normal_name(name: str) -> str:
 
 
 def programme_person(meeting: Meeting, path: Path, problems: ProblemList) -> None:
-    known = {normal_name(person.name): person.name for person in meeting.people}
+    """Names are quoted from public entries only: messages reach logs not cleared for more."""
+    known = {normal_name(person.name): person.name for person in meeting.people if person.level.public}
+    everyone = {normal_name(person.name) for person in meeting.people}
     for index, entry in enumerate(meeting.programme):
         for position, name in enumerate(entry.people):
-            if normal_name(name) not in known:
+            if normal_name(name) not in everyone:
                 line = line_for(meeting._tree, ("programme", index, "people", position))
+                public = entry.level.public
+                shown, hint = (f"'{name}'", _suggestion(name, known)) if public else \
+                    (f"[not shown: a {entry.level.name} entry]", "")
                 warn(problems, path, line, "programme-person",
-                     f"programme: '{name}' is not in the who's who (people:){_suggestion(name, known)}")
+                     f"programme: {shown} is not in the who's who (people:){hint}")
 
 
 def _suggestion(name: str, known: dict[str, str]) -> str:

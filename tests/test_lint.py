@@ -67,6 +67,11 @@ def test_programme_person_must_be_in_whos_who(tmp_path):
         "did you mean 'Ann Example'? [programme-person]"]
     good = MEETING_YAML.replace(entry, entry.replace("Room 1,", "Room 1, people: [ann  example],"))
     assert warnings_of(write_meeting(tmp_path / "good", meeting=good)) == []
+    held = named.replace("classification: PUBLIC}", "classification: NATO RESTRICTED}", 1)
+    restricted = write_meeting(tmp_path / "held", meeting=held)
+    assert warnings_of(restricted) == [  # messages reach logs: a restricted entry's names are not quoted
+        f"{restricted / 'meeting.yaml'}:8: warning: programme: [not shown: a NATO RESTRICTED entry] is not in "
+        "the who's who (people:) [programme-person]"]
 
 
 def test_strict_makes_a_lint_warning_fail_check(tmp_path):
