@@ -16,6 +16,7 @@ from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
 from .errors import ProblemList, display_path
+from .formatting import plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
@@ -261,11 +262,15 @@ def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared:
     if view is None:
         return
     tree = item._tree["data"]["incidents"]
-    known = {row.type.casefold() for row in getattr(datasets.get("incidents"), "rows", [])}
+    rows = getattr(datasets.get("incidents"), "rows", [])
+    known = {row.type.casefold() for row in rows}
+    public = {row.type.casefold() for row in rows if row.level.public}  # messages reach logs
+    others = f", and {plural(len(known - public), 'other')} in rows that are not public" if known - public else ""
     for index, kind in enumerate(view.types):
         if known and kind.casefold() not in known:
             problems.warn(path, line_for(tree, ("types", index)), f"data.incidents.types: no incident of "
-                          f"type '{kind}' in the data (types there: {', '.join(sorted(known))})")
+                          f"type '{kind}' in the data (types there: {', '.join(sorted(public)) or 'none public'}"
+                          f"{others})")
     for index, name in enumerate(view.countries):
         if country_code(name) is None and organisation(name) is None:
             problems.add(path, line_for(tree, ("countries", index)),

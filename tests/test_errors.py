@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from briefgen.cli import main
 
-from .conftest import ALPHA_YAML, BETA_YAML, MEETING_YAML, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
 
 
 def run(*args):
@@ -234,6 +234,14 @@ def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
         "(types there: drone, fixed-wing)",
         f"{meeting / 'beta.yaml'}:5: data.spending: the meeting names no spending data set (data.spending in "
         "meeting.yaml)"]
+    held = INCIDENTS_CSV.replace(",source\n", ",source,classification\n", 1).replace(
+        "Test source B\n", "Test source B,\n").replace("Test source D\n", "Test source D,\n").replace(
+        "T-2,2025-09-19,Estonia,fixed-wing", "T-2,2025-09-19,Estonia,sabotage-cell").replace(
+        "Test source C\n", "Test source C,NATO RESTRICTED\n")
+    (meeting / "data" / "incidents.csv").write_text(held, encoding="utf-8")
+    assert error_lines(run("check", meeting))[0] == (  # a type only restricted rows have is not named
+        f"{meeting / 'alpha.yaml'}:12: warning: data.incidents.types: no incident of type 'dron' in the data "
+        "(types there: drone, and 1 other in rows that are not public)")
 
 
 def test_only_yaml_files_that_can_be_items_are_read_as_items(tmp_path):
