@@ -461,3 +461,21 @@ def test_a_restricted_row_s_spelling_of_a_place_does_not_name_it_in_a_fact_sheet
     assert "Nightjar" not in html and "Nightjar" not in pdf_text
     book = (tmp_path / "out" / "tiny" / "book.html").read_text(encoding="utf-8")
     assert "NATO (Operation Nightjar package) 2 events" in book  # the book counts both as NATO's
+
+
+def test_a_fact_sheet_with_both_data_views_prints_one_chart_and_keeps_both_on_the_web(tmp_path):
+    """One above the other, the two charts filled half the printed page: the spending
+    table stays in print, its chart only on the web."""
+    alpha = ALPHA_YAML.replace("data:\n", "data:\n  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    sheet = tmp_path / "out" / "tiny" / "factsheets" / "alpha"
+    html = sheet.with_suffix(".html").read_text(encoding="utf-8")
+    assert html.count('class="chart-image"') == 2 and '<div class="web-only"><figure class="chart"' in html
+    reader = PdfReader(sheet.with_suffix(".pdf"))
+    text = reader.pages[0].extract_text()
+    assert len(reader.pages) == 1
+    assert "Allies at or above 2% of GDP" not in text  # the spending chart's caption: web only
+    assert "Source: Test source A. Data as of 2025 (estimate)." in " ".join(text.split())
+    assert "Events by country over time" in text  # the incidents chart is printed
