@@ -306,6 +306,18 @@ def test_the_leak_guard_knows_where_each_restricted_sentence_comes_from(tmp_path
     assert normalise("Jets over Estonia.") not in fragments  # a public row
 
 
+def test_a_restricted_text_that_says_what_every_sheet_prints_refuses_no_sheet(tmp_path):
+    """A restricted row's source given as the incident chart's own caption is no secret:
+    the guard refused every incident sheet, and withdrew the kept ones."""
+    incidents = INCIDENTS_CSV.replace("source\n", "source,classification\n", 1).replace(
+        "Test source B\n", "Test source B,\n").replace("Test source C\n", "Test source C,\n").replace(
+        "Test source D\n", "Press reports and official statements,NATO RESTRICTED\n")
+    meeting = write_meeting(tmp_path, incidents=incidents)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    assert (tmp_path / "out" / "tiny" / "factsheets" / "alpha.pdf").is_file()
+
+
 def test_invisible_characters_do_not_hide_restricted_text_from_the_guard():
     from briefgen.guard import leaks_in, normalise
 
