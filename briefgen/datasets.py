@@ -16,7 +16,7 @@ import pycountry
 from pydantic import ValidationError
 
 from .classification import Scheme
-from .errors import ProblemList, display_path
+from .errors import ProblemList, display_path, not_shown
 from .load import load_csv
 from .safety import UnusablePath, is_file, is_inside, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
@@ -122,7 +122,7 @@ class Quoter:
 
     def __call__(self, value) -> str:
         reason = self.withheld()
-        return repr(value) if reason is None else f"[not shown: {reason}]"
+        return repr(value) if reason is None else not_shown(reason)
 
     def withheld(self) -> str | None:
         """Why the row's values are not shown, or None."""

@@ -69,3 +69,9 @@ def display_path(path: Path) -> str:
         return str(absolute.relative_to(Path.cwd()))
     except ValueError:  # outside the working directory: keep it as given
         return str(path)
+
+
+def not_shown(reason: str) -> str:
+    """In a message, the place of a value that is not quoted: messages reach terminals and
+    logs that are not cleared for restricted text."""
+    return f"[not shown: {reason}]"

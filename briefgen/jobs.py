@@ -92,8 +92,8 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
 
     keep_charts_in(Path(out_folder) / ".cache" / "charts", reuse=not force)
     valid = validate_meeting(Path(directory), policy=policy)
-    if strict and valid.warnings:
-        raise BriefgenError([Problem(w.path, w.line, w.message) for w in valid.warnings])
+    if strict:
+        fail_on(valid.warnings)
     meeting, templates_dir = valid.meeting, Path(templates)
     roots = allowed_roots(templates_dir, valid.directory)
     prepared = Prepared(
@@ -130,9 +130,15 @@ def links_going_nowhere(valid, book_html: str, strict: bool) -> list[Problem]:
 
     files = [valid.directory / MEETING_FILE, *valid.item_paths.values()]
     found = dangling_links(targets_missing(book_html), files)
-    if strict and found:
-        raise BriefgenError([Problem(w.path, w.line, w.message) for w in found])
+    if strict:
+        fail_on(found)
     return found
+
+
+def fail_on(warnings: list[Problem]) -> None:
+    """--strict: the warnings, if any, fail the meeting as errors."""
+    if warnings:
+        raise BriefgenError([Problem(w.path, w.line, w.message) for w in warnings])
 
 
 def render_parts(book, templates: Path, changes: Changes, part_ready) -> list[tuple[str, str]]:

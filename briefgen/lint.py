@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import Problem, ProblemList
+from .errors import Problem, ProblemList, not_shown
 from .model import Item, Meeting
 from .yamlmodel import line_for
 
@@ -93,7 +93,7 @@ def programme_person(meeting: Meeting, path: Path, problems: ProblemList) -> Non
                 line = line_for(meeting._tree, ("programme", index, "people", position))
                 public = entry.level.public
                 shown, hint = (f"'{name}'", _suggestion(name, known)) if public else \
-                    (f"[not shown: a {entry.level.name} entry]", "")
+                    (not_shown(f"a {entry.level.name} entry"), "")
                 warn(problems, path, line, "programme-person",
                      f"programme: {shown} is not in the who's who (people:){hint}")
 
