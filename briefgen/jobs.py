@@ -183,18 +183,20 @@ def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, 
     return with_items(compare(previous, state["current"]), book), state
 
 
-def render_everything(valid, templates: Path, out_folder: Path) -> None:
+def render_everything(valid, templates: Path, out_folder: Path) -> list[Problem]:
     """Render every page a build into ``out_folder`` would, through ``templates``, laying
-    nothing out and writing nothing: ``check --templates`` finds a template's errors so."""
+    nothing out and writing nothing: ``check --templates`` finds a template's errors so.
+    Returns the warnings only a rendered book can give (the linter's prose-link)."""
     from .render_html import book_parts, render_book, render_stamps
 
     book = staff_book(valid)
     changes, _ = changes_since_last_edition(valid, book, out_folder)
-    render_book(book, templates, changes=changes)
+    book_html = render_book(book, templates, changes=changes)
     for part in book_parts(book):
         part_html(book, templates, part, changes)
     render_stamps([book.highest.name], valid.meeting.title, valid.meeting.language, templates)
     list(public_factsheets(valid, templates))
+    return links_going_nowhere(valid, book_html, strict=False)
 
 
 def staff_book(valid):

@@ -76,7 +76,7 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
                 if out is not None:
                     warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
                 if templates is not None:
-                    jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)
+                    warnings += jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)
             result.problems += as_errors(warnings) if strict else warnings
         except BriefgenError as exc:
             result.problems += exc.problems

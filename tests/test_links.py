@@ -69,6 +69,20 @@ def test_a_link_that_goes_nowhere_is_a_warning_at_its_line(tmp_path):
     assert [p.severity for p in strict.problems] == ["error", "error"]
 
 
+def test_check_with_templates_renders_the_book_so_reports_a_link_going_nowhere(tmp_path):
+    from briefgen.locate import DEFAULT_TEMPLATES
+
+    meeting = write_meeting(tmp_path, alpha=LINKING.replace("(#item-beta)", "(#item-gamma)"))
+    [plain] = pipeline.check([meeting])
+    [rendered] = pipeline.check([meeting], templates=DEFAULT_TEMPLATES)
+    [strict] = pipeline.check([meeting], templates=DEFAULT_TEMPLATES, strict=True)
+    assert not [p for p in plain.problems if "[prose-link]" in str(p)]
+    assert [str(p).split(": ", 1)[1] for p in rendered.problems if "[prose-link]" in str(p)] == [
+        "warning: the link to '#item-gamma' goes nowhere: the book has no such anchor (its anchors: "
+        "#item-<id>, #item-<id>/<section>, #programme, #people, #annex) [prose-link]"]
+    assert rendered.ok and not strict.ok
+
+
 def test_a_fact_sheet_has_no_links_to_a_book_it_is_not_part_of(tmp_path):
     public = LINKING.replace("background: 'See", "factsheet:\n  lede: {text: 'See", 1).replace(
         "(#item-alpha/purpose).'", "(#item-alpha/purpose).', classification: PUBLIC}")
