@@ -17,7 +17,7 @@ import yaml
 
 from .errors import BriefgenError, Problem, ProblemList
 from .safety import MAX_FILE_BYTES
-from .yamlscreen import screen_yaml
+from .yamlscreen import EditorLines, screen_yaml
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -62,6 +62,7 @@ class _LineLoader(_BaseLoader):
         super().__init__(stream)
         self.problems = problems
         self.path = path
+        self.line_of = EditorLines(stream)
 
     def construct_object(self, node, deep=False):
         """A value that cannot be built (a 13th month, a 5000-digit number) names its line."""
@@ -77,10 +78,10 @@ class _LineLoader(_BaseLoader):
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     loader.flatten_mapping(node)
     result = LineMap()
-    result.line = node.start_mark.line + 1
+    result.line = loader.line_of(node.start_mark)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
+        line = loader.line_of(key_node.start_mark)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             loader.problems.add(loader.path, line, "a key must be plain text")
             continue
@@ -95,8 +96,8 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
 
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = loader.line_of(node.start_mark)
+    result.item_lines = [loader.line_of(child.start_mark) for child in node.value]
     return result
 
 
@@ -155,7 +156,7 @@ def load_yaml(path: Path):
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise _fail(path, mark.line + 1 if mark else None, _yaml_message(exc, text)) from None
+        raise _fail(path, loader.line_of(mark) if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise _fail(path, line, f"control character U+{exc.character:04X} is not allowed; "

@@ -9,6 +9,8 @@ file holds; it stops at the first thing refused, with its line.
 
 from __future__ import annotations
 
+import bisect
+import re
 from pathlib import Path
 
 import yaml
@@ -21,6 +23,25 @@ _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CORE = "tag:yaml.org,2002:"
 PLAIN_TAGS = {None, "!", *(CORE + name for name in ("str", "int", "float", "bool", "null", "map",
                                                      "seq", "timestamp"))}
+
+
+# YAML also ends a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, which editors
+# show inside a line (pasted from a word processor, say): counted the YAML way, every
+# line after one would be misnamed in messages.
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+class EditorLines:
+    """Line numbers of a YAML text as an editor counts them, from the parser's marks."""
+
+    def __init__(self, text: str):
+        self.breaks = ([found.start() for found in re.finditer(r"\r\n|\r|\n", text)]
+                       if _YAML_ONLY_BREAKS.search(text) else None)
+
+    def __call__(self, mark) -> int:
+        if self.breaks is None:  # the usual case: the parser's own count is right
+            return mark.line + 1
+        return bisect.bisect_left(self.breaks, mark.index) + 1
 
 
 class _Frame:
@@ -46,8 +67,9 @@ def screen_yaml(text: str, path: Path) -> None:
     stack = [_Frame()]
     anchors: dict[str, tuple[int, int, int]] = {}  # anchor -> (values, levels, characters) it stands for
     added = added_chars = 0  # values and characters added by aliases
+    line_of = EditorLines(text)
     for event in yaml.parse(text, Loader=_Parser):
-        line = event.start_mark.line + 1
+        line = line_of(event.start_mark)
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
             _check_tag(event.tag, path, line)
         if isinstance(event, yaml.CollectionStartEvent):

@@ -34,3 +34,19 @@ def test_non_utf8_file_is_reported(tmp_path):
         assert "not UTF-8 text" in str(exc)
     else:
         raise AssertionError("accepted non-UTF-8 input")
+
+
+def test_lines_are_counted_as_an_editor_counts_them_past_a_pasted_line_separator(tmp_path):
+    """YAML breaks lines at U+2028 and U+0085 too; an editor shows them inside a line."""
+    path = tmp_path / "x.yaml"
+    path.write_text('title: "One\u2028two"\nnote: "a\x85b"\nlist:\n  - a\n  - b\n', encoding="utf-8")
+    tree = load_yaml(path)
+    assert tree.line_of("note") == 2 and tree["list"].item_lines == [4, 5]
+    for broken, line in (("list: [a\n", 4), ("tagged: !!python/object x\n", 3), ("a: b: c\n", 3)):
+        path.write_text('title: "One\u2028two"\nnote: "a\x85b"\n' + broken, encoding="utf-8")
+        try:
+            load_yaml(path)
+        except Exception as exc:  # BriefgenError
+            assert [p.line for p in exc.problems] == [line], (broken, str(exc))
+        else:
+            raise AssertionError(f"accepted {broken!r}")
