@@ -7,6 +7,7 @@ kept as text (so the PDF's text, and the leak guard, can read it).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import re
@@ -29,6 +30,7 @@ STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+MIN_HEIGHT_MM = 30  # room for the axes' labels and ticks whatever the number of rows
 NAVY, RED, GREY = "#0b2545", "#a40000", "#8da9c4"
 PALETTE = ["#0b2545", "#a40000", "#2f6690", "#d98c00", "#3a7d44", "#7b3294", "#5c5c5c", "#c2185b"]
 
@@ -207,7 +209,8 @@ def allies_at_threshold(years: list[int], counts: list[int], totals: list[int],
         bars = axes.bar(labels, counts, color=NAVY, label=f"at or above {threshold} of GDP")
         axes.bar_label(bars, padding=1, fontsize=7)
         axes.set_ylabel("allies")
-        axes.legend(frameon=False, loc="upper left")
+        axes.yaxis.get_major_locator().set_params(integer=True)  # allies come whole
+        axes.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1), ncols=2)  # above: never on a bar
     return figure
 
 
@@ -216,25 +219,28 @@ def latest_by_ally(allies: list[str], values: list[float], year_label: str,
     """Horizontal bars: each ally's % of GDP in one year, with the threshold lines."""
     import matplotlib
 
-    figure = new_figure(160, 12 + 4.2 * len(allies))
+    figure = new_figure(160, max(12 + 4.2 * len(allies), MIN_HEIGHT_MM))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
         axes.barh(allies, values, color=GREY, height=0.7)
         axes.invert_yaxis()
         for (value, label), colour in zip(thresholds, [RED, NAVY, "#3a7d44", "#d98c00"]):
             axes.axvline(value, color=colour, linewidth=1, linestyle="--")
-            axes.text(value, -0.9, f" {label}", color=colour, fontsize=7, va="bottom")
+            axes.text(value, 1.0, f" {label}", color=colour, fontsize=7, va="bottom",
+                      transform=axes.get_xaxis_transform())  # just above the bars, however many
         axes.set_xlabel(f"% of GDP, {year_label}")
         axes.tick_params(axis="y", labelsize=7)
     return figure
 
 
-def incidents_over_time(countries: list[str], events: list[tuple[str, object, int]]):
-    """A timeline: one row per country, one dot per event (bigger for more aircraft)."""
+def incidents_over_time(countries: list[str], events: list[tuple[str, object, int]],
+                        shown: tuple[dt.date, dt.date]):
+    """A timeline: one row per country, one dot per event (bigger for more aircraft),
+    across the dates ``shown`` (first, last)."""
     import matplotlib
     import matplotlib.dates
 
-    figure = new_figure(160, 14 + 6 * max(len(countries), 1))
+    figure = new_figure(160, max(14 + 6 * len(countries), MIN_HEIGHT_MM))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
         for index, country in enumerate(countries):
@@ -245,8 +251,15 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         axes.set_yticks(range(len(countries)), countries)
         axes.set_ylim(len(countries) - 0.5, -0.5)
         axes.grid(axis="x", color="#dddddd", zorder=0)
-        axes.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
-        axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%d %b"))
+        first, last = shown
+        margin = max((last - first) / 30, dt.timedelta(days=1))  # a dot on the edge shows whole
+        axes.set_xlim(first - margin, last + margin)
+        axes.xaxis.set_major_locator(  # whole days: a short window would get hours, each labelled by its day
+            matplotlib.dates.DayLocator() if (last - first).days < 7
+            else matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
+        # the year only where the window crosses one: "01 Jan" alone could be any year's
+        axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter(
+            "%d %b" if first.year == last.year else "%d %b %Y"))
     return figure
 
 

@@ -435,5 +435,9 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     handler.setLevel(level)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    # A library's warning is an event too, not a stray line amid JSON. Off first: logging
+    # patches the warnings module only once per process, and a caller may have undone it.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     logging.getLogger("pikepdf").setLevel(logging.WARNING)  # it announces itself at INFO
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # its steps, at INFO, even on import

@@ -48,13 +48,13 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         by_type=Counter(kind[r.id] for r in chosen).most_common(),
         article4=[r for r in chosen if r.article4],
         sources=list(dict.fromkeys(r.source for r in chosen)),
-        data_as_of=format_date(max(r.date for r in chosen)) if chosen else "no incidents",
+        data_as_of=format_date(max(r.date for r in chosen)) if chosen else "",
         level=scheme.highest(r.level for r in chosen),
         mixed_levels=len({r.level for r in chosen}) > 1,
         charts=[],
     )
     if chosen:
-        table.charts = [timeline_chart(table, place)]
+        table.charts = [timeline_chart(table, view, place)]
     return table
 
 
@@ -116,12 +116,14 @@ def describe_window(view: IncidentView) -> str:
     return "all dates"
 
 
-def timeline_chart(table: IncidentTable, place: dict[str, str]) -> Chart:
+def timeline_chart(table: IncidentTable, view: IncidentView, place: dict[str, str]) -> Chart:
     countries = [country for country, _ in table.by_country]
     events = [(place[row.id], row.date, row.count or 1) for row in table.rows]
+    dates = [row.date for row in table.rows]
+    shown = (view.from_ or min(dates), view.to or max(dates))  # the window, where it has ends
     alt = ("Timeline of events by country, " + table.window + ": " +
            "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
-    return Chart(draw("incidents_over_time", alt, countries, events),
+    return Chart(draw("incidents_over_time", alt, countries, events, shown),
                  f"Events by country over time, {table.window}", alt,
                  "press reports and official statements",  # the book's annex lists them by event; a fact sheet has none
                  table.data_as_of, table.level)

@@ -47,6 +47,7 @@ class SpendingTable:
     counts: list[YearCount]  # the years asked for
     trend: list[YearCount]  # every year in the data, first threshold only
     gaps: list[AllyGap]
+    gap_year: str  # the year the gaps are measured in, "2025e" if estimated
     gap_statement: str
     sources: list[str]
     data_as_of: str
@@ -61,15 +62,17 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
     sources = list(dict.fromkeys(row.source for row in rows))
     all_years = sorted({row.year for row in rows})
     trend = [year_count(rows, year, view.thresholds[:1]) for year in all_years]
-    gaps = ally_gaps(rows, max(years), view.target, view.target_year)
+    names = ally_names(rows)
+    gaps = ally_gaps(rows, names, max(years), view.target, view.target_year)
     table = SpendingTable(
         years=years,
         estimates=[any(row.estimate for row in used if row.year == y) for y in years],
         thresholds=[format_pct(t, places=None) + "%" for t in view.thresholds],
-        rows=ally_rows(rows, years),
+        rows=ally_rows(rows, names, years),
         counts=[year_count(rows, year, view.thresholds) for year in years],
         trend=trend,
         gaps=gaps,
+        gap_year=f"{max(years)}{'e' if any(r.estimate for r in rows if r.year == max(years)) else ''}",
         gap_statement=gap_statement(gaps, max(years), view.target, view.target_year),
         sources=sources,
         data_as_of=data_as_of(rows),
@@ -77,18 +80,27 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
         charts=[],
     )
     if rows:
-        table.charts = spending_charts(table, rows, view, max(years))
+        table.charts = spending_charts(table, rows, names, view, max(years))
     return table
 
 
-def ally_rows(rows: list[SpendingRow], years: list[int]) -> list[tuple[str, list[str]]]:
-    """One row per ally (by ISO code, named as in its latest figure), one figure per year."""
+def ally_names(rows: list[SpendingRow]) -> dict[str, str]:
+    """Each ally's name by ISO code, as its latest figure gives it: an ally renamed over the
+    years ('Turkey', then 'Türkiye') is named one way in every table and chart."""
+    latest: dict[str, SpendingRow] = {}
+    for row in rows:
+        if row.iso3 not in latest or row.year >= latest[row.iso3].year:
+            latest[row.iso3] = row
+    return {iso3: row.country for iso3, row in latest.items()}
+
+
+def ally_rows(rows: list[SpendingRow], names: dict[str, str], years: list[int]) -> list[tuple[str, list[str]]]:
+    """One row per ally, one figure per year."""
     by_ally: dict[str, dict[int, SpendingRow]] = {}
     for row in rows:
-        by_ally.setdefault(row.iso3, {})[row.year] = row
-    named = {figures[max(figures)].country: figures for figures in by_ally.values()}
+        by_ally.setdefault(names[row.iso3], {})[row.year] = row
     return [(ally, [format_pct(figures[y].pct_gdp) if y in figures else "–" for y in years])
-            for ally, figures in sorted(named.items())]
+            for ally, figures in sorted(by_ally.items())]
 
 
 def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -> list[str]:
@@ -115,26 +127,36 @@ def spending_statement(year, estimate, with_figure, thresholds, counts) -> str:
     return f"{label}: {'; '.join(clauses)}."
 
 
-def ally_gaps(rows: list[SpendingRow], year: int, target: Decimal, target_year: int) -> list[AllyGap]:
-    """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by ``target_year``."""
+def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target: Decimal,
+              target_year: int) -> list[AllyGap]:
+    """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by
+    ``target_year`` (validation makes sure that year is still to come)."""
     years_left = max(target_year - year, 1)
     gaps = []
-    for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, r.country)):
+    for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, names[r.iso3])):
         gap = max(target - row.pct_gdp, Decimal(0))
         per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        gaps.append(AllyGap(row.country, format_pct(row.pct_gdp), format_pct(gap), format_pct(per_year)))
+        gaps.append(AllyGap(names[row.iso3], format_pct(row.pct_gdp), format_pct(gap), format_pct(per_year)))
     return gaps
 
 
 def gap_statement(gaps: list[AllyGap], year: int, target: Decimal, target_year: int) -> str:
-    below = [gap for gap in gaps if Decimal(gap.gap) > 0]
-    target_text = format_pct(target, places=None)
+    """'In 2025, 27 of 30 allies ... were below 3.5% of GDP; to reach it by 2035 ...', in
+    words that fit none, one or all of them being below."""
     if not gaps:
         return f"No figures for {year}."
-    return (f"In {year}, {len(below)} of {len(gaps)} allies with a published figure were below "
-            f"{target_text}% of GDP; to reach it by {target_year} they need to add between "
-            f"{min((g.per_year for g in below), key=Decimal, default='0.00')} and "
-            f"{max((g.per_year for g in below), key=Decimal, default='0.00')} percentage points a year.")
+    below = [gap for gap in gaps if Decimal(gap.gap) > 0]
+    target_text = f"{format_pct(target, places=None)}% of GDP"
+    if not below:
+        who = "the one ally" if len(gaps) == 1 else f"all {len(gaps)} allies"
+        return f"In {year}, {who} with a published figure {'was' if len(gaps) == 1 else 'were'} at or above {target_text}."
+    paces = sorted({gap.per_year for gap in below}, key=Decimal)
+    pace = paces[0] if len(paces) == 1 else f"between {paces[0]} and {paces[-1]}"
+    if len(below) == 1:
+        return (f"In {year}, 1 of {len(gaps)} allies with a published figure was below {target_text}; "
+                f"to reach it by {target_year} it needs to add {pace} percentage points a year.")
+    return (f"In {year}, {len(below)} of {len(gaps)} allies with a published figure were below {target_text}; "
+            f"to reach it by {target_year} they need to add {pace} percentage points a year.")
 
 
 def data_as_of(rows: list[SpendingRow]) -> str:
@@ -145,8 +167,8 @@ def data_as_of(rows: list[SpendingRow]) -> str:
     return f"{year}{' (estimate)' if estimate else ''}"
 
 
-def spending_charts(table: SpendingTable, rows: list[SpendingRow], view: SpendingView,
-                    year: int) -> list[Chart]:
+def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[str, str],
+                    view: SpendingView, year: int) -> list[Chart]:
     source = "; ".join(table.sources)
     threshold = table.thresholds[0] if table.thresholds else "2%"
     trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
@@ -155,14 +177,18 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], view: Spendin
         draw("allies_at_threshold", trend_alt, [c.year for c in table.trend],
              [c.at_or_above[0] for c in table.trend], [c.with_figure for c in table.trend],
              [c.estimate for c in table.trend], threshold),
-        f"Allies at or above {threshold} of GDP, {table.trend[0].year}–{table.trend[-1].year}",
+        f"Allies at or above {threshold} of GDP, {year_span(table.trend[0].year, table.trend[-1].year)}",
         trend_alt, source, table.data_as_of, table.level)
-    latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, r.country))
+    latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, names[r.iso3]))
     latest_alt = (f"Bar chart of each ally's defence spending in {year} as % of GDP, highest first: " +
-                  ", ".join(f"{r.country} {format_pct(r.pct_gdp)}" for r in latest) + ".")
+                  ", ".join(f"{names[r.iso3]} {format_pct(r.pct_gdp)}" for r in latest) + ".")
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
     by_ally = Chart(
-        draw("latest_by_ally", latest_alt, [r.country for r in latest], [float(r.pct_gdp) for r in latest],
+        draw("latest_by_ally", latest_alt, [names[r.iso3] for r in latest], [float(r.pct_gdp) for r in latest],
              f"{year}{'e' if any(r.estimate for r in latest) else ''}", lines),
         f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]
+
+
+def year_span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}–{last}"

@@ -291,6 +291,11 @@ def _check_years_shown(item: Item, path: Path, spending: Dataset | None, problem
         if year not in have:
             problems.warn(path, line_for(tree, ("years", index)),
                           f"data.spending.years: no figures for {year} in {spending.path.name}")
+    gap_year = max(view.years or have or [0])  # the gaps to the target are measured in it
+    if view.target_year <= gap_year:
+        problems.add(path, line_for(tree, ("target_year",)),
+                     f"data.spending.target_year: {view.target_year} is not after {gap_year}, the year "
+                     "the gaps to the target are measured in, so no yearly rise can reach it")
 
 
 def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:

@@ -1,0 +1,126 @@
+"""Data views on data unlike the reference's: one day, many years, one ally, renamed
+allies, a target year gone by, an empty window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+
+from click.testing import CliRunner
+
+from briefgen import charts, pipeline
+from briefgen.cli import main
+from briefgen.jobs import staff_book
+from briefgen.render_html import render_book
+from briefgen.validate import validate_meeting
+
+from .conftest import ALPHA_YAML, BETA_YAML, SPENDING_CSV, write_meeting
+
+
+def tick_labels(figure) -> list[str]:
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    FigureCanvasSVG(figure)
+    figure.draw_without_rendering()
+    return [label.get_text() for label in figure.axes[0].get_xticklabels()]
+
+
+def test_a_timeline_spans_its_window_and_names_the_year_when_the_window_crosses_one():
+    day = dt.date(2026, 3, 1)
+    one_day = charts.incidents_over_time(["Poland"], [("Poland", day, 3)], (day, day))
+    labels = tick_labels(one_day)
+    assert len(labels) == len(set(labels)) >= 2 and "01 Mar" in labels  # days, each once: no hours
+    window = (dt.date(2025, 9, 1), dt.date(2025, 10, 15))
+    september = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2025, 9, 10), 1)], window)
+    low, high = september.axes[0].get_xlim()
+    import matplotlib.dates
+
+    assert matplotlib.dates.num2date(low).date() < window[0] and matplotlib.dates.num2date(high).date() > window[1]
+    years = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2023, 5, 1), 1), ("Poland", dt.date(2026, 2, 1), 1)],
+                                       (dt.date(2023, 5, 1), dt.date(2026, 2, 1)))
+    assert all(label[-4:].isdigit() for label in tick_labels(years))  # "01 Jan 2024", never a bare "01 Jan"
+
+
+def test_one_ally_gets_a_chart_with_its_axes_and_threshold_and_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns when the axes collapse to nothing
+        svg = charts.svg_data(charts.latest_by_ally(["Poland"], [4.48], "2025e", [(2.0, "2%")]))
+    import base64
+
+    text = base64.b64decode(svg).decode("utf-8")
+    assert "% of GDP, 2025e" in text and " 2%" in text
+
+
+ONE_ALLY = "country,iso3,year,pct_gdp,estimate,usd_million,source\nPoland,POL,2025,4.48,true,,S\n"
+
+
+def spending_view(tmp_path, spending: str, beta: str = BETA_YAML):
+    meeting = write_meeting(tmp_path, spending=spending, beta=beta)
+    book = staff_book(validate_meeting(meeting))
+    return next(view.spending for view in book.items if view.spending)
+
+
+def test_an_ally_renamed_over_the_years_is_named_as_in_its_latest_figure_everywhere(tmp_path):
+    renamed = SPENDING_CSV + "Turkey,TUR,2014,2.20,false,,S\nTürkiye,TUR,2025,2.09,true,,S\n"
+    view = spending_view(tmp_path, renamed)
+    assert "Türkiye" in [ally for ally, _ in view.rows] and "Türkiye" in [gap.ally for gap in view.gaps]
+    names = [ally for chart in view.charts if chart.svg.kind == "latest_by_ally" for ally in chart.svg.args[0]]
+    assert "Türkiye" in names and "Turkey" not in names + [gap.ally for gap in view.gaps]
+    assert "Turkey" not in view.charts[1].alt and view.gap_year == "2025e"
+
+
+def test_the_gap_statement_fits_none_one_or_all_allies_below_the_target(tmp_path):
+    one_ally_view = "  spending: {thresholds: [2.0]}\n"
+    beta = BETA_YAML.replace("  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", one_ally_view)
+    assert spending_view(tmp_path / "a", ONE_ALLY, beta).gap_statement == (
+        "In 2025, the one ally with a published figure was at or above 3.5% of GDP.")
+    lower = ONE_ALLY.replace("4.48", "2.00") + "Greece,GRC,2025,3.85,true,,S\n"
+    assert spending_view(tmp_path / "b", lower, beta).gap_statement == (
+        "In 2025, 1 of 2 allies with a published figure was below 3.5% of GDP; "
+        "to reach it by 2035 it needs to add 0.15 percentage points a year.")
+    assert spending_view(tmp_path / "c", SPENDING_CSV).gap_statement == (
+        "In 2025, 2 of 3 allies with a published figure were below 3.5% of GDP; "
+        "to reach it by 2035 they need to add between 0.01 and 0.07 percentage points a year.")
+
+
+def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
+    beta = BETA_YAML.replace("thresholds: [2.0, 3.5]}", "thresholds: [2.0, 3.5],\n             target_year: 2025}")
+    meeting = write_meeting(tmp_path, beta=beta)
+    [result] = pipeline.check([meeting])
+    line = beta.splitlines().index("             target_year: 2025}") + 1
+    assert [str(p) for p in result.problems] == [
+        f"{meeting / 'beta.yaml'}:{line}: data.spending.target_year: 2025 is not after 2025, the year the gaps "
+        "to the target are measured in, so no yearly rise can reach it"]
+
+
+def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
+    alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-10-01}")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    html = render_book(staff_book(validate_meeting(meeting)))
+    section = html.split('id="item-alpha/incidents"')[1].split("</section>")[0]
+    assert "No events recorded in this window." in section
+    assert "Data as of" not in section and "<table" not in section
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    sheet = (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
+    assert result.ok and "No events recorded in this window." in sheet and "Data as of" not in sheet
+
+
+def test_a_library_warning_is_a_json_event_under_the_json_log(tmp_path, monkeypatch):
+    drawn = charts.svg_data
+
+    def remarked(figure):
+        warnings.warn("a remark from the chart library", UserWarning)
+        return drawn(figure)
+
+    monkeypatch.setattr(charts, "svg_data", remarked)
+    monkeypatch.setattr(charts, "_drawn", {})  # charts other tests drew are not drawn again
+    meeting = write_meeting(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
+                                           "--log-format", "json", "--jobs", "1"])
+    events = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    assert result.exit_code == 0
+    assert any("a remark from the chart library" in event["message"] for event in events
+               if event.get("level") == "warning")
