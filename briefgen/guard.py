@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import re
+import unicodedata
 
 from pydantic import BaseModel
 
@@ -28,20 +29,34 @@ MIN_FRAGMENT_CHARS = 12
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces, padded so matches are whole words.
 
-    Invisible format characters (zero-width space, soft hyphen, word joiner...) are taken
-    out first: 'str\u200bike' is drawn, and read, as 'strike'.
+    What a reader cannot see is taken out first, so it cannot hide a sentence: invisible
+    characters (zero-width space, soft hyphen, combining grapheme joiner, variation
+    selector...), accents however they are encoded ('é' as one character or as e and a
+    combining accent, as pasted text often has it), and compatibility forms (ligatures,
+    full-width letters). 'str\u200bike' is drawn, and read, as 'strike'.
     """
-    visible = FORMAT_CHARACTER.sub("", html.unescape(text))
+    visible = NOT_ASCII.sub(_plain, html.unescape(text))  # ASCII, nearly all of it, as it is
     words = re.findall(r"\w+", visible.lower())
     return " " + " ".join(words) + " "
 
 
-# Unicode's format characters (category Cf), written out: building the class from
-# unicodedata at import would cost every build a few milliseconds. A test checks the list.
-FORMAT_CHARACTER = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+def _plain(run: re.Match) -> str:
+    decomposed = unicodedata.normalize("NFKD", run.group())
+    return INVISIBLE.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+# Unicode's format characters (category Cf) and its other default-ignorable code points
+# (drawn as nothing), written out: building the class from unicodedata at import would
+# cost every build a few milliseconds. Tests check both lists.
+FORMAT_CHARACTER = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+OTHER_IGNORABLE = ("\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0"
+                   "\ufff0-\ufff8\U000e0000-\U000e0fff")
+INVISIBLE = re.compile(f"[{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 
 
 def texts_of(marked: Marked) -> list[str]:

@@ -323,18 +323,36 @@ def test_invisible_characters_do_not_hide_restricted_text_from_the_guard():
 
     fragments = {normalise("we plan to strike the depot at dawn"): ("SECRET", "alpha.yaml", 3)}
     for disguised in ("we plan to str\u200bike the depot at dawn", "we plan to strike the de\u00adpot at dawn",
-                      "we plan to strike the depot\u2060 at dawn"):
+                      "we plan to strike the depot\u2060 at dawn", "we plan to str\u034fike the depot at dawn",
+                      "we plan to strike\ufe0f the depot at dawn", "we plan to strike the\u3164 depot at dawn",
+                      "we plan to ｓｔｒｉｋｅ the depot at dawn"):
         assert leaks_in(fragments, f"<p>{disguised}</p>") == [normalise("we plan to strike the depot at dawn")]
 
 
-def test_the_guards_format_characters_are_unicodes():
+def test_accents_hide_nothing_from_the_guard_however_they_are_encoded():
+    from briefgen.guard import leaks_in, normalise
+
+    precomposed = "R\u00e9union strike planned at dawn"
+    fragments = {normalise(precomposed): ("SECRET", "alpha.yaml", 3)}
+    for disguised in ("Re\u0301union strike planned at dawn", "R&eacute;union strike planned at dawn"):
+        assert leaks_in(fragments, f"<p>{disguised}</p>") == [normalise(precomposed)]
+    assert normalise("Caf\u00e9 \ufb01le") == " cafe file "
+
+
+def test_the_guards_invisible_characters_are_unicodes():
     import unicodedata
 
-    from briefgen.guard import FORMAT_CHARACTER
+    from briefgen.guard import INVISIBLE
 
     missing = [hex(c) for c in range(0x110000)
-               if unicodedata.category(chr(c)) == "Cf" and not FORMAT_CHARACTER.fullmatch(chr(c))]
+               if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))]
     assert missing == []
+    # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, 15.0)
+    ignorable = [0xAD, 0x34F, 0x61C, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810),
+                 *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0x3164,
+                 *range(0xFE00, 0xFE10), 0xFEFF, 0xFFA0, *range(0xFFF0, 0xFFF9), *range(0x1BCA0, 0x1BCA4),
+                 *range(0x1D173, 0x1D17B), *range(0xE0000, 0xE1000)]
+    assert [hex(c) for c in ignorable if not INVISIBLE.fullmatch(chr(c))] == []
 
 
 def test_a_bidirectional_override_is_refused_where_it_is_typed(tmp_path):
