@@ -24,6 +24,7 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a CSV typed by hand
 # Embeddings, overrides and isolates: a line of restricted text stored backwards would
 # show the right way round, past a reviewer and past the leak guard ("Trojan Source").
+CORE_TAG = "tag:yaml.org,2002:"
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
@@ -68,11 +69,17 @@ class _LineLoader(_BaseLoader):
         """A value that cannot be built (a 13th month, a 5000-digit number) names its line."""
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # noqa: BLE001  PyYAML's builders fail every way on a tag they cannot build
             shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else node.tag
-            kind = "date" if node.tag.endswith(":timestamp") else "value"
-            raise yaml.constructor.ConstructorError(
-                None, None, f"'{shown}' is not a valid {kind}: {exc}", node.start_mark) from None
+            if isinstance(exc, (ValueError, TypeError, OverflowError)):
+                kind = "date" if node.tag.endswith(":timestamp") else "value"
+                message = f"'{shown}' is not a valid {kind}: {exc}"
+            else:  # 'time: !!bool maybe', '!!seq x'
+                tag = node.tag.replace(CORE_TAG, "!!")
+                message = f"'{shown}' cannot be read as {tag}: remove the tag, or give a value of its kind"
+            raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:

@@ -50,3 +50,18 @@ def test_lines_are_counted_as_an_editor_counts_them_past_a_pasted_line_separator
             assert [p.line for p in exc.problems] == [line], (broken, str(exc))
         else:
             raise AssertionError(f"accepted {broken!r}")
+
+
+def test_a_tag_pyyaml_cannot_build_is_an_error_at_its_line(tmp_path):
+    path = tmp_path / "x.yaml"
+    for value, shown, tag in (("!!bool maybe", "maybe", "!!bool"), ("!!bool ''", "", "!!bool"),
+                              ("!!timestamp abc", "abc", "!!timestamp"), ("!!seq x", "x", "!!seq"),
+                              ("!!float ''", "", "!!float")):
+        path.write_text(f"title: T\ntime: {value}\n", encoding="utf-8")
+        try:
+            load_yaml(path)
+        except Exception as exc:  # BriefgenError
+            assert [(p.line, p.message) for p in exc.problems] == [
+                (2, f"'{shown}' cannot be read as {tag}: remove the tag, or give a value of its kind")]
+        else:
+            raise AssertionError(f"accepted {value}")
