@@ -60,6 +60,9 @@ def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = 
     and nothing should read it before then.
     """
     files = {path.name: path for path in sorted(meeting_dir.glob("*.yaml"))}
+    # Kept even when not a regular file (a folder, a FIFO, a dangling link): it is printed
+    # as missing, so its coming changes the key and validation, run again, reports it.
+    meeting_files = set(files)
     root = project_root(meeting_dir)
     for name, relative in data_paths(meeting_dir / "meeting.yaml").items():
         with contextlib.suppress(UnusablePath):  # validation says what is wrong with it
@@ -75,7 +78,7 @@ def input_files(meeting_dir: Path, templates: Path, allow_outside_paths: bool = 
             files[f"builtin-templates:{path.relative_to(DEFAULT_TEMPLATES)}"] = path
     for path in sorted((meeting_dir / ASSETS).rglob("*")):
         files[f"assets:{path.relative_to(meeting_dir / ASSETS)}"] = path
-    return {name: path for name, path in files.items() if is_file(path)}
+    return {name: path for name, path in files.items() if name in meeting_files or is_file(path)}
 
 
 def data_paths(meeting_yaml: Path) -> dict[str, str]:

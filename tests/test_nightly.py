@@ -78,6 +78,19 @@ def test_nothing_changed_rebuilds_nothing(tmp_path):
     assert snapshot(out) == before
 
 
+@pytest.mark.parametrize("make", ["folder", "dangling link", "fifo"])
+def test_an_item_file_that_is_not_a_file_fails_the_next_build_as_it_fails_a_full_one(tmp_path, make):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    before = snapshot(out)
+    odd = meeting / "gamma.yaml"
+    {"folder": odd.mkdir, "dangling link": lambda: odd.symlink_to(meeting / "nowhere.yaml"),
+     "fifo": lambda: os.mkfifo(odd)}[make]()
+    [result] = pipeline.build([meeting], out)
+    assert not result.ok and [p.path.name for p in result.problems if p.severity == "error"] == ["gamma.yaml"]
+    assert snapshot(out) == before
+
+
 def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
