@@ -122,7 +122,9 @@ class Quoter:
 
     def __call__(self, value) -> str:
         reason = self.withheld()
-        return repr(value) if reason is None else not_shown(reason)
+        if reason is not None:
+            return not_shown(reason)
+        return repr(value) if isinstance(value, str) else str(value)  # 2025-10-01, not datetime.date(...)
 
     def withheld(self) -> str | None:
         """Why the row's values are not shown, or None."""
@@ -140,7 +142,10 @@ def _row(model: type[Row], path: Path, line: int, record: dict, quote: Quoter, p
     except ValidationError as exc:
         for error in exc.errors():
             column = ".".join(str(part) for part in error["loc"])
-            problems.add(path, line, f"{column}: {plain(error['msg'])}, found {quote(error.get('input'))}")
+            if error["type"] == "missing":  # its input is the whole row: nothing to quote
+                problems.add(path, line, f"{column}: empty, but this column needs a value")
+            else:
+                problems.add(path, line, f"{column}: {plain(error['msg'])}, found {quote(error.get('input'))}")
         return None
     row._line = line
     message = _check_country(row, quote)

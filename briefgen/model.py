@@ -193,8 +193,9 @@ class Row(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _blank_is_none(cls, row):
-        return {key: (None if value == "" else value) for key, value in row.items()}
+    def _blank_is_unset(cls, row):
+        """A blank cell is a value not given: the column's default, or 'empty' if it needs one."""
+        return {key: value for key, value in row.items() if value != ""}
 
 
 class SpendingRow(Row):

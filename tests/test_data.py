@@ -279,3 +279,16 @@ def test_a_revised_figure_of_an_ally_whose_name_holds_a_bar_is_listed():
     state = {"items": {}, "incidents": {}, "figures": {"Bosnia|Herzegovina|2025": "1.00"}}
     changes = compare(state, {**state, "figures": {"Bosnia|Herzegovina|2025": "1.50"}})
     assert changes.changed_figures == [{"ally": "Bosnia|Herzegovina", "year": 2025, "before": "1.00", "after": "1.50"}]
+
+
+def test_a_blank_cell_takes_its_column_s_default_or_is_named_empty(tmp_path):
+    from briefgen import pipeline
+
+    blank = INCIDENTS_CSV + "T-9,2025-09-11,Poland,drone,1,1,,false,,Test source E\n,2025-09-12,Poland,drone,1,,,,,\n"
+    meeting = write_meeting(tmp_path, incidents=blank)
+    [result] = pipeline.check([meeting])
+    assert [str(p).split("incidents.csv:", 1)[1] for p in result.problems] == [
+        "6: id: empty, but this column needs a value", "6: source: empty, but this column needs a value"]
+    row = next(r for r in validate_meeting(write_meeting(tmp_path / "ok", incidents=blank.rsplit(",2025-09-12", 1)[0]))
+               .datasets["incidents"].rows if r.id == "T-9")
+    assert (row.response, row.summary) == ("", "")
