@@ -43,6 +43,8 @@ outside_option = click.option("--allow-outside-paths", is_flag=True,
 time_limit_option = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
     show_default=True, help="Seconds one document may take to render before it is stopped.")
+# More processes than this only wait for each other, and each costs a start (99999 took minutes).
+MAX_JOBS = max(64, 2 * (os.cpu_count() or 1))
 OWN_TEMPLATES = "Your own templates folder; rendered in a sandbox, built-in templates fill the gaps."
 
 
@@ -92,7 +94,7 @@ def check_source_date_epoch(value: str | None) -> None:
 @out_option("Output folder; each meeting goes into OUT/<meeting>/.")
 @click.option("--edition", "editions", type=click.Choice(pipeline.EDITIONS), multiple=True,
               help="Build only this edition: the staff book or the press fact sheets (default: both).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS), default=None,
               help="Documents laid out at once, one process each (default: the number of cores).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
 @templates_option()

@@ -86,7 +86,7 @@ def load_project(meeting_dir: Path) -> Project:
         _check_allies(path, config, problems)
     problems.raise_if_errors()
     freshness = {**DEFAULT_FRESHNESS, **config.freshness}
-    allies = NATO_ALLIES if config.allies is None else frozenset(config.allies)
+    allies = NATO_ALLIES if config.allies is None else frozenset(code.upper() for code in config.allies)
     if config.classification is None:
         return Project(NATO, freshness, allies)
     levels = [(lv.name, lv.mark, lv.public) for lv in config.classification.levels]

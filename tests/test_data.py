@@ -181,6 +181,8 @@ def test_allies_come_from_the_project_config(tmp_path):
     (tmp_path / "briefgen.yaml").write_text("allies:\n  - EST\n  - POLAND\n", encoding="utf-8")
     assert errors(meeting) == [f"{tmp_path / 'briefgen.yaml'}:3: allies: 'POLAND' is not an ISO 3166 "
                                "alpha-3 country code (POL, DEU, USA, ...)"]
+    (tmp_path / "briefgen.yaml").write_text("allies: [est, pol, grc]\n", encoding="utf-8")
+    assert errors(meeting) == []  # codes in lower case are the same codes
 
 
 # --- computed views against hand-checked figures --------------------------------

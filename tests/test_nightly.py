@@ -409,6 +409,15 @@ def test_a_second_build_on_the_same_output_exits_clearly(tmp_path):
     assert "another briefgen build is writing to" in event["message"]
 
 
+def test_a_number_of_jobs_no_machine_could_use_is_a_usage_error(tmp_path):
+    from briefgen.cli import MAX_JOBS
+
+    meeting = write_meeting(tmp_path)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"), "--jobs", "99999"])
+    assert result.exit_code == 2 and f"1<=x<={MAX_JOBS}" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_json_log_is_one_event_per_line(tmp_path):
     meeting = write_meeting(tmp_path)
     result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
