@@ -162,6 +162,8 @@ def _check_country(row: Row, quote: Quoter) -> str | None:
         if country is None:
             return f"iso3: unknown ISO 3166 alpha-3 code {quote(row.iso3)}"
         named = country_code(row.country)
+        if quote.withheld() and named != row.iso3:  # the countries would say what the row is about
+            return f"country: {quote(row.country)} is not the country of iso3 {quote(row.iso3)}"
         if named is None:
             return f"country: {quote(row.country)} is not a country name briefgen knows ({row.iso3} is {country.name})"
         if named != row.iso3:

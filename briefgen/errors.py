@@ -75,3 +75,17 @@ def not_shown(reason: str) -> str:
     """In a message, the place of a value that is not quoted: messages reach terminals and
     logs that are not cleared for restricted text."""
     return f"[not shown: {reason}]"
+
+
+# A portion written in the wrong shape (a sentence read as a key, say) is restricted prose
+# until known otherwise: a word or a short text is quoted, a sentence is not. The leak
+# guard counts text this short as too common to be a secret, too.
+SHORT_TEXT = 12
+
+
+def quotable(text: str) -> bool:
+    return len(text.split()) <= 1 or len(text) < SHORT_TEXT
+
+
+def plural_words(text: str) -> str:
+    return f"{len(text.split())} words"

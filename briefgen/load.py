@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BriefgenError, Problem, ProblemList
+from .errors import BriefgenError, Problem, ProblemList, plural_words, quotable
 from .safety import MAX_FILE_BYTES
 from .yamlscreen import EditorLines, screen_yaml
 
@@ -93,7 +93,8 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
             loader.problems.add(loader.path, line, "a key must be plain text")
             continue
         if key in result:
-            loader.problems.add(loader.path, line, f"duplicate key '{key}' "
+            shown = f"'{key}'" if not isinstance(key, str) or quotable(key) else f"(a text of {plural_words(key)})"
+            loader.problems.add(loader.path, line, f"duplicate key {shown} "
                                 f"(first given on line {result.key_lines[key]})")
             continue
         result[key] = loader.construct_object(value_node, deep=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
-from .errors import ProblemList, display_path
+from .errors import ProblemList, display_path, not_shown
 from .formatting import plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
@@ -229,7 +229,8 @@ def _check_allies(spending: Dataset | None, allies: frozenset[str], problems) ->
     """Spending rows are allies' figures: another country's would be counted as an ally."""
     for row in spending.rows if spending else ():
         if row.iso3 not in allies:
-            problems.add(spending.path, row._line, f"iso3: {row.country} ({row.iso3}) is not an ally, and every count "
+            shown = f"{row.country} ({row.iso3})" if row.level.public else not_shown(f"a {row.level.name} row")
+            problems.add(spending.path, row._line, f"iso3: {shown} is not an ally, and every count "
                          "of allies would include it (allies: in briefgen.yaml lists the countries "
                          "the spending data may hold; the default is NATO's members)")
 
@@ -241,13 +242,14 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
         if latest is None or name not in max_days:
             continue
         age = (meeting_date - latest).days
+        row = max(dataset.rows, key=lambda r: getattr(r, "date", None) or r.year)
+        dated = latest.isoformat() if row.level.public else not_shown(f"a {row.level.name} row")
         if age < -366:  # a typed year, 2052 for 2025, would also hide how old the rest is
-            row = max(dataset.rows, key=lambda r: getattr(r, "date", None) or r.year)
-            problems.warn(dataset.path, row._line, f"dated {latest.isoformat()}, more than a year after "
+            problems.warn(dataset.path, row._line, f"dated {dated}, more than a year after "
                           "the meeting: is the date right?")
         elif age > max_days[name]:
             problems.warn(dataset.path, None, f"data set '{name}' is {age} days old at the meeting "
-                          f"(latest row {latest.isoformat()}; the limit is {max_days[name]} days, "
+                          f"(latest row {dated}; the limit is {max_days[name]} days, "
                           "set by freshness: in briefgen.yaml)")
 
 

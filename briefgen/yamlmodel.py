@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import BriefgenError, ProblemList
+from .errors import BriefgenError, ProblemList, plural_words, quotable
 from .load import LineList, LineMap, load_yaml
 
 
@@ -98,21 +98,6 @@ def _shown(value, prose: bool = False) -> str:
         return f"a text of {plural_words(value)} (not quoted here)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-# Messages reach terminals and logs that are not cleared for restricted text, and a
-# portion written in the wrong shape is restricted prose: a word or a short text is
-# quoted, a sentence is not. The leak guard counts text this short as too common to be a
-# secret, too.
-SHORT_TEXT = 12
-
-
-def quotable(text: str) -> bool:
-    return len(text.split()) <= 1 or len(text) < SHORT_TEXT
-
-
-def plural_words(text: str) -> str:
-    return f"{len(text.split())} words"
 
 
 def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList) -> None:

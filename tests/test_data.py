@@ -294,3 +294,21 @@ def test_a_blank_cell_takes_its_column_s_default_or_is_named_empty(tmp_path):
     row = next(r for r in validate_meeting(write_meeting(tmp_path / "ok", incidents=blank.rsplit(",2025-09-12", 1)[0]))
                .datasets["incidents"].rows if r.id == "T-9")
     assert (row.response, row.summary) == ("", "")
+
+
+def test_the_freshness_warnings_do_not_quote_a_restricted_row_s_date(tmp_path):
+    from briefgen import pipeline
+
+    marked = INCIDENTS_CSV.replace("article4,summary,source\n", "article4,summary,source,classification\n")
+    old = marked.replace("Test source B\n", "Test source B,\n").replace(
+        "Test source C\n", "Test source C,NATO RESTRICTED\n").replace("Test source D\n", "Test source D,\n")
+    meeting = write_meeting(tmp_path, incidents=old,
+                            meeting=MEETING_YAML.replace("date: 2025-10-15", "date: 2026-10-15"))
+    [result] = pipeline.check([meeting])
+    assert [p.message for p in result.problems if "days old" in p.message] == [
+        "data set 'incidents' is 391 days old at the meeting (latest row [not shown: a NATO RESTRICTED row]; "
+        "the limit is 30 days, set by freshness: in briefgen.yaml)"]
+    future = old.replace("2025-09-19", "2027-12-01")
+    [result] = pipeline.check([write_meeting(tmp_path / "b", incidents=future)])
+    assert [p.message for p in result.problems if "after the meeting" in p.message] == [
+        "dated [not shown: a NATO RESTRICTED row], more than a year after the meeting: is the date right?"]
