@@ -599,9 +599,10 @@ def publish_book(plan: Plan, publication: Publication) -> None:
     key = key_of(plan.prints)
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
-    plan.artifacts.append(publication.add("book.html", prepared.book_html, format="html", **facts))
+    last = {a["path"]: a for a in plan.previous.get("artifacts", [])}  # the same bytes are not written again
+    plan.artifacts.append(publication.add("book.html", prepared.book_html, last.get("book.html"), format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
-    plan.artifacts.append(publication.add("book.pdf", pdf, format="pdf", pages=pages, **facts))
+    plan.artifacts.append(publication.add("book.pdf", pdf, last.get("book.pdf"), format="pdf", pages=pages, **facts))
     publication.write("changes.json", to_json(prepared.changes, prepared.highest))
     publication.write(STATE_FILE, _json(prepared.state))
 

@@ -133,6 +133,13 @@ def _temporary_beside(path: Path, data: bytes) -> Path:
     return Path(temporary)
 
 
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
 class Publication:
     """A meeting's files, written beside their targets first and moved into place together.
 
@@ -146,11 +153,17 @@ class Publication:
         self.folder = folder
         self.moves: list[tuple[Path, Path]] = []
 
-    def add(self, relative: str, data: bytes | str, **facts) -> Artifact:
-        """An artifact of the meeting, described for the manifest."""
+    def add(self, relative: str, data: bytes | str, last: dict | None = None, **facts) -> Artifact:
+        """An artifact of the meeting, described for the manifest. A file the last build
+        (its manifest record ``last``) wrote with these very bytes, still in place as it
+        wrote it, is kept rather than written again."""
         raw = as_bytes(data)
-        self.write(relative, raw)
-        return Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
+        artifact = Artifact(path=relative, sha256=hashlib.sha256(raw).hexdigest(), **facts)
+        if last and last.get("sha256") == artifact.sha256 and _sha256_of(self.folder / relative) == artifact.sha256:
+            artifact.written = False
+        else:
+            self.write(relative, raw)
+        return artifact
 
     def write(self, relative: str, data: bytes | str) -> None:
         path = self.folder / relative

@@ -91,6 +91,18 @@ def test_an_item_file_that_is_not_a_file_fails_the_next_build_as_it_fails_a_full
     assert snapshot(out) == before
 
 
+def test_a_meeting_whose_fact_sheet_fails_does_not_write_its_unchanged_book_again(tmp_path):
+    long = " ".join(["A long public fact for the press."] * 40)
+    alpha = ALPHA_YAML + "factsheet:\n  facts:\n" + f"    - {{text: '{long}', classification: PUBLIC}}\n" * 6
+    meeting, out = write_meeting(tmp_path, alpha=alpha), tmp_path / "out"
+    [first] = pipeline.build([meeting], out)
+    assert not first.ok and out / "tiny" / "book.pdf" in first.outputs
+    written = (out / "tiny" / "book.pdf").stat().st_mtime_ns
+    [second] = pipeline.build([meeting], out)
+    assert not second.ok and second.outputs == []
+    assert (out / "tiny" / "book.pdf").stat().st_mtime_ns == written
+
+
 def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
