@@ -32,6 +32,7 @@ PAGE_TOKENS = re.compile("\x1fpage:([^\x1f]*)\x1f")
 class FactsheetJob:
     item: str
     title: str
+    level: str  # the highest of the public levels it shows
     source: str
     html: str
     request: LayoutRequest
@@ -112,11 +113,11 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         prepared.warnings += links_going_nowhere(valid, prepared.book_html, strict)
     if "factsheets" in editions_wanted and prepared.public_level:
         prepared.fragments = LeakGuard(valid).fragments
-        for item, title, html in public_factsheets(valid, templates_dir):
+        for item, title, level, html in public_factsheets(valid, templates_dir):
             source = str(valid.item_paths[item])
             request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'",
                                     policy.time_limit)
-            prepared.factsheets.append(FactsheetJob(item, title, source, html, request))
+            prepared.factsheets.append(FactsheetJob(item, title, level, source, html, request))
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
     return prepared
@@ -208,21 +209,21 @@ def staff_book(valid):
 
 
 def public_factsheets(valid, templates: Path):
-    """(item id, title, HTML) of each fact sheet, from the public-only copy of the meeting:
-    one per item, but for an item closed to the press."""
-    from .merge import merge
+    """(item id, title, level, HTML) of each fact sheet, from the public-only copy of the
+    meeting: one per item, but for an item closed to the press."""
+    from .merge import merge, sheet_level
     from .redact import public_only, redact
     from .render_html import render_factsheet
 
-    level = valid.scheme.public_level
-    if level is None:
+    if valid.scheme.public_level is None:
         return
     public = merge(redact(valid, public_only))
     for index, view in enumerate(public.items):
         item = view.item
         if item.press != "closed":
             title = item.factsheet.title if item.factsheet and item.factsheet.title else item.title
-            yield item.id, title, render_factsheet(public, index, level.name, templates)
+            level = sheet_level(public, view).name
+            yield item.id, title, level, render_factsheet(public, index, level, templates)
 
 
 def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:

@@ -79,6 +79,15 @@ def highest_level(valid: ValidMeeting, views: list[ItemView], annex: list[Datase
     return valid.scheme.highest(levels)
 
 
+def sheet_level(public: BookView, view: ItemView) -> Level:
+    """What a fact sheet is marked with: the highest level it shows, where a scheme has
+    more than one public level; the lowest public level if it shows nothing marked.
+    ``public`` is the public-only view, so every level here is public."""
+    levels = [marked.level for model in (public.valid.meeting, view.item) for _, marked in walk_marked(model)]
+    levels += [table.level for table in (view.spending, view.incidents) if table and table.rows]
+    return public.valid.scheme.highest([public.valid.scheme.public_level, *levels])
+
+
 # --- annex ----------------------------------------------------------------
 
 def summarise(dataset: Dataset, scheme: Scheme) -> DatasetSummary:

@@ -619,7 +619,7 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
                 plan.artifacts += kept_artifacts(plan, (html_path, pdf_path))
             continue
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
-                     classification=prepared.public_level, build_key=layout_key(sheet.html),
+                     classification=sheet.level, build_key=layout_key(sheet.html),
                      inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]))
         plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
         plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))

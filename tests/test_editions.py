@@ -244,6 +244,25 @@ def test_a_project_scheme_replaces_nato(tmp_path):
     assert "NATO RESTRICTED" not in html and "(NR)" not in html
 
 
+def test_a_fact_sheet_is_marked_with_the_highest_public_level_it_shows(tmp_path):
+    two_public = SCHEME.replace("    - {name: OFFICIAL, mark: O}\n",
+                                "    - {name: RELEASABLE, mark: REL, public: true}\n    - {name: OFFICIAL, mark: O}\n")
+    (tmp_path / "briefgen.yaml").write_text(two_public, encoding="utf-8")
+    alpha = ALPHA_YAML.replace("NATO RESTRICTED", "OFFICIAL").replace(
+        "press_line: {text: Alpha press line., classification: PUBLIC}",
+        "press_line: {text: Alpha press line for release., classification: RELEASABLE}")
+    meeting = write_meeting(tmp_path, meeting=_with_ceiling("SECRET"), alpha=alpha)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    sheets = tmp_path / "out" / "tiny" / "factsheets"
+    marked = {a["item"]: a["classification"] for a in json.loads(
+        (tmp_path / "out" / "tiny" / "manifest.json").read_text())["artifacts"]}
+    assert marked == {"alpha": "RELEASABLE", "beta": "PUBLIC"}
+    assert "Alpha press line for release." in (sheets / "alpha.html").read_text(encoding="utf-8")
+    assert PdfReader(sheets / "alpha.pdf").pages[0].extract_text().count("RELEASABLE") == 2  # top and bottom
+    assert "RELEASABLE" not in PdfReader(sheets / "beta.pdf").pages[0].extract_text()
+
+
 def test_a_nato_level_is_unknown_in_a_project_scheme(tmp_path):
     (tmp_path / "briefgen.yaml").write_text(SCHEME, encoding="utf-8")
     meeting = write_meeting(tmp_path, meeting=_with_ceiling("SECRET"))
