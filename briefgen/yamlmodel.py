@@ -63,7 +63,7 @@ def describe(error: dict) -> str:
     message = plain(message)
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
-        hint = " (put the value in quotes: YAML reads 10:00 as a number)"
+        hint = " (put it in quotes if it is text: YAML reads an unquoted 10:00 as the number 600)"
     return f"{where}: {message}, found {_shown(error['input'], prose=kind in SHAPE_ERRORS)}{hint}"
 
 

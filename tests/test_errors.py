@@ -85,7 +85,7 @@ def test_unquoted_time_gets_a_hint(tmp_path):
     meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace('time: "10:00-11:00"', "time: 10:00"))
     [line] = error_lines(run("check", meeting))
     assert line.startswith(f"{meeting / 'alpha.yaml'}:2: time: input should be a valid string, found 600")
-    assert "put the value in quotes" in line
+    assert "put it in quotes if it is text" in line
 
 
 def test_unknown_key_is_a_warning_with_a_suggestion(tmp_path):
