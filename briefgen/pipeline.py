@@ -130,7 +130,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
     with OutputLock(out):
         remove_stale_temporaries(out)
         unwritable_caches.clear()
-        plans = [plan_meeting(Path(d), out, templates, editions, force, policy) for d in directories]
+        plans = [plan_meeting(d, out, templates, editions, force, policy) for d in once_each(directories)]
         refuse_shared_folders(plans)
         for plan in plans:
             if plan.result.skipped:  # what the build that made them said stays said
@@ -199,6 +199,14 @@ def plan_meeting(directory: Path, out: Path, templates: Path, editions, force: b
         plan.result.skipped = [folder / a["path"] for a in plan.previous["artifacts"]]
         log.info("%s: up to date", directory.name, extra={"event": "meeting.skipped", "meeting": directory.name})
     return plan
+
+
+def once_each(directories) -> list[Path]:
+    """The meeting folders, each once however it is written ('tiny', './tiny/')."""
+    seen: dict[str, Path] = {}
+    for directory in map(Path, directories):
+        seen.setdefault(os.path.realpath(directory), directory)
+    return list(seen.values())
 
 
 def refuse_shared_folders(plans: list[Plan]) -> None:

@@ -205,6 +205,13 @@ def test_an_up_to_date_meeting_tells_its_warnings_again(tmp_path):
     assert f"{meeting / 'alpha.yaml'}:13: unknown key 'colour'" in strict.stderr.splitlines()
 
 
+def test_a_meeting_named_twice_is_built_once(tmp_path, monkeypatch):
+    meeting = write_meeting(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    results = pipeline.build([meeting, Path("tiny"), Path("./tiny/")], tmp_path / "out", editions=("book",))
+    assert [result.ok for result in results] == [True]
+
+
 def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp_path, monkeypatch):
     meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
     other = write_meeting(tmp_path / "elsewhere")  # also named tiny
