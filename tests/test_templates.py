@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
@@ -86,3 +87,29 @@ def test_serve_previews_the_users_templates_and_stops_one_that_loops(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def own_templates(tmp_path, name: str, add_before: str, added: str):
+    """A copy of the built-in template ``name`` in a templates folder, with ``added`` inserted
+    before the first ``add_before``; returns the folder and the line the insertion starts on."""
+    own = tmp_path / "own"
+    own.mkdir()
+    text = (DEFAULT_TEMPLATES / name).read_text(encoding="utf-8")
+    at = text.index(add_before)
+    (own / name).write_text(text[:at] + added + text[at:], encoding="utf-8")
+    return own, text.count("\n", 0, at) + 1
+
+
+@pytest.mark.parametrize("added, says", [
+    ("{{ no_such_name }}\n", "template error: 'no_such_name' is undefined"),
+])
+def test_an_index_template_that_fails_is_an_input_error_and_the_last_index_stays(tmp_path, added, says):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build = ["build", str(meeting), "--out", str(out), "--edition", "factsheets", "--jobs", "1"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    index = (out / "index.html").read_bytes()
+    own, line = own_templates(tmp_path, "index.html", "</body>", added)
+    result = CliRunner().invoke(main, [*build, "--force", "--templates", str(own)])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == f"{own / 'index.html'}:{line}: {says}"
+    assert (out / "index.html").read_bytes() == index
