@@ -153,6 +153,9 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
                 write_atomic(out / "index.html", render_index(manifests(out), templates))
             except CannotWrite as exc:
                 results.problems += exc.problems
+                results.index_unwritable = True
+            except BriefgenError as exc:  # a user's index.html failed: the last index stays
+                results.problems += exc.problems
     return results
 
 
@@ -162,10 +165,11 @@ class Results(list):
     def __init__(self, results=()):
         super().__init__(results)
         self.problems: list[Problem] = []
+        self.index_unwritable = False  # rather than refused: a full disk, say
 
     @property
     def cannot_write(self) -> bool:
-        return bool(self.problems) or any(result.cannot_write for result in self)
+        return self.index_unwritable or any(result.cannot_write for result in self)
 
 
 def stall_limit(policy: Policy) -> float:

@@ -5,6 +5,8 @@ autoescape (YAML text is user input). Markdown prose is cleaned by ``prose`` bef
 is marked safe. The built-in templates are briefgen's own; a user's templates folder
 (``--templates``) is someone else's code, so it renders in Jinja2's immutable sandbox,
 may only read templates inside its own folder, and a template that fails says where.
+Every page written as HTML must be inert (``inert``): one that could run code or fetch
+from elsewhere in a browser is refused, naming the template line that wrote it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from markupsafe import Markup
 
 from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
+from .inert import Finding, active_content
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
 from .prose import markdown_to_html
+from .safety import MAX_FILE_BYTES, UnusablePath, is_file, is_inside
 
 # The meeting whose assets/ folder prose images come from, while one of its documents renders.
 _meeting_dir: ContextVar[Path | None] = ContextVar("meeting_dir", default=None)
@@ -111,6 +115,52 @@ def render(templates: Path, name: str, **context) -> str:
         raise BriefgenError([template_problem(exc, Path(templates) / name)]) from None
 
 
+class ActiveContentWritten(RuntimeError):
+    """Briefgen's own templates wrote a page that is not inert: a bug, never the user's input
+    (prose is cleaned and every other value escaped before a template prints it)."""
+
+
+def inert(html: str, templates: Path, name: str) -> str:
+    """``html``, a page to be written, if no browser would run or fetch anything of it; else
+    a Problem at each template line that wrote what it would. The pages laid out only
+    (the book's parts, the stamp overlay) are not checked: WeasyPrint runs no script and
+    fetches through its locked fetcher alone, and the check costs milliseconds a page."""
+    findings = active_content(html)
+    if not findings:
+        return html
+    templates = Path(templates)
+    if is_builtin(templates):
+        raise ActiveContentWritten(f"{name}: {findings[0].message}")
+    sources = template_texts(templates, name)
+    raise BriefgenError([where_written(finding, sources, templates / name) for finding in findings])
+
+
+def where_written(finding: Finding, sources: list[tuple[Path, str]], rendered: Path) -> Problem:
+    """The template file and line that most likely wrote ``finding``: the first of ``sources``
+    to hold the most telling of its clues; else the rendered template, without a line."""
+    for clue in finding.clues:
+        for path, text in sources:
+            found = text.find(clue.lower())
+            if found >= 0:
+                return Problem(path, text.count("\n", 0, found) + 1, finding.message)
+    return Problem(rendered, None, finding.message)
+
+
+def template_texts(templates: Path, first: str) -> list[tuple[Path, str]]:
+    """The user's template files, lower-cased, ``first`` first: only regular files inside
+    the folder, as the loader reads (a link out of it, or a pipe, is not read)."""
+    paths = sorted(path for path in templates.rglob("*") if is_file(path))
+    paths.sort(key=lambda path: path != templates / first)
+    texts = []
+    for path in paths:
+        try:
+            if is_inside(path, templates) and path.stat().st_size <= MAX_FILE_BYTES:
+                texts.append((path, path.read_text(encoding="utf-8", errors="replace").lower()))
+        except (OSError, UnusablePath):
+            continue
+    return texts
+
+
 def template_problem(exc: Exception, default: Path) -> Problem:
     """Where a user template failed, and why, in the words a template author needs."""
     if isinstance(exc, jinja2.TemplateSyntaxError):
@@ -151,10 +201,11 @@ def render_book(book: BookView, templates: Path = DEFAULT_TEMPLATES, part: str |
     """
     valid = book.valid
     with images_from(valid.directory):
-        return render(templates, "book.html", meeting=valid.meeting, highest=book.highest,
+        html = render(templates, "book.html", meeting=valid.meeting, highest=book.highest,
                       items=book.items, annex=book.annex, date=format_long_date(valid.meeting.date),
                       show=lambda name: part is None or part == name, page_numbers=page_numbers,
                       for_pdf=for_pdf, changes=changes, running_title=running_title(valid.meeting.title))
+    return html if for_pdf else inert(html, templates, "book.html")
 
 
 LOCAL_LINK = re.compile(r'(<a\b[^>]*?)\shref="#([^"]*)"')
@@ -217,9 +268,9 @@ def render_factsheet(book: BookView, index: int, banner: str, templates: Path = 
                       date=format_long_date(book.valid.meeting.date), banner=banner, view=view,
                       title=(sheet.title if sheet and sheet.title else item.title),
                       lede=sheet.lede if sheet else None, facts=sheet.facts if sheet else [])
-    return links_beyond_document(html, to_target=False)
+    return inert(links_beyond_document(html, to_target=False), templates, "factsheet.html")
 
 
 def render_index(meetings: list[dict], templates: Path = DEFAULT_TEMPLATES) -> str:
     """``output/index.html``: every meeting's book and fact sheets, from their manifests."""
-    return render(templates, "index.html", meetings=meetings)
+    return inert(render(templates, "index.html", meetings=meetings), templates, "index.html")

@@ -8,12 +8,16 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from click.testing import CliRunner
 
 from briefgen.cli import main
+from briefgen.errors import BriefgenError
 from briefgen.locate import DEFAULT_TEMPLATES
+from briefgen.serve import render_preview
 
 from .conftest import MEETING_YAML, write_meeting
+from .test_nightly import snapshot
 from .test_safety import LOOPING_SHEET
 from .test_serve import get, wait_for
 
@@ -86,3 +90,118 @@ def test_serve_previews_the_users_templates_and_stops_one_that_loops(tmp_path):
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+# --- what a user's templates may write: nothing that runs or fetches in a browser
+
+ACTIVE_CONTENT = """\
+<script src="http://127.0.0.1:9/x.js"></script>
+<img src=x onerror="alert(1)" class="web-only">
+<iframe src="http://127.0.0.1:9/"></iframe>
+<meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/">
+"""
+
+
+def own_templates(tmp_path, name: str, add_before: str, added: str):
+    """A copy of the built-in template ``name`` in a templates folder, with ``added`` inserted
+    before the first ``add_before``; returns the folder and the line the insertion starts on."""
+    own = tmp_path / "own"
+    own.mkdir()
+    text = (DEFAULT_TEMPLATES / name).read_text(encoding="utf-8")
+    at = text.index(add_before)
+    (own / name).write_text(text[:at] + added + text[at:], encoding="utf-8")
+    return own, text.count("\n", 0, at) + 1
+
+
+def check_with(meeting, own):
+    return CliRunner().invoke(main, ["check", str(meeting), "--templates", str(own)])
+
+
+def test_a_fact_sheet_template_that_writes_active_content_fails_its_meeting_and_keeps_earlier_outputs(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    own, line = own_templates(tmp_path, "factsheet.html", "</body>", ACTIVE_CONTENT)
+    build = ["build", str(meeting), "--out", str(out), "--edition", "factsheets", "--jobs", "1"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    before = snapshot(out)
+    result = CliRunner().invoke(main, [*build, "--templates", str(own)])
+    assert result.exit_code == 1, result.output + result.stderr
+    sheet = own / "factsheet.html"
+    assert result.stderr.splitlines()[:4] == [
+        f"{sheet}:{line}: a <script> element is not allowed in briefgen's HTML (it runs code)",
+        f"{sheet}:{line + 1}: the event handler onerror= on <img> is not allowed in briefgen's HTML (it runs code)",
+        f"{sheet}:{line + 2}: an <iframe> element is not allowed in briefgen's HTML (it shows another page in this one)",
+        f"{sheet}:{line + 3}: <meta http-equiv> is not allowed in briefgen's HTML (it can reload or redirect the page)"]
+    assert snapshot(out) == before
+
+
+def test_an_event_handler_in_a_book_template_is_refused(tmp_path):
+    meeting = write_meeting(tmp_path)
+    own, line = own_templates(tmp_path, "book.html", "</body>", '<p onmouseover="steal()">Hover</p>\n')
+    result = check_with(meeting, own)
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == (f"{own / 'book.html'}:{line}: the event handler onmouseover= on <p> "
+                                             "is not allowed in briefgen's HTML (it runs code)")
+
+
+FETCH_RULE = "(a page must not load anything from elsewhere: use a relative path or a data: image)"
+
+
+def test_a_remote_style_sheet_is_refused(tmp_path):
+    meeting = write_meeting(tmp_path)
+    own, line = own_templates(tmp_path, "factsheet.html", "<style>",
+                              '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">\n')
+    result = check_with(meeting, own)
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == (f"{own / 'factsheet.html'}:{line}: <link href='http://127.0.0.1:9/x.css'> "
+                                             f"is not allowed in briefgen's HTML {FETCH_RULE}")
+
+
+def test_a_css_url_from_elsewhere_is_refused_in_a_style_sheet_and_a_style_attribute(tmp_path):
+    meeting = write_meeting(tmp_path)
+    added = ('<div style="background: url(\'https://127.0.0.1:9/b.png\')">x</div>\n'
+             '<style>h1 { background: url(http://127.0.0.1:9/h.png); }</style>\n')
+    own, line = own_templates(tmp_path, "factsheet.html", "</body>", added)
+    result = check_with(meeting, own)
+    assert result.exit_code == 1, result.output + result.stderr
+    sheet = own / "factsheet.html"
+    assert result.stderr.splitlines()[:2] == [
+        f"{sheet}:{line}: CSS fetching 'https://127.0.0.1:9/b.png' in the style of a <div> is not allowed in "
+        f"briefgen's HTML {FETCH_RULE}",
+        f"{sheet}:{line + 1}: CSS fetching 'http://127.0.0.1:9/h.png' in a style sheet is not allowed in "
+        f"briefgen's HTML {FETCH_RULE}"]
+
+
+def test_harmless_markup_in_a_user_template_still_builds(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    added = '<div class="x"><a href="https://example.org">More at example.org</a></div>\n'
+    own, _ = own_templates(tmp_path, "factsheet.html", "</body>", added)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--edition", "factsheets",
+                                       "--jobs", "1", "--templates", str(own)])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert added in (out / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("added, says", [
+    ("{{ no_such_name }}\n", "template error: 'no_such_name' is undefined"),
+    ("<script>steal()</script>\n", "a <script> element is not allowed in briefgen's HTML (it runs code)"),
+])
+def test_an_index_template_that_fails_is_an_input_error_and_the_last_index_stays(tmp_path, added, says):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build = ["build", str(meeting), "--out", str(out), "--edition", "factsheets", "--jobs", "1"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    index = (out / "index.html").read_bytes()
+    own, line = own_templates(tmp_path, "index.html", "</body>", added)
+    result = CliRunner().invoke(main, [*build, "--force", "--templates", str(own)])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == f"{own / 'index.html'}:{line}: {says}"
+    assert (out / "index.html").read_bytes() == index
+
+
+def test_the_preview_refuses_active_content_as_a_build_does(tmp_path):
+    meeting = write_meeting(tmp_path)
+    own, line = own_templates(tmp_path, "book.html", "</body>", '<img src="https://127.0.0.1:9/pixel.gif">\n')
+    with pytest.raises(BriefgenError) as refused:
+        render_preview(meeting, tmp_path / "out", own)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{own / 'book.html'}:{line}: <img src='https://127.0.0.1:9/pixel.gif'> is not allowed in briefgen's HTML "
+        f"{FETCH_RULE}"]
