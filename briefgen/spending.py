@@ -62,8 +62,8 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
     sources = list(dict.fromkeys(row.source for row in rows))
     all_years = sorted({row.year for row in rows})
     trend = [year_count(rows, year, view.thresholds[:1]) for year in all_years]
-    names = ally_names(rows)
-    gaps = ally_gaps(rows, names, max(years), view.target, view.target_year)
+    names, last = ally_names(rows), max(years)  # the gaps to the target are measured in the last year shown
+    gaps = ally_gaps(rows, names, last, view.target, view.target_year)
     table = SpendingTable(
         years=years,
         estimates=[any(row.estimate for row in used if row.year == y) for y in years],
@@ -72,15 +72,15 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
         counts=[year_count(rows, year, view.thresholds) for year in years],
         trend=trend,
         gaps=gaps,
-        gap_year=f"{max(years)}{'e' if any(r.estimate for r in rows if r.year == max(years)) else ''}",
-        gap_statement=gap_statement(gaps, max(years), view.target, view.target_year),
+        gap_year=f"{last}{'e' if any(r.estimate for r in rows if r.year == last) else ''}",
+        gap_statement=gap_statement(gaps, last, view.target, view.target_year),
         sources=sources,
         data_as_of=data_as_of(rows),
         level=level,
         charts=[],
     )
     if rows:
-        table.charts = spending_charts(table, rows, names, view, max(years))
+        table.charts = spending_charts(table, rows, names, view, last)
     return table
 
 
