@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
+from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 from markupsafe import Markup
 
@@ -83,8 +84,12 @@ def _markdown(text: str) -> str:
 def _converter() -> markdown.Markdown:
     # one converter per process: building one costs more than converting a paragraph.
     # Prose sits under a brief's h2 sections: its '#' is an h3, and so on down to h6.
-    return markdown.Markdown(extensions=["sane_lists", "tables", TocExtension(baselevel=3, marker="")],
-                             output_format="html")
+    # Fenced code (```) is common in pasted prose; without the extension it became inline
+    # code in a paragraph, its line breaks lost. A table column's alignment (---:) is written
+    # as align=, which the sanitiser keeps: the default style= attribute it strips.
+    extensions = ["sane_lists", "fenced_code", TableExtension(use_align_attribute=True),
+                  TocExtension(baselevel=3, marker="")]
+    return markdown.Markdown(extensions=extensions, output_format="html")
 
 
 def followable(href: str) -> bool:
