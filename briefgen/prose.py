@@ -20,12 +20,13 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
+from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 from markupsafe import Markup
 
 from .errors import BriefgenError
 from .load import read_bytes
-from .safety import MAX_ASSET_BYTES, UnusablePath, is_file, resolved
+from .safety import MAX_ASSET_BYTES, MAX_PROSE_NESTING, UnusablePath, is_file, resolved
 
 ASSETS = "assets"
 
@@ -34,6 +35,7 @@ ALLOWED_TAGS = {
     "blockquote", "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr",
     "th", "td", "sup", "sub", "abbr", "img",
 }
+VOID_TAGS = {"br", "hr", "img"}  # allowed tags that hold nothing, so have no end tag
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"},
                       "img": {"src", "alt", "title"}}
 # Links may point anywhere a reader can follow: nothing follows them for the reader.
@@ -69,15 +71,25 @@ def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
 
 @lru_cache(maxsize=4096)  # a book renders each portion for the web and for print
 def _markdown(text: str) -> str:
-    return _converter().reset().convert(text)
+    try:
+        return _converter().reset().convert(text)
+    except BaseException:  # RecursionError, or the time limit, mid-parse
+        # reset() does not clear the block parser's state stack: a parse stopped inside a
+        # list leaves 'list' states that would garble every later conversion (images lost).
+        _converter.cache_clear()
+        raise
 
 
 @lru_cache(maxsize=None)
 def _converter() -> markdown.Markdown:
     # one converter per process: building one costs more than converting a paragraph.
     # Prose sits under a brief's h2 sections: its '#' is an h3, and so on down to h6.
-    return markdown.Markdown(extensions=["sane_lists", "tables", TocExtension(baselevel=3, marker="")],
-                             output_format="html")
+    # Fenced code (```) is common in pasted prose; without the extension it became inline
+    # code in a paragraph, its line breaks lost. A table column's alignment (---:) is written
+    # as align=, which the sanitiser keeps: the default style= attribute it strips.
+    extensions = ["sane_lists", "fenced_code", TableExtension(use_align_attribute=True),
+                  TocExtension(baselevel=3, marker="")]
+    return markdown.Markdown(extensions=extensions, output_format="html")
 
 
 def followable(href: str) -> bool:
@@ -93,6 +105,42 @@ def _embedded(src: str, meeting_dir: Path | None) -> str | None:
         return image_data_url(src, meeting_dir)
     except (ImageRefused, BriefgenError, OSError):
         return None  # validation has told the editor; the reader gets the alt text
+
+
+def nested_too_deeply(text: str) -> bool:
+    """True if markdown ``text``, once sanitised, holds elements more than MAX_PROSE_NESTING
+    deep, or is too deep for markdown itself to parse (it recurses once a level of list).
+
+    Laying such prose out would exhaust Python's stack in WeasyPrint. The depth is measured
+    after sanitising, as laid out: tags nh3 removes (<div>) nest nothing."""
+    try:
+        html = markdown_to_html(text)  # no meeting folder: images need not be read to be counted
+    except RecursionError:
+        return True
+    return _DepthGauge.of(html) > MAX_PROSE_NESTING
+
+
+class _DepthGauge(HTMLParser):
+    """The deepest nesting of elements in sanitised HTML, whose end tags are all written."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = self.deepest = 0
+
+    @classmethod
+    def of(cls, html: str) -> int:
+        gauge = cls()
+        gauge.feed(html)
+        gauge.close()
+        return gauge.deepest
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID_TAGS:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        self.depth -= 1
 
 
 def images_in(text: str) -> list[str]:

@@ -17,6 +17,9 @@ from pathlib import Path
 MAX_FILE_BYTES = 2_000_000  # one YAML or CSV file
 MAX_ASSET_BYTES = 5_000_000  # one image in a meeting's assets/ folder
 MAX_NESTING = 50  # YAML levels, aliases expanded
+# Elements inside one another in one prose field's HTML. WeasyPrint lays out a level with
+# several nested calls and stops at Python's recursion limit: lists fail from about 130.
+MAX_PROSE_NESTING = 50
 MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a file
 MAX_ITEMS = 200  # agenda item files in one meeting
 DEFAULT_TIME_LIMIT = 120.0  # seconds for one document (HTML of a meeting, or one layout)

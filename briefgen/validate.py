@@ -20,8 +20,8 @@ from .formatting import plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
-from .prose import check_image, images_in
-from .safety import MAX_ITEMS, Policy, UnusablePath, is_inside
+from .prose import check_image, images_in, nested_too_deeply
+from .safety import MAX_ITEMS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
 from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
@@ -68,7 +68,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
         problems.raise_if_errors()
     ceiling = _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems)
     datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), scheme, problems, root)
-    _check_images(meeting, meeting_path, directory, problems)
+    _check_prose(meeting, meeting_path, directory, problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     _check_allies(datasets.get("spending"), project.allies, problems)
     if not problems.errors:  # a dropped bad row would skew the latest date
@@ -78,7 +78,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
         _check_views(item, item_paths[item.id], datasets, declared, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
         _check_factsheet_public(item, item_paths[item.id], problems)
-        _check_images(item, item_paths[item.id], directory, problems)
+        _check_prose(item, item_paths[item.id], directory, problems)
     problems.raise_if_errors()
     lint_meeting(meeting, meeting_path, items, item_paths, problems)
     return ValidMeeting(directory, meeting, items, item_paths, datasets, scheme,
@@ -311,20 +311,22 @@ def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> No
                          f"public, but it is {marked.level.name}")
 
 
-def _check_images(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
-    """Prose may show images from the meeting's own assets/ folder only."""
+def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
+    """Prose must be shallow enough to lay out, and show images from the meeting's own
+    assets/ folder only."""
     for loc, marked in walk_marked(model):
         field_name = MARKDOWN_FIELDS.get(type(marked))
-        try:
-            sources = images_in(getattr(marked, field_name)) if field_name else ()
-        except RecursionError:  # markdown recurses once a level of list or quote
-            problems.add(path, line_for(model._tree, loc), f"{'.'.join(map(str, loc))}: lists or quotes "
-                         "nested too deeply to read")
+        if not field_name:
             continue
-        for src in sources:
+        text, where = getattr(marked, field_name), ".".join(map(str, loc))
+        if nested_too_deeply(text):
+            problems.add(path, line_for(model._tree, loc), f"{where}: nested too deeply to read (lists, "
+                         f"quotes, emphasis or tags more than {MAX_PROSE_NESTING} levels inside one another)")
+            continue
+        for src in images_in(text):
             message = check_image(src, directory)
             if message:
-                problems.add(path, line_for(model._tree, loc), f"{'.'.join(map(str, loc))}: {message}")
+                problems.add(path, line_for(model._tree, loc), f"{where}: {message}")
 
 
 def walk_marked(model: BaseModel, loc: tuple = ()):

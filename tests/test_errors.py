@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from briefgen import pipeline
 from briefgen.cli import main
 
 from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
@@ -254,6 +255,9 @@ def test_only_yaml_files_that_can_be_items_are_read_as_items(tmp_path):
     assert error_lines(result) == [f"{meeting / 'gamma.yml'}: warning: item files end in .yaml; this one is left out"]
 
 
+TOO_DEEP = "nested too deeply to read (lists, quotes, emphasis or tags more than 50 levels inside one another)"
+
+
 def test_markdown_nested_beyond_reading_is_an_input_error(tmp_path):
     deep = "".join("    " * depth + "- x\n" for depth in range(400))
     meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("purpose: Decide the beta question.",
@@ -261,7 +265,38 @@ def test_markdown_nested_beyond_reading_is_an_input_error(tmp_path):
                                                                                       for line in deep.splitlines())))
     result = run("check", meeting)
     assert result.exit_code == 1
-    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: lists or quotes nested too deeply to read"]
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: {TOO_DEEP}"]
+
+
+def test_markdown_too_deep_to_parse_leaves_later_prose_as_it_was():
+    """A parse stopped inside a list left its states in the shared converter: depending on
+    how deep the stack was, every later paragraph came out as raw markdown, its images unseen."""
+    from briefgen.prose import images_in, markdown_to_html, nested_too_deeply
+
+    deep = "".join("    " * depth + "- x\n" for depth in range(400))
+
+    def one_frame_deeper() -> bool:
+        return nested_too_deeply(deep)
+
+    assert nested_too_deeply(deep) and one_frame_deeper()
+    assert markdown_to_html("*Read* this.") == "<p><em>Read</em> this.</p>"
+    assert images_in("See ![the map](assets/map.png).") == ["assets/map.png"]
+
+
+def test_prose_nested_to_the_limit_is_laid_out_and_one_level_more_is_an_error(tmp_path):
+    """Lists are what WeasyPrint recurses into most per level: at the limit they must lay out."""
+    def nested_lists(inner: str) -> str:
+        return "<ul><li>" * 25 + inner + "</li></ul>" * 25  # 50 elements deep, 51 with inner <em>
+
+    at_limit = write_meeting(tmp_path / "at", alpha=ALPHA_YAML.replace(
+        "background: Alpha background paragraph.", f"background: '{nested_lists('deep')}'"))
+    [result] = pipeline.build([at_limit], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok and not result.problems, [str(p) for p in result.problems]
+    beyond = write_meeting(tmp_path / "beyond", alpha=ALPHA_YAML.replace(
+        "background: Alpha background paragraph.", f"background: '{nested_lists('<em>deep</em>')}'"))
+    result = run("check", beyond)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{beyond / 'alpha.yaml'}:9: background.0: {TOO_DEEP}"]
 
 
 @pytest.mark.parametrize("value", ["abc", "99999999999999999999", "1.5"])

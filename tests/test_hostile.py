@@ -327,10 +327,14 @@ def _outside_item(world: World) -> None:
     _link(world, world.meeting / "gamma.yaml", world.root / "gamma.yaml")
 
 
-def _image_alpha(world: World, src: str) -> None:
+def _alpha_background(world: World, markdown: str) -> None:
     path = world.meeting / "alpha.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("background: Alpha background paragraph.", f"background: '![leak]({src})'"))
+    path.write_text(text.replace("background: Alpha background paragraph.", f"background: '{markdown}'"))
+
+
+def _image_alpha(world: World, src: str) -> None:
+    _alpha_background(world, f"![leak]({src})")
 
 
 GENERATED = {
@@ -346,6 +350,9 @@ GENERATED = {
                                     _image_alpha(w, "assets/leak.png")),
     "image-assets-folder-linked-out": lambda w: (_link(w, w.meeting / "assets", w.root),
                                                  _image_alpha(w, "assets/secret.txt")),
+    "prose-deep-emphasis": lambda w: _alpha_background(w, "<em>" * 2000 + "deep" + "</em>" * 2000),
+    "prose-deep-quotes": lambda w: _alpha_background(w, ">" * 3000 + " deep"),
+    "prose-deep-tables": lambda w: _alpha_background(w, "<table><tr><td>" * 100 + "deep" + "</td></tr></table>" * 100),
     "template-symlink-out": lambda w: (_link(w, w.templates / "leak.html", w.secret),
                                        (w.templates / "factsheet.html").write_text("{% include 'leak.html' %}")),
 }
