@@ -133,7 +133,8 @@ def preview_bar(meeting: str, current: str, names: list[str], problems: list[Pro
     links = [f'<a href="/{name}"{" aria-current=page" if name == current else ""}>'
              f'{"Book" if name == "book.html" else html.escape(Path(name).stem)}</a>' for name in names]
     pdf = current.removesuffix(".html") + ".pdf"
-    bar = (f'<div id="briefgen-preview" style="{BAR_STYLE}">Preview of {html.escape(meeting)} · '
+    # briefgen's English, and paths: left to right in a right-to-left book too
+    bar = (f'<div id="briefgen-preview" dir="ltr" style="{BAR_STYLE}">Preview of {html.escape(meeting)} · '
            f'{" · ".join(links)} · <a href="/{html.escape(pdf)}">PDF of this page</a></div>')
     if problems:
         errors = any(p.severity == "error" for p in problems)
@@ -141,7 +142,7 @@ def preview_bar(meeting: str, current: str, names: list[str], problems: list[Pro
                  else "Warnings")
         lines = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
         colour = "#a40000" if errors else "#8a5a00"
-        bar += (f'<div id="briefgen-problems" role="alert" style="{PROBLEMS_STYLE}border-color:{colour}">'
+        bar += (f'<div id="briefgen-problems" role="alert" dir="ltr" style="{PROBLEMS_STYLE}border-color:{colour}">'
                 f'<strong style="color:{colour}">{title}</strong><ul>{lines}</ul></div>')
     return bar + ("<style>#briefgen-preview a { color: #fff; } "
                   "@media print { #briefgen-preview, #briefgen-problems { display: none; } }</style>")
