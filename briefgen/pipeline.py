@@ -451,7 +451,7 @@ def stamp_names(plan: Plan) -> list[str]:
 def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
     """Laid out again unless the last build published this very HTML, and both its files
     are as it wrote them (a sheet deleted or damaged since is made again)."""
-    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}
+    old = last_records(plan)
     records = [old.get(path) for path in factsheet_paths(sheet)]
     return not all(r and r.get("build_key") == layout_key(sheet.html) and intact(plan, r) for r in records)
 
@@ -611,7 +611,7 @@ def publish_book(plan: Plan, publication: Publication) -> None:
     key = key_of(plan.prints)
     facts = dict(edition="book", item=None, label="Briefing book", classification=prepared.highest,
                  build_key=key, inputs=sorted(plan.prints))
-    last = {a["path"]: a for a in plan.previous.get("artifacts", [])}  # the same bytes are not written again
+    last = last_records(plan)  # the same bytes, still in place, are not written again
     plan.artifacts.append(publication.add("book.html", prepared.book_html, last.get("book.html"), format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
     plan.artifacts.append(publication.add("book.pdf", pdf, last.get("book.pdf"), format="pdf", pages=pages, **facts))
@@ -666,9 +666,14 @@ def withdraw_stale_factsheets(plan: Plan) -> None:
                 (plan.folder / old["path"]).unlink(missing_ok=True)
 
 
+def last_records(plan: Plan) -> dict[str, dict]:
+    """The last build's manifest records of the meeting's files, by path."""
+    return {a["path"]: a for a in plan.previous.get("artifacts", [])}
+
+
 def kept_artifacts(plan: Plan, paths) -> list[Artifact]:
     """The last build's records of ``paths``, for those still in place."""
-    old = {a["path"]: a for a in plan.previous.get("artifacts", [])}
+    old = last_records(plan)
     return [Artifact.kept(old[path]) for path in paths if path in old and (plan.folder / path).is_file()]
 
 

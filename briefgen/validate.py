@@ -229,10 +229,16 @@ def _check_allies(spending: Dataset | None, allies: frozenset[str], problems) ->
     """Spending rows are allies' figures: another country's would be counted as an ally."""
     for row in spending.rows if spending else ():
         if row.iso3 not in allies:
-            shown = f"{row.country} ({row.iso3})" if row.level.public else not_shown(f"a {row.level.name} row")
-            problems.add(spending.path, row._line, f"iso3: {shown} is not an ally, and every count "
+            ally = row_shows(row, f"{row.country} ({row.iso3})")
+            problems.add(spending.path, row._line, f"iso3: {ally} is not an ally, and every count "
                          "of allies would include it (allies: in briefgen.yaml lists the countries "
                          "the spending data may hold; the default is NATO's members)")
+
+
+def row_shows(row, text: str) -> str:
+    """``text`` from a data row, for a message: quoted only if the row is public, as messages
+    reach logs that are not cleared for restricted text."""
+    return text if row.level.public else not_shown(f"a {row.level.name} row")
 
 
 def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems) -> None:
@@ -243,7 +249,7 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
             continue
         age = (meeting_date - latest).days
         row = max(dataset.rows, key=lambda r: getattr(r, "date", None) or r.year)
-        dated = latest.isoformat() if row.level.public else not_shown(f"a {row.level.name} row")
+        dated = row_shows(row, latest.isoformat())
         if age < -366:  # a typed year, 2052 for 2025, would also hide how old the rest is
             problems.warn(dataset.path, row._line, f"dated {dated}, more than a year after "
                           "the meeting: is the date right?")
