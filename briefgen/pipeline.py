@@ -362,7 +362,7 @@ class Flow:
             return
         try:
             if self.book_wanted(plan) and self.parts_back(plan):
-                self.next_book_stage(plan)
+                self.book_stage_or_fail(plan)
             if not plan.waiting:
                 plan.published = True
                 publish_meeting(plan, self.editions, self.strict)
@@ -377,6 +377,16 @@ class Flow:
     def book_wanted(self, plan: Plan) -> bool:
         return ("book" in self.editions and bool(plan.prepared.parts) and plan.book_pdf is None
                 and not plan.book_failed)
+
+    def book_stage_or_fail(self, plan: Plan) -> None:
+        """The book's next stage; a user's stamps.html that fails on this book's pages (the
+        overlay is rendered only once the page count is known) fails the book as an input
+        error at its template line, as a failing part does, and the fact sheets are published."""
+        try:
+            self.next_book_stage(plan)
+        except BriefgenError as exc:
+            plan.result.problems += exc.problems
+            plan.book_failed = True
 
     def parts_back(self, plan: Plan) -> bool:
         """Every part laid out at least once (the front perhaps with other page numbers)."""

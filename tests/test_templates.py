@@ -197,6 +197,20 @@ def test_an_index_template_that_fails_is_an_input_error_and_the_last_index_stays
     assert (out / "index.html").read_bytes() == index
 
 
+def test_a_stamps_template_that_fails_on_the_books_pages_fails_the_book_as_an_input_error(tmp_path):
+    """The overlay is rendered only once the page count is known, after check has passed."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build = ["build", str(meeting), "--out", str(out), "--jobs", "1"]
+    assert CliRunner().invoke(main, build).exit_code == 0
+    book = (out / "tiny" / "book.pdf").read_bytes()
+    own, line = own_templates(tmp_path, "stamps.html", "<body>", "{% if pages > 1 %}{{ 1 / 0 }}{% endif %}\n")
+    result = CliRunner().invoke(main, [*build, "--force", "--templates", str(own)])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.splitlines()[0] == f"{own / 'stamps.html'}:{line}: template error: ZeroDivisionError: division by zero"
+    assert (out / "tiny" / "book.pdf").read_bytes() == book
+    assert "wrote " + str(out / "tiny" / "factsheets" / "alpha.pdf") in result.output
+
+
 def test_the_preview_refuses_active_content_as_a_build_does(tmp_path):
     meeting = write_meeting(tmp_path)
     own, line = own_templates(tmp_path, "book.html", "</body>", '<img src="https://127.0.0.1:9/pixel.gif">\n')
