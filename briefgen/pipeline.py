@@ -146,17 +146,29 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             raise
         runner.close()
         results = Results(plan.result for plan in plans)
-        if todo or not (out / "index.html").is_file():
-            from .render_html import render_index
-
-            try:
-                write_atomic(out / "index.html", render_index(manifests(out), templates))
-            except CannotWrite as exc:
-                results.problems += exc.problems
-                results.index_unwritable = True
-            except BriefgenError as exc:  # a user's index.html failed: the last index stays
-                results.problems += exc.problems
+        if todo or not (out / "index.html").is_file() or (out / INDEX_FAILED).exists():
+            write_index(out, templates, results)
     return results
+
+
+# Left in the output folder while a user's index.html fails, so that a build with nothing
+# else to do renders it again and says so, rather than "up to date" over the last index.
+INDEX_FAILED = ".briefgen-index-failed"
+
+
+def write_index(out: Path, templates: Path, results: "Results") -> None:
+    from .render_html import render_index
+
+    try:
+        write_atomic(out / "index.html", render_index(manifests(out), templates))
+        (out / INDEX_FAILED).unlink(missing_ok=True)
+    except CannotWrite as exc:
+        results.problems += exc.problems
+        results.index_unwritable = True
+    except BriefgenError as exc:  # a user's index.html failed: the last index stays
+        results.problems += exc.problems
+        with contextlib.suppress(OSError):  # then the next build cannot say it again: no worse
+            (out / INDEX_FAILED).touch()
 
 
 class Results(list):

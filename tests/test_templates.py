@@ -195,6 +195,13 @@ def test_an_index_template_that_fails_is_an_input_error_and_the_last_index_stays
     assert result.exit_code == 1, result.output + result.stderr
     assert result.stderr.splitlines()[0] == f"{own / 'index.html'}:{line}: {says}"
     assert (out / "index.html").read_bytes() == index
+    again = CliRunner().invoke(main, [*build, "--templates", str(own)])  # nothing else to do
+    assert again.exit_code == 1 and again.stderr.splitlines()[0] == f"{own / 'index.html'}:{line}: {says}"
+    mended = CliRunner().invoke(main, build)
+    assert mended.exit_code == 0, mended.output + mended.stderr
+    written = (out / "index.html").stat().st_mtime_ns
+    assert CliRunner().invoke(main, build).exit_code == 0
+    assert (out / "index.html").stat().st_mtime_ns == written  # up to date: not rendered again
 
 
 def test_a_stamps_template_that_fails_on_the_books_pages_fails_the_book_as_an_input_error(tmp_path):
