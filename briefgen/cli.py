@@ -55,7 +55,16 @@ def templates_option(help: str = OWN_TEMPLATES):
 
 def out_option(help: str):
     return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-                        show_default=True, help=help)
+                        show_default=True, help=help, callback=a_folder_or_nothing)
+
+
+def a_folder_or_nothing(ctx, param, path: Path) -> Path:
+    """click refuses a regular file only; a FIFO or a device would fail later, as 'File exists'."""
+    if path.is_symlink() and not path.exists():
+        raise click.BadParameter(f"'{path}' is a link to nothing.")
+    if path.exists() and not path.is_dir():
+        raise click.BadParameter(f"'{path}' exists and is not a folder.")
+    return path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

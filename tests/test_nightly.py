@@ -437,6 +437,18 @@ def test_a_number_of_jobs_no_machine_could_use_is_a_usage_error(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("make, says", [
+    (os.mkfifo, "exists and is not a folder"),
+    (lambda path: path.symlink_to("nowhere"), "is a link to nothing"),
+])
+def test_an_output_folder_that_is_a_fifo_or_a_broken_link_is_a_usage_error(tmp_path, make, says):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    make(out)
+    for command in ("build", "serve"):
+        result = CliRunner().invoke(main, [command, str(meeting), "--out", str(out)])
+        assert result.exit_code == 2 and f"'{out}' {says}" in result.stderr, result.stderr
+
+
 def test_json_log_is_one_event_per_line(tmp_path):
     meeting = write_meeting(tmp_path)
     result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
