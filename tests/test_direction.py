@@ -109,3 +109,26 @@ def test_the_page_foot_keeps_the_title_in_the_book_s_direction_and_briefgen_s_wo
     for corner in ("top-center", "bottom-center", "bottom-right"):  # banners, "Page X of Y"
         assert re.search(r"@%s \{[^}]*direction: ltr;" % corner, stamps), corner
     assert preview_bar("tiny", "book.html", ["book.html"], []).startswith('<div id="briefgen-preview" dir="ltr"')
+
+
+def placed(page) -> list[tuple[str, float]]:
+    """Each run of text on a PDF page, with how far from the page's left edge it starts."""
+    runs = []
+    page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[4])))
+    return [(text, x) for text, x in runs if text]
+
+
+def test_a_portion_mark_stands_on_the_right_of_a_right_to_left_portion(arabic_build):
+    pages = [placed(page) for page in PdfReader(arabic_build / "book.pdf").pages]
+    [runs] = [runs for runs in pages if any("Decide the alpha question" in text for text, _ in runs)]
+    prose = [x for text, x in runs if "alpha" in text]
+    marks = [x for text, x in runs if text == "(NR)"]  # alpha's own portions: none is briefgen's English
+    assert len(marks) >= 4 and min(marks) > max(prose), (marks, prose)
+
+
+def test_a_marked_table_caption_starts_at_the_margin_with_its_table(reference_book):
+    """A floated mark in a caption moved WeasyPrint's whole table right by the mark's width."""
+    pages = [placed(page) for page in PdfReader(reference_book / "book.pdf").pages]
+    [runs] = [runs for runs in pages if any(text == "Events by country" for text, _ in runs)]
+    at = next(i for i, (text, _) in enumerate(runs) if text == "Events by country")
+    assert runs[at - 1][0] == "(PUBLIC)" and runs[at - 1][1] == min(x for _, x in runs)

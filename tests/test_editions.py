@@ -468,8 +468,8 @@ def test_restricted_rows_no_brief_shows_still_mark_the_annex_the_changes_and_the
     (tmp_path / "out" / ".editions.json").write_text(json.dumps(first))
     changes, _ = changes_since_last_edition(valid, book, tmp_path / "out")
     html = render_book(book, changes=changes)
-    nr, public = ('<span class="mark" title="NATO RESTRICTED" dir="ltr">(NR)</span>',
-                  '<span class="mark" title="PUBLIC" dir="ltr">(PUBLIC)</span>')
+    nr, public = ('<span class="mark" title="NATO RESTRICTED"><span dir="ltr">(NR)</span></span>',
+                  '<span class="mark" title="PUBLIC"><span dir="ltr">(PUBLIC)</span></span>')
     assert f'<li data-classification="NATO RESTRICTED">{nr} T-3: Restricted source D</li>' in html
     assert f'<li data-classification="NATO RESTRICTED">{nr} New incident T-3 ' in html
     assert f'<li data-classification="PUBLIC">{public} New incident T-1 ' in html
