@@ -20,6 +20,9 @@ MAX_NESTING = 50  # YAML levels, aliases expanded
 # Elements inside one another in one prose field's HTML. WeasyPrint lays out a level with
 # several nested calls and stops at Python's recursion limit: lists fail from about 130.
 MAX_PROSE_NESTING = 50
+# Characters in one prose portion: some 15 pages. Markdown's inline parsing slows down
+# sharply with the marks in one paragraph (20,000 <b> tags took 7 s, 40,000 over 20 s).
+MAX_PROSE_CHARS = 50_000
 MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a file
 MAX_ITEMS = 200  # agenda item files in one meeting
 DEFAULT_TIME_LIMIT = 120.0  # seconds for one document (HTML of a meeting, or one layout)

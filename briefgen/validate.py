@@ -21,7 +21,7 @@ from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion
 from .prose import check_image, images_in, nested_too_deeply
-from .safety import MAX_ITEMS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
+from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
 from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
@@ -325,6 +325,10 @@ def _check_prose(model: BaseModel, path: Path, directory: Path, problems: Proble
         if not field_name:
             continue
         text, where = getattr(marked, field_name), ".".join(map(str, loc))
+        if len(text) > MAX_PROSE_CHARS:
+            problems.add(path, line_for(model._tree, loc), f"{where}: {len(text):,} characters long; one portion "
+                         f"holds at most {MAX_PROSE_CHARS:,} (split it into several)")
+            continue
         if nested_too_deeply(text):
             problems.add(path, line_for(model._tree, loc), f"{where}: nested too deeply to read (lists, "
                          f"quotes, emphasis or tags more than {MAX_PROSE_NESTING} levels inside one another)")

@@ -268,6 +268,19 @@ def test_markdown_nested_beyond_reading_is_an_input_error(tmp_path):
     assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: {TOO_DEEP}"]
 
 
+def test_a_prose_portion_too_long_to_parse_in_time_is_an_input_error(tmp_path):
+    """Markdown's inline parsing slows sharply with the tags in one paragraph: 40,000 took 20 s."""
+    from briefgen.safety import MAX_PROSE_CHARS
+
+    tags = "<b>x</b> " * (MAX_PROSE_CHARS // 9 + 1)
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("purpose: Decide the beta question.",
+                                                             f"purpose: '{tags}'"))
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:3: purpose: {len(tags):,} characters long; "
+                                   f"one portion holds at most {MAX_PROSE_CHARS:,} (split it into several)"]
+
+
 def test_markdown_too_deep_to_parse_leaves_later_prose_as_it_was():
     """A parse stopped inside a list left its states in the shared converter: depending on
     how deep the stack was, every later paragraph came out as raw markdown, its images unseen."""
