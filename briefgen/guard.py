@@ -60,15 +60,36 @@ INVISIBLE = re.compile(f"[{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 
 
 def texts_of(marked: Marked) -> list[str]:
+    """What a reader could recognise of ``marked``: markdown both as written and as a page
+    shows it, since '[the plan](https://...)' is printed as 'the plan', without the address."""
     if isinstance(marked, Portion):
-        return [marked.text]
+        return [*as_written_and_shown(marked.text)]
     if isinstance(marked, LineToTake):
-        return [marked.question, marked.answer]
+        return [marked.question, *as_written_and_shown(marked.answer)]
     if isinstance(marked, ProgrammeEntry):
         return [marked.event, marked.location]
     if isinstance(marked, Person):
-        return [marked.bio, f"{marked.name} {marked.role}", marked.country]
+        return [*as_written_and_shown(marked.bio), f"{marked.name} {marked.role}", marked.country]
     return []
+
+
+def as_written_and_shown(markdown: str) -> tuple[str, str]:
+    from .prose import markdown_to_html
+
+    return markdown, visible_text(markdown_to_html(markdown)) if markdown else ""
+
+
+# Elements drawn inside a line of text: their tags join the words either side ('Str<b>ike</b>'
+# reads 'Strike'). Any other tag ends a line (a table cell, a paragraph, a line break).
+INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "em", "i", "kbd", "mark", "q", "s", "samp",
+          "small", "span", "strong", "sub", "sup", "time", "u", "var"}
+TAG = re.compile(r"</?([A-Za-z][\w-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def visible_text(page: str) -> str:
+    """The words of HTML ``page`` as a reader sees them, without its tags and their attributes:
+    '<strong>' in the middle of a sentence would otherwise split it for the guard."""
+    return TAG.sub(lambda tag: "" if tag.group(1).lower() in INLINE else "\n", page)
 
 
 def fragments(text: str) -> list[str]:
@@ -134,9 +155,10 @@ def marked_texts(valid: ValidMeeting):
 
 
 def leaks_in(fragments, artifact_text: str) -> list[str]:
-    """The restricted fragments found in ``artifact_text``, including inside base64 data
-    URLs (a chart's SVG is text too)."""
-    haystack = normalise(artifact_text + " " + decoded_data_urls(artifact_text))
+    """The restricted fragments found in ``artifact_text``, as its source (attributes and
+    comments too) and as a reader sees it, including inside base64 data URLs (a chart's
+    SVG is text too)."""
+    haystack = normalise(" \n ".join((artifact_text, visible_text(artifact_text), decoded_data_urls(artifact_text))))
     return [fragment for fragment in fragments if fragment in haystack]
 
 

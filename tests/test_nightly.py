@@ -176,6 +176,25 @@ def test_a_kept_fact_sheet_holding_text_restricted_since_is_withdrawn(tmp_path):
     assert "alpha.pdf" not in (out / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("marked_up", ["Alpha **public** message.", "Alpha [public](https://example.org/a) message."])
+def test_a_kept_fact_sheet_is_withdrawn_whatever_markdown_its_restricted_text_holds(tmp_path, marked_up):
+    """The guard read the kept sheet's HTML, where '<strong>' or a link's address split the
+    sentence: a sheet still printing text restricted since stayed published."""
+    message = "{text: Alpha public message., classification: PUBLIC}"
+    meeting, out = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(message, f"{{text: '{marked_up}', "
+                                                                          "classification: PUBLIC}")), tmp_path / "out"
+    build(meeting, out, editions=("factsheets",), jobs_count=1)
+    assert "Alpha public message." in PdfReader(out / "tiny" / "factsheets" / "alpha.pdf").pages[0].extract_text()
+    long_lede = "factsheet:\n  lede: {text: '" + "A public sentence of some length. " * 400 + "', classification: PUBLIC}\n"
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace(message, f"{{text: '{marked_up}', classification: "
+                                                                    "NATO RESTRICTED}") + long_lede)
+    [result] = pipeline.build([meeting], out, editions=("factsheets",), jobs_count=1)
+    messages = [str(p) for p in result.problems]
+    assert (f"{meeting / 'alpha.yaml'}: fact sheet 'alpha' withdrawn: the one last published contains NATO "
+            f"RESTRICTED text, from {meeting / 'alpha.yaml'}:6 (not quoted here)") in messages
+    assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["beta.html", "beta.pdf"]
+
+
 def test_editions_built_one_after_the_other_give_the_manifest_of_a_full_build(tmp_path):
     meeting, out, full = write_meeting(tmp_path), tmp_path / "out", tmp_path / "full"
     for edition in ("factsheets", "book"):
