@@ -4,6 +4,7 @@ allies, a target year gone by, an empty window."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import json
 import warnings
 
@@ -15,7 +16,7 @@ from briefgen.jobs import staff_book
 from briefgen.render_html import render_book
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, MEETING_YAML, SPENDING_CSV, write_meeting
 
 
 def tick_labels(figure) -> list[str]:
@@ -124,3 +125,14 @@ def test_a_library_warning_is_a_json_event_under_the_json_log(tmp_path, monkeypa
     assert result.exit_code == 0
     assert any("a remark from the chart library" in event["message"] for event in events
                if event.get("level") == "warning")
+
+
+def test_a_person_without_a_role_or_country_has_no_stray_comma_or_empty_line(tmp_path):
+    people = ("people:\n  - {name: Ann Example, country: Testland, classification: PUBLIC}\n"
+              "  - {name: Bo Example, role: Minister, classification: PUBLIC}\n"
+              "  - {name: Cy Example, classification: PUBLIC}\n")
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(
+        "people:\n  - {name: Ann Example, role: Minister, country: Testland, bio: Has a bio., classification: PUBLIC}\n",
+        people))
+    html = render_book(staff_book(validate_meeting(meeting)))
+    assert re.findall(r'<p class="role">([^<]*)</p>', html) == ["Testland", "Minister"]
