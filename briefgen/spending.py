@@ -25,7 +25,7 @@ class YearCount:
     with_figure: int
     at_or_above: list[int]  # one per threshold, same order as SpendingTable.thresholds
     statement: str
-    median: str  # the median ally's % of GDP, formatted
+    median: str  # the median ally's % of GDP, formatted with its "%"; "–" for a year without figures
 
 
 @dataclass
@@ -113,17 +113,21 @@ def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) ->
     estimate = any(row.estimate for row in rows if row.year == year)
     counts = [len(allies_at_or_above(rows, year, t)) for t in thresholds]
     statement = spending_statement(year, estimate, len(figures), thresholds, counts)
-    middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) if figures else "–"
+    middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) + "%" if figures else "–"
     return YearCount(year, estimate, len(figures), counts, statement, middle)
 
 
 def spending_statement(year, estimate, with_figure, thresholds, counts) -> str:
-    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'."""
-    clauses = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
-    if clauses:
-        clauses[0] = (f"{counts[0]} of {with_figure} allies with a published figure at or above "
-                      f"{format_pct(thresholds[0], places=None)}% of GDP")
+    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'.
+    A year the view asks for and the data lacks (a warning in check) says so, not '0 of 0'."""
     label = f"{year} (NATO estimate)" if estimate else str(year)
+    if not with_figure:
+        return f"{label}: no ally has a published figure."
+    clauses = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
+    allies = "ally" if with_figure == 1 else "allies"  # '1 of 1 ally', as '1 of 2 allies'
+    if clauses:
+        clauses[0] = (f"{counts[0]} of {with_figure} {allies} with a published figure at or above "
+                      f"{format_pct(thresholds[0], places=None)}% of GDP")
     return f"{label}: {'; '.join(clauses)}."
 
 

@@ -136,3 +136,14 @@ def test_a_person_without_a_role_or_country_has_no_stray_comma_or_empty_line(tmp
         people))
     html = render_book(staff_book(validate_meeting(meeting)))
     assert re.findall(r'<p class="role">([^<]*)</p>', html) == ["Testland", "Minister"]
+
+
+def test_a_year_without_figures_and_a_year_with_one_ally_read_as_english(tmp_path):
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2019, 2025]")
+    view = spending_view(tmp_path, ONE_ALLY, beta)
+    assert [count.statement for count in view.counts] == [
+        "2019: no ally has a published figure.",  # not '0 of 0 allies'
+        "2025 (NATO estimate): 1 of 1 ally with a published figure at or above 2% of GDP; 1 at or above 3.5%."]
+    html = render_book(staff_book(validate_meeting(tmp_path / "tiny")))
+    medians = re.findall(r'<td class="num">([^<]*)</td></tr>', html.split('id="item-beta/spending"')[1].split("</table>")[0])
+    assert medians == ["–", "4.48%"]  # no '–%'
