@@ -147,3 +147,16 @@ def test_a_year_without_figures_and_a_year_with_one_ally_read_as_english(tmp_pat
     html = render_book(staff_book(validate_meeting(tmp_path / "tiny")))
     medians = re.findall(r'<td class="num">([^<]*)</td></tr>', html.split('id="item-beta/spending"')[1].split("</table>")[0])
     assert medians == ["–", "4.48%"]  # no '–%'
+
+
+def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_year(tmp_path):
+    """NATO marks whole years; a data set may mark one figure. Then that figure says "e",
+    and the year's final figures are not called estimates."""
+    mixed = (ONE_ALLY + "Poland,POL,2023,1.90,false,,S\nGreece,GRC,2023,2.50,true,,S\n"
+             "Greece,GRC,2025,3.00,true,,S\n")
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2023, 2025]")
+    view = spending_view(tmp_path, mixed, beta)
+    assert view.estimates == [False, True] and view.rows == [("Greece", ["2.50e", "3.00"]), ("Poland", ["1.90", "4.48"])]
+    assert [count.statement.split(":")[0] for count in view.counts] == ["2023 (partly NATO estimates)",
+                                                                       "2025 (NATO estimate)"]
+    assert [count.estimate for count in view.counts] == [False, True]
