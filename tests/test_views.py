@@ -4,11 +4,12 @@ allies, a target year gone by, an empty window."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import json
+import re
 import warnings
 
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from briefgen import charts, pipeline
 from briefgen.cli import main
@@ -16,7 +17,7 @@ from briefgen.jobs import staff_book
 from briefgen.render_html import render_book
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, MEETING_YAML, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
 
 
 def tick_labels(figure) -> list[str]:
@@ -160,3 +161,17 @@ def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_
     assert [count.statement.split(":")[0] for count in view.counts] == ["2023 (partly NATO estimates)",
                                                                        "2025 (NATO estimate)"]
     assert [count.estimate for count in view.counts] == [False, True]
+
+
+def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
+    """With these rows the 'Events by type' caption fell at the foot of a page and its
+    rows on the next."""
+    kinds = ["drone", "balloon", "fixed-wing", "helicopter"]
+    rows = "".join(f"X-{i},2025-09-{1 + i % 28:02d},Poland,{kinds[i % 4]},1,,none,false,Row {i}.,S\n" for i in range(40))
+    meeting = write_meeting(tmp_path, incidents=INCIDENTS_CSV + rows)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    pages = ["".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages]
+    caption = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
+    last_row = [n for n, text in enumerate(pages) if "helicopter10" in text]
+    assert len(caption) == 1 and caption == last_row
