@@ -26,6 +26,8 @@ class IncidentTable:
     by_country: list[tuple[str, int]]
     by_type: list[tuple[str, int]]
     article4: list[IncidentRow]
+    place: dict[str, str]  # each row's place by id, spelt as the counts spell it
+    kind: dict[str, str]  # each row's type by id, likewise
     sources: list[str]
     data_as_of: str
     level: Level  # the highest of the rows shown
@@ -47,6 +49,8 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         by_country=Counter(place[r.id] for r in chosen).most_common(),
         by_type=Counter(kind[r.id] for r in chosen).most_common(),
         article4=[r for r in chosen if r.article4],
+        place={r.id: place[r.id] for r in chosen},
+        kind={r.id: kind[r.id] for r in chosen},
         sources=list(dict.fromkeys(r.source for r in chosen)),
         data_as_of=format_date(max(r.date for r in chosen)) if chosen else "",
         level=scheme.highest(r.level for r in chosen),
@@ -60,13 +64,22 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
 
 def first_spellings(rows: list[IncidentRow]) -> tuple[dict[str, str], dict[str, str]]:
     """(place, type) of each row by id, as the first of ``rows`` spells them: 'POL' and
-    'Poland', 'Drone' and 'drone' count as one. Worked out per edition, so that a
-    restricted row's spelling ("NATO (operation name)") never names a public row's place."""
-    places, kinds, place, kind = {}, {}, {}, {}
+    'Poland', 'Drone' and 'drone' count as one. A country's first name wins over a bare
+    ISO code ('POL', then 'Poland' is Poland): a reader wants the name, and which row
+    comes first may differ between editions. Worked out per edition, so that a restricted
+    row's spelling ("NATO (operation name)") never names a public row's place."""
+    places, kinds = {}, {}
     for row in rows:
-        place[row.id] = places.setdefault(place_key(row), row.country)
-        kind[row.id] = kinds.setdefault(row.type.casefold(), row.type)
-    return place, kind
+        key = place_key(row)
+        if key not in places or is_bare_code(places[key], row) and not is_bare_code(row.country, row):
+            places[key] = row.country
+        kinds.setdefault(row.type.casefold(), row.type)
+    return ({row.id: places[place_key(row)] for row in rows},
+            {row.id: kinds[row.type.casefold()] for row in rows})
+
+
+def is_bare_code(spelling: str, row: IncidentRow) -> bool:
+    return row._iso3 is not None and spelling.strip().upper() == row._iso3
 
 
 def place_key(row: IncidentRow) -> str:

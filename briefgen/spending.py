@@ -21,11 +21,11 @@ class YearCount:
     """How many allies were at or above each threshold in one year."""
 
     year: int
-    estimate: bool
+    estimate: bool  # every figure of the year is a NATO estimate
     with_figure: int
     at_or_above: list[int]  # one per threshold, same order as SpendingTable.thresholds
     statement: str
-    median: str  # the median ally's % of GDP, formatted
+    median: str  # the median ally's % of GDP, formatted with its "%"; "–" for a year without figures
 
 
 @dataclass
@@ -41,13 +41,14 @@ class AllyGap:
 @dataclass
 class SpendingTable:
     years: list[int]
-    estimates: list[bool]  # per year: any figure of that year is an estimate
+    estimates: list[bool]  # per year: every figure of that year is an estimate (its column is "2025e")
     thresholds: list[str]  # formatted, e.g. "2%", "3.5%"
-    rows: list[tuple[str, list[str]]]  # (ally, formatted % per year, "–" if none)
+    rows: list[tuple[str, list[str]]]  # (ally, formatted % per year, "–" if none, "1.58e" if an estimate
+    #                                     in a year whose other figures are not)
     counts: list[YearCount]  # the years asked for
     trend: list[YearCount]  # every year in the data, first threshold only
     gaps: list[AllyGap]
-    gap_year: str  # the year the gaps are measured in, "2025e" if estimated
+    gap_year: str  # the year the gaps are measured in, "2025e" if all its figures are estimates
     gap_statement: str
     sources: list[str]
     data_as_of: str
@@ -66,13 +67,13 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
     gaps = ally_gaps(rows, names, last, view.target, view.target_year)
     table = SpendingTable(
         years=years,
-        estimates=[any(row.estimate for row in used if row.year == y) for y in years],
+        estimates=[all_estimates(used, y) for y in years],
         thresholds=[format_pct(t, places=None) + "%" for t in view.thresholds],
         rows=ally_rows(rows, names, years),
         counts=[year_count(rows, year, view.thresholds) for year in years],
         trend=trend,
         gaps=gaps,
-        gap_year=f"{last}{'e' if any(r.estimate for r in rows if r.year == last) else ''}",
+        gap_year=f"{last}{'e' if all_estimates(rows, last) else ''}",
         gap_statement=gap_statement(gaps, last, view.target, view.target_year),
         sources=sources,
         data_as_of=data_as_of(rows),
@@ -99,8 +100,21 @@ def ally_rows(rows: list[SpendingRow], names: dict[str, str], years: list[int]) 
     by_ally: dict[str, dict[int, SpendingRow]] = {}
     for row in rows:
         by_ally.setdefault(names[row.iso3], {})[row.year] = row
-    return [(ally, [format_pct(figures[y].pct_gdp) if y in figures else "–" for y in years])
+    return [(ally, [figure(figures[y], rows) if y in figures else "–" for y in years])
             for ally, figures in sorted(by_ally.items())]
+
+
+def all_estimates(rows: list[SpendingRow], year: int) -> bool:
+    """Every figure of ``year`` is a NATO estimate, so the year itself is marked ("2025e")."""
+    figures = [row for row in rows if row.year == year]
+    return bool(figures) and all(row.estimate for row in figures)
+
+
+def figure(row: SpendingRow, rows: list[SpendingRow]) -> str:
+    """A figure as published; an estimate in a year whose other figures are final carries its
+    own "e": marking the year would call the final figures estimates."""
+    own = row.estimate and not all_estimates(rows, row.year)
+    return format_pct(row.pct_gdp) + ("e" if own else "")
 
 
 def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -> list[str]:
@@ -110,20 +124,25 @@ def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -
 
 def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) -> YearCount:
     figures = [row.pct_gdp for row in rows if row.year == year]
-    estimate = any(row.estimate for row in rows if row.year == year)
+    estimate = all_estimates(rows, year)
     counts = [len(allies_at_or_above(rows, year, t)) for t in thresholds]
-    statement = spending_statement(year, estimate, len(figures), thresholds, counts)
-    middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) if figures else "–"
+    partly = not estimate and any(row.estimate for row in rows if row.year == year)
+    label = f"{year} (NATO estimate)" if estimate else f"{year} (partly NATO estimates)" if partly else str(year)
+    statement = spending_statement(label, len(figures), thresholds, counts)
+    middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) + "%" if figures else "–"
     return YearCount(year, estimate, len(figures), counts, statement, middle)
 
 
-def spending_statement(year, estimate, with_figure, thresholds, counts) -> str:
-    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'."""
+def spending_statement(label, with_figure, thresholds, counts) -> str:
+    """One sentence per year: '2014: 3 of 31 allies with a published figure at or above 2% ...'.
+    A year the view asks for and the data lacks (a warning in check) says so, not '0 of 0'."""
+    if not with_figure:
+        return f"{label}: no ally has a published figure."
     clauses = [f"{n} at or above {format_pct(t, places=None)}%" for t, n in zip(thresholds, counts)]
+    allies = "ally" if with_figure == 1 else "allies"  # '1 of 1 ally', as '1 of 2 allies'
     if clauses:
-        clauses[0] = (f"{counts[0]} of {with_figure} allies with a published figure at or above "
+        clauses[0] = (f"{counts[0]} of {with_figure} {allies} with a published figure at or above "
                       f"{format_pct(thresholds[0], places=None)}% of GDP")
-    label = f"{year} (NATO estimate)" if estimate else str(year)
     return f"{label}: {'; '.join(clauses)}."
 
 
@@ -136,7 +155,7 @@ def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target:
     for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, names[r.iso3])):
         gap = max(target - row.pct_gdp, Decimal(0))
         per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        gaps.append(AllyGap(names[row.iso3], format_pct(row.pct_gdp), format_pct(gap), format_pct(per_year)))
+        gaps.append(AllyGap(names[row.iso3], figure(row, rows), format_pct(gap), format_pct(per_year)))
     return gaps
 
 
@@ -163,8 +182,9 @@ def data_as_of(rows: list[SpendingRow]) -> str:
     if not rows:
         return "no data"
     year = max(row.year for row in rows)
-    estimate = any(row.estimate for row in rows if row.year == year)
-    return f"{year}{' (estimate)' if estimate else ''}"
+    if all_estimates(rows, year):
+        return f"{year} (estimate)"
+    return f"{year}{' (partly estimates)' if any(row.estimate for row in rows if row.year == year) else ''}"
 
 
 def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[str, str],
@@ -185,7 +205,7 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
     by_ally = Chart(
         draw("latest_by_ally", latest_alt, [names[r.iso3] for r in latest], [float(r.pct_gdp) for r in latest],
-             f"{year}{'e' if any(r.estimate for r in latest) else ''}", lines),
+             f"{year}{'e' if all_estimates(rows, year) else ''}", lines),
         f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]
 

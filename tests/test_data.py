@@ -138,6 +138,20 @@ def test_one_country_or_type_spelt_two_ways_is_counted_once(tmp_path):
     assert "requested by Poland and Estonia." in view.statement
 
 
+def test_a_country_written_as_a_code_first_is_named_and_each_row_shows_the_counted_spelling(tmp_path):
+    """'POL' on the first row, 'Poland' later: statements, counts and the table say Poland;
+    a type spelt two ways is shown one way on every row."""
+    csv = INCIDENTS_CSV.replace("T-1,2025-09-10,Poland,drone", "T-1,2025-09-10,POL,Drone")
+    csv += "T-4,2025-09-20,Poland,drone,2,,none,false,Again.,Src\n"
+    meeting = write_meeting(tmp_path, incidents=csv)
+    view = incidents_of(merge(validate_meeting(meeting)))
+    assert view.by_country == [("Poland", 2), ("Estonia", 1)] and view.by_type[0] == ("Drone", 2)
+    assert "requested by Poland and Estonia." in view.statement
+    html = render_book(merge(validate_meeting(meeting)))
+    cells = re.findall(r'<tr class="incident"[^>]*><td[^>]*>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>', html)
+    assert cells == [("Poland", "Drone"), ("Estonia", "fixed-wing"), ("Poland", "Drone")]
+
+
 def test_a_figure_is_rounded_once_so_what_is_shown_is_what_is_counted(tmp_path):
     csv = SPENDING_CSV.replace("Greece,GRC,2025,2.85", "Greece,GRC,2025,1.995")
     view = spending_of(merge(validate_meeting(write_meeting(tmp_path, spending=csv))))

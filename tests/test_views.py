@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import warnings
 
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from briefgen import charts, pipeline
 from briefgen.cli import main
@@ -15,7 +17,7 @@ from briefgen.jobs import staff_book
 from briefgen.render_html import render_book
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
 
 
 def tick_labels(figure) -> list[str]:
@@ -124,3 +126,52 @@ def test_a_library_warning_is_a_json_event_under_the_json_log(tmp_path, monkeypa
     assert result.exit_code == 0
     assert any("a remark from the chart library" in event["message"] for event in events
                if event.get("level") == "warning")
+
+
+def test_a_person_without_a_role_or_country_has_no_stray_comma_or_empty_line(tmp_path):
+    people = ("people:\n  - {name: Ann Example, country: Testland, classification: PUBLIC}\n"
+              "  - {name: Bo Example, role: Minister, classification: PUBLIC}\n"
+              "  - {name: Cy Example, classification: PUBLIC}\n")
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(
+        "people:\n  - {name: Ann Example, role: Minister, country: Testland, bio: Has a bio., classification: PUBLIC}\n",
+        people))
+    html = render_book(staff_book(validate_meeting(meeting)))
+    assert re.findall(r'<p class="role">([^<]*)</p>', html) == ["Testland", "Minister"]
+
+
+def test_a_year_without_figures_and_a_year_with_one_ally_read_as_english(tmp_path):
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2019, 2025]")
+    view = spending_view(tmp_path, ONE_ALLY, beta)
+    assert [count.statement for count in view.counts] == [
+        "2019: no ally has a published figure.",  # not '0 of 0 allies'
+        "2025 (NATO estimate): 1 of 1 ally with a published figure at or above 2% of GDP; 1 at or above 3.5%."]
+    html = render_book(staff_book(validate_meeting(tmp_path / "tiny")))
+    medians = re.findall(r'<td class="num">([^<]*)</td></tr>', html.split('id="item-beta/spending"')[1].split("</table>")[0])
+    assert medians == ["–", "4.48%"]  # no '–%'
+
+
+def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_year(tmp_path):
+    """NATO marks whole years; a data set may mark one figure. Then that figure says "e",
+    and the year's final figures are not called estimates."""
+    mixed = (ONE_ALLY + "Poland,POL,2023,1.90,false,,S\nGreece,GRC,2023,2.50,true,,S\n"
+             "Greece,GRC,2025,3.00,true,,S\n")
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2023, 2025]")
+    view = spending_view(tmp_path, mixed, beta)
+    assert view.estimates == [False, True] and view.rows == [("Greece", ["2.50e", "3.00"]), ("Poland", ["1.90", "4.48"])]
+    assert [count.statement.split(":")[0] for count in view.counts] == ["2023 (partly NATO estimates)",
+                                                                       "2025 (NATO estimate)"]
+    assert [count.estimate for count in view.counts] == [False, True]
+
+
+def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
+    """With these rows the 'Events by type' caption fell at the foot of a page and its
+    rows on the next."""
+    kinds = ["drone", "balloon", "fixed-wing", "helicopter"]
+    rows = "".join(f"X-{i},2025-09-{1 + i % 28:02d},Poland,{kinds[i % 4]},1,,none,false,Row {i}.,S\n" for i in range(40))
+    meeting = write_meeting(tmp_path, incidents=INCIDENTS_CSV + rows)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    pages = ["".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages]
+    caption = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
+    last_row = [n for n, text in enumerate(pages) if "helicopter10" in text]
+    assert len(caption) == 1 and caption == last_row
