@@ -103,6 +103,18 @@ def fragments(text: str) -> list[str]:
     return found
 
 
+def row_key(row) -> str:
+    """A data row by a name that outlives its classification: 'incident:ID', 'spending:POL|2025'."""
+    return f"incident:{row.id}" if hasattr(row, "id") else f"spending:{row.iso3}|{row.year}"
+
+
+def rows_not_public(valid: ValidMeeting) -> frozenset[str]:
+    """The keys of the data rows no fact sheet may show now: a sheet kept from an earlier
+    build that showed one (counted it, with no sentence of it to find) is withdrawn."""
+    return frozenset(row_key(row) for dataset in valid.datasets.values() for row in dataset.rows
+                     if not row.level.public)
+
+
 class LeakGuard:
     """Built once per meeting from the full (unredacted) meeting.
 

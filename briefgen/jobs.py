@@ -36,6 +36,7 @@ class FactsheetJob:
     source: str
     html: str
     request: LayoutRequest
+    rows: list[str] = field(default_factory=list)  # the data rows its figures come from (guard.row_key)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Prepared:
     parts: list[tuple[str, str]] = field(default_factory=list)  # (part, html for the PDF)
     factsheets: list[FactsheetJob] = field(default_factory=list)
     fragments: dict[str, tuple] = field(default_factory=dict)  # the leak guard's: sentence -> (level, file, line)
+    rows_not_public: frozenset[str] = frozenset()  # guard.row_key of each row no sheet may show
     changes: Changes | None = None
     state: dict | None = None
 
@@ -85,7 +87,7 @@ def in_time(directory: Path, policy: Policy, doing: str):
 
 def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], templates: str,
              strict: bool, policy: Policy, part_ready=None, force: bool = False) -> Prepared:
-    from .guard import LeakGuard
+    from .guard import LeakGuard, rows_not_public
     from .render_html import render_book
     from .validate import validate_meeting
 
@@ -113,11 +115,12 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         prepared.warnings += links_going_nowhere(valid, prepared.book_html, strict)
     if "factsheets" in editions_wanted and prepared.public_level:
         prepared.fragments = LeakGuard(valid).fragments
-        for item, title, level, html in public_factsheets(valid, templates_dir):
+        prepared.rows_not_public = rows_not_public(valid)
+        for item, title, level, html, rows in public_factsheets(valid, templates_dir):
             source = str(valid.item_paths[item])
             request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'",
                                     policy.time_limit)
-            prepared.factsheets.append(FactsheetJob(item, title, level, source, html, request))
+            prepared.factsheets.append(FactsheetJob(item, title, level, source, html, request, rows))
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()
     return prepared
@@ -209,8 +212,8 @@ def staff_book(valid):
 
 
 def public_factsheets(valid, templates: Path):
-    """(item id, title, level, HTML) of each fact sheet, from the public-only copy of the
-    meeting: one per item, but for an item closed to the press."""
+    """(item id, title, level, HTML, rows shown) of each fact sheet, from the public-only
+    copy of the meeting: one per item, but for an item closed to the press."""
     from .merge import merge, sheet_level
     from .redact import public_only, redact
     from .render_html import render_factsheet
@@ -223,7 +226,18 @@ def public_factsheets(valid, templates: Path):
         if item.press != "closed":
             title = item.factsheet.title if item.factsheet and item.factsheet.title else item.title
             level = sheet_level(public, view).name
-            yield item.id, title, level, render_factsheet(public, index, level, templates)
+            yield item.id, title, level, render_factsheet(public, index, level, templates), rows_shown(public, view)
+
+
+def rows_shown(public, view) -> list[str]:
+    """The data rows a fact sheet's figures come from: the incidents of its window, and for
+    spending every public figure (its trend chart counts every year)."""
+    from .guard import row_key
+
+    rows = list(view.incidents.rows) if view.incidents else []
+    if view.spending:
+        rows += public.valid.datasets["spending"].rows
+    return sorted(map(row_key, rows))
 
 
 def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:

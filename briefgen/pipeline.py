@@ -23,6 +23,7 @@ from pathlib import Path
 from . import jobs
 from .charts import between_drawings
 from .errors import BriefgenError, Problem
+from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
@@ -654,14 +655,15 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
             continue
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
                      classification=sheet.level, build_key=layout_key(sheet.html),
-                     inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]))
+                     inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]), rows=sheet.rows)
         plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
         plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))
 
 
 def withdrawn(plan: Plan, sheet: jobs.FactsheetJob, html_path: str) -> bool:
-    """A sheet kept from the last build that holds text restricted now is withdrawn: its
-    text may have been reclassified since, and the sheet that leaves it out not made."""
+    """A sheet kept from the last build that holds text restricted now, or shows a data row
+    no longer public, is withdrawn: they may have been reclassified since, and the sheet
+    that leaves them out not made."""
     from .guard import leaks_in
 
     try:
@@ -669,13 +671,18 @@ def withdrawn(plan: Plan, sheet: jobs.FactsheetJob, html_path: str) -> bool:
     except (OSError, UnicodeDecodeError):
         return False  # not there, or not a sheet briefgen wrote: not kept either
     found = leaks_in(plan.prepared.fragments, kept)
+    rows = set(last_records(plan).get(html_path, {}).get("rows", [])) & plan.prepared.rows_not_public
     if found:
         level, path, line = plan.prepared.fragments[found[0]]
-        plan.result.problems.append(Problem(Path(sheet.source), None, f"fact sheet '{sheet.item}' withdrawn: the "
-                                            f"one last published contains {level} text, from {path}:{line} "
-                                            "(not quoted here)"))
-        plan.withdrawn = True
-    return bool(found)
+        why = f"contains {level} text, from {path}:{line}"
+    elif rows:
+        why = f"counts {plural(len(rows), 'data row')} no longer public"
+    else:
+        return False
+    plan.result.problems.append(Problem(Path(sheet.source), None, f"fact sheet '{sheet.item}' withdrawn: the "
+                                        f"one last published {why} (not quoted here)"))
+    plan.withdrawn = True
+    return True
 
 
 def withdraw_stale_factsheets(plan: Plan) -> None:

@@ -42,6 +42,7 @@ class Artifact:
     pages: int | None = None
     build_key: str = ""  # hash of everything that shaped it (see incremental)
     inputs: list[str] = field(default_factory=list)  # names of the inputs in the build key
+    rows: list[str] = field(default_factory=list)  # a fact sheet's: the data rows it shows (guard.row_key)
     written: bool = field(default=True, compare=False)  # False: kept from an earlier build
 
     @classmethod
@@ -260,6 +261,7 @@ MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
                    "inputs": list}
+ARTIFACT_OPTIONAL = {"rows": list}  # a manifest written before briefgen recorded them is still read
 
 
 def well_formed_manifest(manifest) -> bool:
@@ -275,8 +277,9 @@ ARTIFACT_PATH = re.compile(r"book\.(html|pdf)|factsheets/[\w.-]+\.(html|pdf)")  
 
 
 def well_formed_artifact(record) -> bool:
-    return (isinstance(record, dict) and set(record) == set(ARTIFACT_FIELDS)
-            and all(isinstance(record[name], kind) for name, kind in ARTIFACT_FIELDS.items())
+    fields = {**ARTIFACT_FIELDS, **ARTIFACT_OPTIONAL}
+    return (isinstance(record, dict) and set(ARTIFACT_FIELDS) <= set(record) <= set(fields)
+            and all(isinstance(record[name], kind) for name, kind in fields.items() if name in record)
             and bool(ARTIFACT_PATH.fullmatch(record["path"])))
 
 

@@ -53,7 +53,7 @@ def render_preview(meeting: Path, out: Path, templates: Path,
     with in_time(meeting, policy, "rendering the preview"):
         valid = validate_meeting(meeting, policy=policy)
         pages = {"book.html": render_book(staff_book(valid), templates)}
-        for item, _, _, page in public_factsheets(valid, templates):
+        for item, _, _, page, _ in public_factsheets(valid, templates):
             pages[f"factsheets/{item}.html"] = page
     return pages, list(valid.warnings)
 

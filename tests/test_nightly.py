@@ -195,6 +195,28 @@ def test_a_kept_fact_sheet_is_withdrawn_whatever_markdown_its_restricted_text_ho
     assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["beta.html", "beta.pdf"]
 
 
+def test_a_kept_fact_sheet_counting_a_data_row_restricted_since_is_withdrawn(tmp_path):
+    """A row with no sentence of its own (no summary, a source others share) left the guard
+    nothing to find: the kept sheet went on counting it. The manifest records each sheet's rows."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out, editions=("factsheets",), jobs_count=1)
+    [alpha] = [a for a in json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]
+               if a["path"] == "factsheets/alpha.html"]
+    assert "incident:T-2" in alpha["rows"] and "incident:T-3" not in alpha["rows"]  # outside its window
+    restricted = INCIDENTS_CSV.replace("id,date", "classification,id,date").replace("\nT-", "\nPUBLIC,T-")
+    restricted = restricted.replace('PUBLIC,T-2,2025-09-19,Estonia,fixed-wing,3,12,scrambled,true,"Jets over Estonia.",'
+                                    'Test source C', "NATO RESTRICTED,T-2,2025-09-19,Estonia,fixed-wing,3,12,scrambled,"
+                                    "true,,Test source B")
+    (meeting / "data" / "incidents.csv").write_text(restricted, encoding="utf-8")
+    long_lede = "factsheet:\n  lede: {text: '" + "A public sentence of some length. " * 400 + "', classification: PUBLIC}\n"
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML + long_lede)  # this night's sheet fails: the last one is kept
+    [result] = pipeline.build([meeting], out, editions=("factsheets",), jobs_count=1)
+    messages = [str(p) for p in result.problems]
+    assert (f"{meeting / 'alpha.yaml'}: fact sheet 'alpha' withdrawn: the one last published counts 1 data row "
+            "no longer public (not quoted here)") in messages, messages
+    assert sorted(p.name for p in (out / "tiny" / "factsheets").iterdir()) == ["beta.html", "beta.pdf"]
+
+
 def test_editions_built_one_after_the_other_give_the_manifest_of_a_full_build(tmp_path):
     meeting, out, full = write_meeting(tmp_path), tmp_path / "out", tmp_path / "full"
     for edition in ("factsheets", "book"):
@@ -743,9 +765,9 @@ def test_the_manifest_s_check_knows_every_field_of_an_artifact():
     """Else every manifest would be refused, and every meeting rebuilt every night."""
     from dataclasses import fields
 
-    from briefgen.publish import ARTIFACT_FIELDS, Artifact
+    from briefgen.publish import ARTIFACT_FIELDS, ARTIFACT_OPTIONAL, Artifact
 
-    assert set(ARTIFACT_FIELDS) == {f.name for f in fields(Artifact)} - {"written"}
+    assert {*ARTIFACT_FIELDS, *ARTIFACT_OPTIONAL} == {f.name for f in fields(Artifact)} - {"written"}
 
 
 def test_a_meeting_renamed_since_its_build_is_left_out_of_the_index(tmp_path):
