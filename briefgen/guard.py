@@ -18,8 +18,8 @@ import unicodedata
 from pydantic import BaseModel
 
 from .locate import DEFAULT_TEMPLATES
-from .model import LineToTake, Marked, Person, Portion, ProgrammeEntry
-from .validate import MEETING_FILE, ValidMeeting, walk_marked
+from .model import LineToTake, Marked, Person, Portion, ProgrammeEntry, walk_marked
+from .validate import MEETING_FILE, ValidMeeting
 from .yamlmodel import line_for
 
 MIN_FRAGMENT_WORDS = 3  # shorter fragments ("Yes.") are too common to mean a leak

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import Problem, ProblemList, not_shown
-from .model import Item, Meeting
+from .model import Item, Meeting, walk_marked
 from .yamlmodel import line_for
 
 RULES = {
@@ -20,6 +20,7 @@ RULES = {
     "item-objective": "every item has at least one objective",
     "item-line-to-take": "every item has at least one line to take",
     "press-line": "an item open to the press has a press line",
+    "factsheet-content": "an item's fact sheet shows more than its title",
     "programme-person": "every person named in the programme is in the who's who",
     "brief-length": "a brief is at most four pages in the book, before its facts and figures",
     "factsheet-pages": "a fact sheet is one page",
@@ -76,7 +77,18 @@ def press_line(item: Item, path: Path, problems: ProblemList) -> None:
              f"open to the press ({why}) but no press line: add press_line, or say press: closed")
 
 
-ITEM_RULES = (item_purpose, item_objective, item_line_to_take, press_line)
+def factsheet_content(item: Item, path: Path, problems: ProblemList) -> None:
+    """Every item not closed to the press gets a sheet: with nothing public and no data it
+    is a title on a blank page, which a press officer should not find on the shelf."""
+    has_data = item.data.incidents is not None or item.data.spending is not None
+    if item.press == "closed" or has_data or any(marked.level.public for _, marked in walk_marked(item)):
+        return
+    warn(problems, path, item._tree.line_of("press" if item.press else "title"), "factsheet-content",
+         "its fact sheet would show only its title: nothing in the item is public and it has no data view; "
+         "mark what the press may see as public, or say press: closed")
+
+
+ITEM_RULES = (item_purpose, item_objective, item_line_to_take, press_line, factsheet_content)
 
 
 def normal_name(name: str) -> str:

@@ -13,9 +13,9 @@ from .classification import Level, Scheme
 from .datasets import Dataset
 from .formatting import format_date
 from .incidents import IncidentTable, incident_table
-from .model import Item
+from .model import Item, walk_marked
 from .spending import SpendingTable, data_as_of, spending_table
-from .validate import ValidMeeting, walk_marked
+from .validate import ValidMeeting
 
 
 @dataclass

@@ -232,3 +232,16 @@ class IncidentRow(Row):
     source: str
     classification: str | None = None
     _iso3: str | None = PrivateAttr(None)
+
+
+def walk_marked(model: BaseModel, loc: tuple = ()):
+    """Yield (loc, Marked) for every classified thing inside ``model``, in order."""
+    for name, value in model:
+        key = type(model).model_fields[name].alias or name
+        children = value if isinstance(value, list) else [value]
+        for index, child in enumerate(children):
+            child_loc = loc + ((key, index) if isinstance(value, list) else (key,))
+            if isinstance(child, Marked):
+                yield child_loc, child
+            if isinstance(child, BaseModel):
+                yield from walk_marked(child, child_loc)

@@ -19,7 +19,7 @@ from .errors import ProblemList, display_path, not_shown
 from .formatting import plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
-from .model import Item, LineToTake, Marked, Meeting, Person, Portion
+from .model import Item, LineToTake, Marked, Meeting, Person, Portion, walk_marked
 from .prose import check_image, images_in, nested_too_deeply
 from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
 from .yamlmodel import line_for, validate_file
@@ -337,16 +337,3 @@ def _check_prose(model: BaseModel, path: Path, directory: Path, problems: Proble
             message = check_image(src, directory)
             if message:
                 problems.add(path, line_for(model._tree, loc), f"{where}: {message}")
-
-
-def walk_marked(model: BaseModel, loc: tuple = ()):
-    """Yield (loc, Marked) for every classified thing inside ``model``, in order."""
-    for name, value in model:
-        key = type(model).model_fields[name].alias or name
-        children = value if isinstance(value, list) else [value]
-        for index, child in enumerate(children):
-            child_loc = loc + ((key, index) if isinstance(value, list) else (key,))
-            if isinstance(child, Marked):
-                yield child_loc, child
-            if isinstance(child, BaseModel):
-                yield from walk_marked(child, child_loc)

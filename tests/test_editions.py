@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from briefgen import pipeline
 from briefgen.cli import main
-from briefgen.validate import validate_meeting, walk_marked
+from briefgen.model import walk_marked
+from briefgen.validate import validate_meeting
 
 from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, REFERENCE, SPENDING_CSV, write_meeting
 

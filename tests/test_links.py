@@ -113,8 +113,8 @@ def test_a_long_title_is_cut_at_a_word_for_the_foot_of_the_page():
 def test_a_meeting_without_people_or_data_has_no_empty_back_matter(tmp_path):
     bare = MEETING_YAML.split("people:")[0]  # no who's who, no data sets
     alpha = ALPHA_YAML.split("data:")[0]
-    meeting = write_meeting(tmp_path, meeting=bare, alpha=alpha, beta=BETA_YAML.replace(
-        "data:\n  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", ""))
+    meeting = write_meeting(tmp_path, meeting=bare, alpha=alpha, beta=BETA_YAML.replace(  # nothing for the press
+        "data:\n  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", "press: closed\n"))
     book = staff_book(validate_meeting(meeting))
     html = render_book(book)
     assert 'id="people"' not in html and 'id="annex"' not in html and "Annex: data sources" not in html

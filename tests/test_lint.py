@@ -32,6 +32,11 @@ CONTENT_CASES = {
     "press-line": (ALPHA_YAML.replace("press_line: {text: Alpha press line., classification: PUBLIC}\n", "")
                    + "press: open\n",
                    ALPHA_YAML + "press: open\n", 12),
+    "factsheet-content": (ALPHA_YAML.replace("  - {text: Alpha public message., classification: PUBLIC}\n", "  - Alpha.\n")
+                          .replace("press_line: {text: Alpha press line., classification: PUBLIC}\n", "")
+                          .replace("data:\n  incidents: {from: 2025-09-01, countries: [POL, EST]}\n", ""),
+                          ALPHA_YAML.replace("press_line: {text: Alpha press line., classification: PUBLIC}\n", "")
+                          .replace("data:\n  incidents: {from: 2025-09-01, countries: [POL, EST]}\n", ""), 1),
 }
 
 
@@ -43,6 +48,14 @@ def test_item_rule_fails_and_passes(tmp_path, rule):
     assert warning.startswith(f"{bad / 'alpha.yaml'}:{line}: warning: ")
     assert warning.endswith(f"[{rule}]")
     assert warnings_of(write_meeting(tmp_path / "good", alpha=passing)) == []
+
+
+def test_an_item_with_nothing_public_but_data_or_closed_to_the_press_has_a_fact_sheet_worth_its_name(tmp_path):
+    restricted = ALPHA_YAML.replace("  - {text: Alpha public message., classification: PUBLIC}\n", "  - Alpha.\n").replace(
+        "press_line: {text: Alpha press line., classification: PUBLIC}\n", "")
+    assert warnings_of(write_meeting(tmp_path / "data", alpha=restricted)) == []  # its incidents' figures
+    closed = restricted.replace("data:\n  incidents: {from: 2025-09-01, countries: [POL, EST]}\n", "press: closed\n")
+    assert warnings_of(write_meeting(tmp_path / "closed", alpha=closed)) == []
 
 
 def test_a_blank_purpose_counts_as_none(tmp_path):
