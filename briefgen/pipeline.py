@@ -626,15 +626,23 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
     for sheet in prepared.factsheets:
         html_path, pdf_path = factsheet_paths(sheet)
         layout = plan.layouts.get(f"factsheet:{sheet.item}")
-        if layout is None:  # unchanged, or this attempt failed
-            if not withdrawn(plan, sheet, html_path):
-                plan.artifacts += kept_artifacts(plan, (html_path, pdf_path))
-            continue
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
                      classification=sheet.level, build_key=layout_key(sheet.html),
                      inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]))
+        if layout is None:  # unchanged, or this attempt failed
+            if not withdrawn(plan, sheet, html_path):
+                plan.artifacts += [described_now(a, facts) for a in kept_artifacts(plan, (html_path, pdf_path))]
+            continue
         plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
         plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))
+
+
+def described_now(kept: Artifact, facts: dict) -> Artifact:
+    """A kept sheet made from this very HTML, described as this build describes it: the
+    inputs named in its record are this build's (an item file renamed, a template added
+    since), as a full build would name them. A sheet kept because its new one failed keeps
+    its old record: that describes the file in place."""
+    return dataclasses.replace(kept, **facts) if kept.build_key == facts["build_key"] else kept
 
 
 def withdrawn(plan: Plan, sheet: jobs.FactsheetJob, html_path: str) -> bool:

@@ -156,6 +156,21 @@ def test_a_fact_sheet_deleted_or_damaged_since_the_last_build_is_made_again(tmp_
     assert snapshot(out) == good
 
 
+def test_a_kept_fact_sheet_is_described_as_a_full_build_describes_it(tmp_path):
+    """Its item file renamed (the id kept), the sheet is the same and is not laid out again,
+    but its manifest record names the file it now comes from, not the one gone."""
+    meeting, out, full = write_meeting(tmp_path), tmp_path / "out", tmp_path / "full"
+    build(meeting, out)
+    (meeting / "beta.yaml").unlink()
+    (meeting / "beta-item.yaml").write_text("id: beta\n" + BETA_YAML)
+    assert "factsheet:beta" not in build(meeting, out).laid_out
+    build(meeting, full)
+    sheets = lambda folder: [a for a in json.loads((folder / "tiny" / "manifest.json").read_text())["artifacts"]  # noqa: E731
+                             if a["edition"] == "factsheets"]
+    assert "beta-item.yaml" in sheets(out)[2]["inputs"] and "beta.yaml" not in sheets(out)[2]["inputs"]
+    assert sheets(out) == sheets(full)
+
+
 def test_a_kept_fact_sheet_holding_text_restricted_since_is_withdrawn(tmp_path):
     """Its text marked restricted, the sheet that leaves it out runs to two pages and is
     not made: the last one, which still says it, must not stay published."""
