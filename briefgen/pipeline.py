@@ -34,6 +34,7 @@ from .safety import Policy
 log = logging.getLogger(__name__)
 
 EDITIONS = ("book", "factsheets")
+CHANGES = "changes.json"  # what changed since the last edition, written with the book
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Plan:
     front_tries: int = 0
     overlay_html: list[str] | None = None  # the stamp overlay's pieces laid out (or in the pool)
     book_pdf: bytes | None = None
+    changes_sha256: str | None = None  # of the changes.json this build wrote
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
     withdrawn: bool = False  # a kept fact sheet was withdrawn: the manifest must say so
@@ -230,13 +232,21 @@ def up_to_date(plan: Plan, editions) -> bool:
     previous, key = plan.previous, key_of(plan.prints)
     if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
         return False
-    return all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
+    return (all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
+            and ("book" not in editions or changes_intact(plan)))
 
 
 def intact(plan: Plan, record: dict) -> bool:
     """The file the last build recorded is there, as it wrote it."""
     path = plan.folder / record["path"]
     return path.is_file() and sha256(path.read_bytes()) == record["sha256"]
+
+
+def changes_intact(plan: Plan) -> bool:
+    """changes.json, written with the book, is there as the last build wrote it: it is an
+    output too, and one deleted or damaged since is made again."""
+    path = plan.folder / CHANGES
+    return path.is_file() and sha256(path.read_bytes()) == plan.previous.get("changes_sha256")
 
 
 def last_warnings(plan: Plan, strict: bool) -> list[Problem]:
@@ -556,6 +566,7 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
     meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
+            "changes_sha256": plan.changes_sha256 or plan.previous.get("changes_sha256"),
             "warnings": warning_records(plan)}
     publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
     return True
@@ -615,7 +626,9 @@ def publish_book(plan: Plan, publication: Publication) -> None:
     plan.artifacts.append(publication.add("book.html", prepared.book_html, last.get("book.html"), format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
     plan.artifacts.append(publication.add("book.pdf", pdf, last.get("book.pdf"), format="pdf", pages=pages, **facts))
-    publication.write("changes.json", to_json(prepared.changes, prepared.highest))
+    changes = to_json(prepared.changes, prepared.highest)
+    publication.write(CHANGES, changes)
+    plan.changes_sha256 = sha256(changes)
     publication.write(STATE_FILE, _json(prepared.state))
 
 

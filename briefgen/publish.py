@@ -255,7 +255,8 @@ def read_json(path: Path):
 # What every manifest record must hold, and of which types; the other keys are optional.
 MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
 MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
-                     "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str}
+                     "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str,
+                     "changes_sha256": (str, type(None))}
 # The fields of an Artifact's record and their types (a test keeps them in step with Artifact).
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,

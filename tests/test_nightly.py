@@ -171,6 +171,20 @@ def test_a_kept_fact_sheet_is_described_as_a_full_build_describes_it(tmp_path):
     assert sheets(out) == sheets(full)
 
 
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+def test_changes_json_deleted_or_damaged_since_the_last_build_is_made_again(tmp_path, damage):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    build(meeting, out)
+    good = snapshot(out)
+    changes = out / "tiny" / "changes.json"
+    changes.unlink() if damage == "deleted" else changes.write_bytes(changes.read_bytes()[:40])
+    result = build(meeting, out)
+    assert not result.laid_out  # the same edition: its changes, its book, from the parts kept
+    assert snapshot(out) == good
+
+
 def test_a_kept_fact_sheet_holding_text_restricted_since_is_withdrawn(tmp_path):
     """Its text marked restricted, the sheet that leaves it out runs to two pages and is
     not made: the last one, which still says it, must not stay published."""
