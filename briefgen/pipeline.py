@@ -27,7 +27,7 @@ from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
 from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
-                      read_manifest, unwritable_caches, write_atomic)
+                      meetings_gone, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -148,11 +148,11 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             raise
         runner.close()
         results = Results(plan.result for plan in plans)
-        if todo or not (out / "index.html").is_file():
+        if todo or not (out / "index.html").is_file() or meetings_gone(out):
             from .render_html import render_index
 
             try:
-                write_atomic(out / "index.html", render_index(manifests(out), templates))
+                write_if_new(out / "index.html", render_index(manifests(out), templates))
             except CannotWrite as exc:
                 results.problems += exc.problems
                 results.index_unwritable = True

@@ -754,3 +754,19 @@ def test_a_meeting_renamed_since_its_build_is_left_out_of_the_index(tmp_path):
     build(renamed, out)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="./tiny-2/book.pdf"' in index and 'href="./tiny/' not in index
+
+
+def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_rest_is_up_to_date(tmp_path):
+    import shutil
+
+    kept, gone = (write_meeting(tmp_path / "agendas", name) for name in ("tiny", "gone"))
+    out = tmp_path / "out"
+    pipeline.build([kept, gone], out)
+    assert 'href="./gone/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+    shutil.rmtree(gone)
+    assert build(kept, out).outputs == []  # up to date
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="./tiny/book.pdf"' in index and 'href="./gone/' not in index
+    written = (out / "index.html").stat().st_ino  # a file written again is a new one, moved into place
+    build(kept, out)
+    assert (out / "index.html").stat().st_ino == written  # the same index is not written again
