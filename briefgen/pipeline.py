@@ -561,8 +561,9 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     if not plan.result.ok and not any(a.written for a in plan.artifacts) and not plan.withdrawn:
         return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
+    built_from_prints = plan.result.ok and not changed_meanwhile(plan)
     keys = dict(sorted({**plan.previous.get("inputs_keys", {}),
-                        **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}.items()))
+                        **{edition: key_of(plan.prints) if built_from_prints else None for edition in editions}}.items()))
     source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
     meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
@@ -570,6 +571,19 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
             "warnings": warning_records(plan)}
     publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
     return True
+
+
+def changed_meanwhile(plan: Plan) -> bool:
+    """An input saved while the meeting was built: the outputs may hold its new text under
+    the key of the old, and were it put back, the next build would call them up to date.
+    With no key recorded, the next build builds the meeting again."""
+    now = fingerprint(plan.result.directory, plan.templates, plan.policy.allow_outside_paths)
+    changed = sorted(name for name in now.keys() | plan.prints.keys() if now.get(name) != plan.prints.get(name))
+    if changed:
+        meeting = plan.result.directory.name
+        log.warning("%s: %s changed while the meeting was built; it is built again next time", meeting,
+                    ", ".join(changed), extra={"event": "inputs.changed", "meeting": meeting})
+    return bool(changed)
 
 
 def after_publishing(plan: Plan, editions) -> None:

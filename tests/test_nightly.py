@@ -770,3 +770,24 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     written = (out / "index.html").stat().st_ino  # a file written again is a new one, moved into place
     build(kept, out)
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
+
+
+def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, monkeypatch):
+    """Fingerprinted before it was saved, built from the text saved: put back as it was
+    when fingerprinted, the file must not make the next build call the outputs up to date."""
+    from briefgen import jobs
+
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    alpha, prepare = meeting / "alpha.yaml", jobs._prepare
+
+    def saved_meanwhile(*args, **kwargs):
+        alpha.write_text(ALPHA_YAML.replace("Alpha public message.", "Edited public message."))
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_prepare", saved_meanwhile)
+    build(meeting, out, jobs_count=1)
+    monkeypatch.undo()
+    alpha.write_text(ALPHA_YAML)
+    result = build(meeting, out, jobs_count=1)
+    assert out / "tiny" / "factsheets" / "alpha.html" in result.outputs
+    assert "Alpha public message." in (out / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
