@@ -561,9 +561,8 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     if not plan.result.ok and not any(a.written for a in plan.artifacts) and not plan.withdrawn:
         return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
-    built_from_prints = plan.result.ok and not changed_meanwhile(plan)
-    keys = dict(sorted({**plan.previous.get("inputs_keys", {}),
-                        **{edition: key_of(plan.prints) if built_from_prints else None for edition in editions}}.items()))
+    key = key_of(plan.prints) if plan.result.ok and not changed_meanwhile(plan) else None
+    keys = dict(sorted({**plan.previous.get("inputs_keys", {}), **{edition: key for edition in editions}}.items()))
     source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
     meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
@@ -660,8 +659,10 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
             if not withdrawn(plan, sheet, html_path):
                 plan.artifacts += [described_now(a, facts) for a in kept_artifacts(plan, (html_path, pdf_path))]
             continue
-        plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
-        plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))
+        last = last_records(plan)  # a sheet whose HTML changed may print the same PDF: it is kept
+        plan.artifacts.append(publication.add(html_path, sheet.html, last.get(html_path), format="html", **facts))
+        plan.artifacts.append(publication.add(pdf_path, layout.pdf, last.get(pdf_path), format="pdf",
+                                              pages=layout.pages, **facts))
 
 
 def described_now(kept: Artifact, facts: dict) -> Artifact:

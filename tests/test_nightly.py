@@ -130,6 +130,22 @@ def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     assert keys(final)["factsheets/beta.pdf"] != keys(manifest)["factsheets/beta.pdf"]
 
 
+def test_a_fact_sheet_laid_out_again_to_the_same_pdf_keeps_the_pdf_in_place(tmp_path):
+    """A figure only the web version's full tables show: the sheet's HTML changes, its PDF
+    does not, and the PDF is not written again (nor said to be)."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    pdf = out / "tiny" / "factsheets" / "beta.pdf"
+    written = pdf.stat().st_ino  # a file written again is a new one, moved into place
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    result = build(meeting, out)
+    assert "factsheet:beta" in result.laid_out
+    assert out / "tiny" / "factsheets" / "beta.html" in result.outputs and pdf in result.skipped
+    assert pdf.stat().st_ino == written
+    records = {a["path"]: a for a in json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]}
+    assert records["factsheets/beta.pdf"]["build_key"] == records["factsheets/beta.html"]["build_key"]
+
+
 def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
     """The book built alone after an item closed to the press: the next full build must
     still withdraw that item's fact sheet, not call the meeting up to date."""
@@ -165,8 +181,10 @@ def test_a_kept_fact_sheet_is_described_as_a_full_build_describes_it(tmp_path):
     (meeting / "beta-item.yaml").write_text("id: beta\n" + BETA_YAML)
     assert "factsheet:beta" not in build(meeting, out).laid_out
     build(meeting, full)
-    sheets = lambda folder: [a for a in json.loads((folder / "tiny" / "manifest.json").read_text())["artifacts"]  # noqa: E731
-                             if a["edition"] == "factsheets"]
+    def sheets(folder):
+        return [a for a in json.loads((folder / "tiny" / "manifest.json").read_text())["artifacts"]
+                if a["edition"] == "factsheets"]
+
     assert "beta-item.yaml" in sheets(out)[2]["inputs"] and "beta.yaml" not in sheets(out)[2]["inputs"]
     assert sheets(out) == sheets(full)
 
