@@ -28,13 +28,14 @@ from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
 from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
-                      read_manifest, unwritable_caches, write_atomic)
+                      meetings_gone, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
 log = logging.getLogger(__name__)
 
 EDITIONS = ("book", "factsheets")
+CHANGES = "changes.json"  # what changed since the last edition, written with the book
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Plan:
     front_tries: int = 0
     overlay_html: list[str] | None = None  # the stamp overlay's pieces laid out (or in the pool)
     book_pdf: bytes | None = None
+    changes_sha256: str | None = None  # of the changes.json this build wrote
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
     withdrawn: bool = False  # a kept fact sheet was withdrawn: the manifest must say so
@@ -147,7 +149,8 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             raise
         runner.close()
         results = Results(plan.result for plan in plans)
-        if todo or not (out / "index.html").is_file() or (out / INDEX_FAILED).exists():
+        if (todo or not (out / "index.html").is_file() or (out / INDEX_FAILED).exists()
+                or meetings_gone(out)):
             write_index(out, templates, results)
     return results
 
@@ -161,7 +164,7 @@ def write_index(out: Path, templates: Path, results: "Results") -> None:
     from .render_html import render_index
 
     try:
-        write_atomic(out / "index.html", render_index(manifests(out), templates))
+        write_if_new(out / "index.html", render_index(manifests(out), templates))
         (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:
         results.problems += exc.problems
@@ -243,13 +246,21 @@ def up_to_date(plan: Plan, editions) -> bool:
     previous, key = plan.previous, key_of(plan.prints)
     if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
         return False
-    return all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
+    return (all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
+            and ("book" not in editions or changes_intact(plan)))
 
 
 def intact(plan: Plan, record: dict) -> bool:
     """The file the last build recorded is there, as it wrote it."""
     path = plan.folder / record["path"]
     return path.is_file() and sha256(path.read_bytes()) == record["sha256"]
+
+
+def changes_intact(plan: Plan) -> bool:
+    """changes.json, written with the book, is there as the last build wrote it: it is an
+    output too, and one deleted or damaged since is made again."""
+    path = plan.folder / CHANGES
+    return path.is_file() and sha256(path.read_bytes()) == plan.previous.get("changes_sha256")
 
 
 def last_warnings(plan: Plan, strict: bool) -> list[Problem]:
@@ -574,14 +585,28 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     if not plan.result.ok and not any(a.written for a in plan.artifacts) and not plan.withdrawn:
         return False  # nothing new: the manifest of the last good build stays as it was
     # by edition: a build of one edition says nothing of the other's files
-    keys = dict(sorted({**plan.previous.get("inputs_keys", {}),
-                        **{edition: key_of(plan.prints) if plan.result.ok else None for edition in editions}}.items()))
+    key = key_of(plan.prints) if plan.result.ok and not changed_meanwhile(plan) else None
+    keys = dict(sorted({**plan.previous.get("inputs_keys", {}), **{edition: key for edition in editions}}.items()))
     source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
     meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
+            "changes_sha256": plan.changes_sha256 or plan.previous.get("changes_sha256"),
             "warnings": warning_records(plan)}
     publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
     return True
+
+
+def changed_meanwhile(plan: Plan) -> bool:
+    """An input saved while the meeting was built: the outputs may hold its new text under
+    the key of the old, and were it put back, the next build would call them up to date.
+    With no key recorded, the next build builds the meeting again."""
+    now = fingerprint(plan.result.directory, plan.templates, plan.policy.allow_outside_paths)
+    changed = sorted(name for name in now.keys() | plan.prints.keys() if now.get(name) != plan.prints.get(name))
+    if changed:
+        meeting = plan.result.directory.name
+        log.warning("%s: %s changed while the meeting was built; it is built again next time", meeting,
+                    ", ".join(changed), extra={"event": "inputs.changed", "meeting": meeting})
+    return bool(changed)
 
 
 def after_publishing(plan: Plan, editions) -> None:
@@ -638,7 +663,9 @@ def publish_book(plan: Plan, publication: Publication) -> None:
     plan.artifacts.append(publication.add("book.html", prepared.book_html, last.get("book.html"), format="html", **facts))
     pages = sum(part.pages for part in ordered_parts(plan))
     plan.artifacts.append(publication.add("book.pdf", pdf, last.get("book.pdf"), format="pdf", pages=pages, **facts))
-    publication.write("changes.json", to_json(prepared.changes, prepared.highest))
+    changes = to_json(prepared.changes, prepared.highest)
+    publication.write(CHANGES, changes)
+    plan.changes_sha256 = sha256(changes)
     publication.write(STATE_FILE, _json(prepared.state))
 
 
@@ -649,15 +676,25 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
     for sheet in prepared.factsheets:
         html_path, pdf_path = factsheet_paths(sheet)
         layout = plan.layouts.get(f"factsheet:{sheet.item}")
-        if layout is None:  # unchanged, or this attempt failed
-            if not withdrawn(plan, sheet, html_path):
-                plan.artifacts += kept_artifacts(plan, (html_path, pdf_path))
-            continue
         facts = dict(edition="factsheets", item=sheet.item, label=f"Fact sheet: {sheet.title}",
                      classification=sheet.level, build_key=layout_key(sheet.html),
                      inputs=factsheet_inputs(plan.prints, prepared.item_files[sheet.item]), rows=sheet.rows)
-        plan.artifacts.append(publication.add(html_path, sheet.html, format="html", **facts))
-        plan.artifacts.append(publication.add(pdf_path, layout.pdf, format="pdf", pages=layout.pages, **facts))
+        if layout is None:  # unchanged, or this attempt failed
+            if not withdrawn(plan, sheet, html_path):
+                plan.artifacts += [described_now(a, facts) for a in kept_artifacts(plan, (html_path, pdf_path))]
+            continue
+        last = last_records(plan)  # a sheet whose HTML changed may print the same PDF: it is kept
+        plan.artifacts.append(publication.add(html_path, sheet.html, last.get(html_path), format="html", **facts))
+        plan.artifacts.append(publication.add(pdf_path, layout.pdf, last.get(pdf_path), format="pdf",
+                                              pages=layout.pages, **facts))
+
+
+def described_now(kept: Artifact, facts: dict) -> Artifact:
+    """A kept sheet made from this very HTML, described as this build describes it: the
+    inputs named in its record are this build's (an item file renamed, a template added
+    since), as a full build would name them. A sheet kept because its new one failed keeps
+    its old record: that describes the file in place."""
+    return dataclasses.replace(kept, **facts) if kept.build_key == facts["build_key"] else kept
 
 
 def withdrawn(plan: Plan, sheet: jobs.FactsheetJob, html_path: str) -> bool:

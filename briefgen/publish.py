@@ -110,6 +110,12 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise CannotWrite(path, exc) from None
 
 
+def write_if_new(path: Path, data: bytes | str) -> None:
+    """``write_atomic``, unless the file holds these very bytes already."""
+    if _sha256_of(path) != hashlib.sha256(as_bytes(data)).hexdigest():
+        write_atomic(path, data)
+
+
 def as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
@@ -256,7 +262,8 @@ def read_json(path: Path):
 # What every manifest record must hold, and of which types; the other keys are optional.
 MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
 MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
-                     "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str}
+                     "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str,
+                     "changes_sha256": (str, type(None))}
 # The fields of an Artifact's record and their types (a test keeps them in step with Artifact).
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
@@ -292,6 +299,13 @@ def manifests(out: Path) -> list[dict]:
         if manifest and still_there(path.parent, manifest):
             found.append({**manifest, "name": path.parent.name, "href": "./" + quote(path.parent.name) + "/"})
     return found
+
+
+def meetings_gone(out: Path) -> bool:
+    """A meeting built into ``out`` has been renamed or deleted since: the index, which may
+    still list it, is made again even when every meeting left is up to date."""
+    return any(manifest and not still_there(path.parent, manifest)
+               for path in Path(out).glob(f"*/{MANIFEST}") for manifest in [read_manifest(path.parent)])
 
 
 def still_there(folder: Path, manifest: dict) -> bool:

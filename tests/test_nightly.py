@@ -130,6 +130,22 @@ def test_changing_one_item_rebuilds_only_what_depends_on_it(tmp_path):
     assert keys(final)["factsheets/beta.pdf"] != keys(manifest)["factsheets/beta.pdf"]
 
 
+def test_a_fact_sheet_laid_out_again_to_the_same_pdf_keeps_the_pdf_in_place(tmp_path):
+    """A figure only the web version's full tables show: the sheet's HTML changes, its PDF
+    does not, and the PDF is not written again (nor said to be)."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    pdf = out / "tiny" / "factsheets" / "beta.pdf"
+    written = pdf.stat().st_ino  # a file written again is a new one, moved into place
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    result = build(meeting, out)
+    assert "factsheet:beta" in result.laid_out
+    assert out / "tiny" / "factsheets" / "beta.html" in result.outputs and pdf in result.skipped
+    assert pdf.stat().st_ino == written
+    records = {a["path"]: a for a in json.loads((out / "tiny" / "manifest.json").read_text())["artifacts"]}
+    assert records["factsheets/beta.pdf"]["build_key"] == records["factsheets/beta.html"]["build_key"]
+
+
 def test_a_build_of_one_edition_leaves_the_other_to_be_built(tmp_path):
     """The book built alone after an item closed to the press: the next full build must
     still withdraw that item's fact sheet, not call the meeting up to date."""
@@ -153,6 +169,37 @@ def test_a_fact_sheet_deleted_or_damaged_since_the_last_build_is_made_again(tmp_
         damaged.write(b"%junk\n")
     result = build(meeting, out)
     assert {"factsheet:alpha", "factsheet:beta"} <= set(result.laid_out)
+    assert snapshot(out) == good
+
+
+def test_a_kept_fact_sheet_is_described_as_a_full_build_describes_it(tmp_path):
+    """Its item file renamed (the id kept), the sheet is the same and is not laid out again,
+    but its manifest record names the file it now comes from, not the one gone."""
+    meeting, out, full = write_meeting(tmp_path), tmp_path / "out", tmp_path / "full"
+    build(meeting, out)
+    (meeting / "beta.yaml").unlink()
+    (meeting / "beta-item.yaml").write_text("id: beta\n" + BETA_YAML)
+    assert "factsheet:beta" not in build(meeting, out).laid_out
+    build(meeting, full)
+    def sheets(folder):
+        return [a for a in json.loads((folder / "tiny" / "manifest.json").read_text())["artifacts"]
+                if a["edition"] == "factsheets"]
+
+    assert "beta-item.yaml" in sheets(out)[2]["inputs"] and "beta.yaml" not in sheets(out)[2]["inputs"]
+    assert sheets(out) == sheets(full)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+def test_changes_json_deleted_or_damaged_since_the_last_build_is_made_again(tmp_path, damage):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    (meeting / "data" / "spending.csv").write_text(SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50"))
+    build(meeting, out)
+    good = snapshot(out)
+    changes = out / "tiny" / "changes.json"
+    changes.unlink() if damage == "deleted" else changes.write_bytes(changes.read_bytes()[:40])
+    result = build(meeting, out)
+    assert not result.laid_out  # the same edition: its changes, its book, from the parts kept
     assert snapshot(out) == good
 
 
@@ -778,3 +825,40 @@ def test_a_meeting_renamed_since_its_build_is_left_out_of_the_index(tmp_path):
     build(renamed, out)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="./tiny-2/book.pdf"' in index and 'href="./tiny/' not in index
+
+
+def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_rest_is_up_to_date(tmp_path):
+    import shutil
+
+    kept, gone = (write_meeting(tmp_path / "agendas", name) for name in ("tiny", "gone"))
+    out = tmp_path / "out"
+    pipeline.build([kept, gone], out)
+    assert 'href="./gone/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+    shutil.rmtree(gone)
+    assert build(kept, out).outputs == []  # up to date
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="./tiny/book.pdf"' in index and 'href="./gone/' not in index
+    written = (out / "index.html").stat().st_ino  # a file written again is a new one, moved into place
+    build(kept, out)
+    assert (out / "index.html").stat().st_ino == written  # the same index is not written again
+
+
+def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, monkeypatch):
+    """Fingerprinted before it was saved, built from the text saved: put back as it was
+    when fingerprinted, the file must not make the next build call the outputs up to date."""
+    from briefgen import jobs
+
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    alpha, prepare = meeting / "alpha.yaml", jobs._prepare
+
+    def saved_meanwhile(*args, **kwargs):
+        alpha.write_text(ALPHA_YAML.replace("Alpha public message.", "Edited public message."))
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_prepare", saved_meanwhile)
+    build(meeting, out, jobs_count=1)
+    monkeypatch.undo()
+    alpha.write_text(ALPHA_YAML)
+    result = build(meeting, out, jobs_count=1)
+    assert out / "tiny" / "factsheets" / "alpha.html" in result.outputs
+    assert "Alpha public message." in (out / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
