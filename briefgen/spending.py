@@ -100,7 +100,8 @@ def ally_rows(rows: list[SpendingRow], names: dict[str, str], years: list[int]) 
     by_ally: dict[str, dict[int, SpendingRow]] = {}
     for row in rows:
         by_ally.setdefault(names[row.iso3], {})[row.year] = row
-    return [(ally, [figure(figures[y], rows) if y in figures else "–" for y in years])
+    marked = {year for year in years if all_estimates(rows, year)}  # once a year, not once a figure
+    return [(ally, [figure(figures[y], y in marked) if y in figures else "–" for y in years])
             for ally, figures in sorted(by_ally.items())]
 
 
@@ -110,11 +111,16 @@ def all_estimates(rows: list[SpendingRow], year: int) -> bool:
     return bool(figures) and all(row.estimate for row in figures)
 
 
-def figure(row: SpendingRow, rows: list[SpendingRow]) -> str:
-    """A figure as published; an estimate in a year whose other figures are final carries its
-    own "e": marking the year would call the final figures estimates."""
-    own = row.estimate and not all_estimates(rows, row.year)
-    return format_pct(row.pct_gdp) + ("e" if own else "")
+def partly_estimated(rows: list[SpendingRow], year: int) -> bool:
+    """Some figures of ``year`` are NATO estimates, and some are final."""
+    return not all_estimates(rows, year) and any(row.estimate for row in rows if row.year == year)
+
+
+def figure(row: SpendingRow, year_marked: bool) -> str:
+    """A figure as published; an estimate in a year not marked as one ("2025e": all its
+    figures are estimates) carries its own "e": marking the year would call the final
+    figures estimates."""
+    return format_pct(row.pct_gdp) + ("e" if row.estimate and not year_marked else "")
 
 
 def allies_at_or_above(rows: list[SpendingRow], year: int, threshold: Decimal) -> list[str]:
@@ -126,7 +132,7 @@ def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) ->
     figures = [row.pct_gdp for row in rows if row.year == year]
     estimate = all_estimates(rows, year)
     counts = [len(allies_at_or_above(rows, year, t)) for t in thresholds]
-    partly = not estimate and any(row.estimate for row in rows if row.year == year)
+    partly = partly_estimated(rows, year)
     label = f"{year} (NATO estimate)" if estimate else f"{year} (partly NATO estimates)" if partly else str(year)
     statement = spending_statement(label, len(figures), thresholds, counts)
     middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) + "%" if figures else "–"
@@ -151,11 +157,11 @@ def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target:
     """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by
     ``target_year`` (validation makes sure that year is still to come)."""
     years_left = max(target_year - year, 1)
-    gaps = []
+    gaps, marked = [], all_estimates(rows, year)
     for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, names[r.iso3])):
         gap = max(target - row.pct_gdp, Decimal(0))
         per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        gaps.append(AllyGap(names[row.iso3], figure(row, rows), format_pct(gap), format_pct(per_year)))
+        gaps.append(AllyGap(names[row.iso3], figure(row, marked), format_pct(gap), format_pct(per_year)))
     return gaps
 
 
@@ -184,7 +190,7 @@ def data_as_of(rows: list[SpendingRow]) -> str:
     year = max(row.year for row in rows)
     if all_estimates(rows, year):
         return f"{year} (estimate)"
-    return f"{year}{' (partly estimates)' if any(row.estimate for row in rows if row.year == year) else ''}"
+    return f"{year}{' (partly estimates)' if partly_estimated(rows, year) else ''}"
 
 
 def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[str, str],
