@@ -149,8 +149,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             raise
         runner.close()
         results = Results(plan.result for plan in plans)
-        if (todo or not (out / "index.html").is_file() or (out / INDEX_FAILED).exists()
-                or meetings_gone(out)):
+        if todo or index_out_of_date(out):
             write_index(out, templates, results)
     return results
 
@@ -158,13 +157,29 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
 # Left in the output folder while a user's index.html fails, so that a build with nothing
 # else to do renders it again and says so, rather than "up to date" over the last index.
 INDEX_FAILED = ".briefgen-index-failed"
+# The sha256 of the index last written: one deleted or damaged since is made again, as a
+# meeting's files are, by a build with nothing else to do.
+INDEX_SHA256 = ".briefgen-index.sha256"
+
+
+def index_out_of_date(out: Path) -> bool:
+    """The index must be made again though every meeting is up to date: it is missing or
+    damaged, a user's index.html failed last time, or it may list a meeting gone since."""
+    index = out / "index.html"
+    try:
+        damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
+        damaged = True
+    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
     from .render_html import render_index
 
     try:
-        write_if_new(out / "index.html", render_index(manifests(out), templates))
+        index = render_index(manifests(out), templates)
+        write_if_new(out / "index.html", index)
+        write_if_new(out / INDEX_SHA256, sha256(index) + "\n")
         (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:
         results.problems += exc.problems

@@ -306,7 +306,7 @@ def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp
     monkeypatch.chdir(meeting / "data")
     result = CliRunner().invoke(main, ["build", "..", other.as_posix(), "--out", str(out), "--edition", "factsheets"])
     assert result.exit_code == 1
-    assert sorted(p.name for p in out.iterdir() if p.name != ".briefgen.lock") == ["index.html", "tiny"]  # not out/.. nor out
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".briefgen")) == ["index.html", "tiny"]  # not out/.. nor out
     assert f"{other / 'meeting.yaml'}: not built: .. has the same folder name, and both would be written to " \
            f"{out / 'tiny'}" in result.stderr.splitlines()
     assert json.loads((out / "tiny" / "manifest.json").read_text())["meeting"] == "tiny"  # not ""
@@ -841,6 +841,19 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     written = (out / "index.html").stat().st_ino  # a file written again is a new one, moved into place
     build(kept, out)
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
+
+
+@pytest.mark.parametrize("damage", ["deleted", "edited"])
+def test_an_index_deleted_or_damaged_since_is_made_again_when_everything_is_up_to_date(tmp_path, damage):
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out, editions=("book",))
+    index = (out / "index.html").read_bytes()
+    if damage == "deleted":
+        (out / "index.html").unlink()
+    else:
+        (out / "index.html").write_bytes(index[: len(index) // 2])  # cut short by a full disk, say
+    assert build(meeting, out, editions=("book",)).outputs == []  # every meeting up to date
+    assert (out / "index.html").read_bytes() == index
 
 
 def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, monkeypatch):
