@@ -83,7 +83,20 @@ def test_the_gap_statement_fits_none_one_or_all_allies_below_the_target(tmp_path
         "to reach it by 2035 it needs to add 0.15 percentage points a year.")
     assert spending_view(tmp_path / "c", SPENDING_CSV).gap_statement == (
         "In 2025, 2 of 3 allies with a published figure were below 3.5% of GDP; "
-        "to reach it by 2035 they need to add between 0.01 and 0.07 percentage points a year.")
+        "to reach it by 2035 they need to add between 0.02 and 0.07 percentage points a year.")  # 0.012 up
+    alone = ONE_ALLY.replace("4.48", "3.20")
+    assert spending_view(tmp_path / "d", alone, beta).gap_statement == (
+        "In 2025, the one ally with a published figure was below 3.5% of GDP; "  # not '1 of 1 allies'
+        "to reach it by 2035 it needs to add 0.03 percentage points a year.")
+
+
+def test_the_rise_needed_a_year_is_rounded_up_so_that_it_reaches_the_target(tmp_path):
+    """0.04 short over ten years is 0.004 a year: half up that read 0.00, for an ally
+    below the target; 0.12 short read 0.01, which ten times over falls 0.02 short."""
+    short = ONE_ALLY + "Latvia,LVA,2025,3.46,true,,S\nEstonia,EST,2025,3.38,true,,S\nNorway,NOR,2025,3.35,true,,S\n"
+    gaps = {gap.ally: (gap.gap, gap.per_year) for gap in spending_view(tmp_path, short).gaps}
+    assert gaps == {"Latvia": ("0.04", "0.01"), "Estonia": ("0.12", "0.02"), "Norway": ("0.15", "0.02"),
+                    "Poland": ("0.00", "0.00")}
 
 
 def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
