@@ -209,6 +209,8 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
         f"Allies at or above {threshold} of GDP, {year_span(table.trend[0].year, table.trend[-1].year)}",
         trend_alt, source, table.data_as_of, table.level)
     latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, names[r.iso3]))
+    if not latest:  # a year the view asks for and the data lacks: no bars, only axes made up
+        return [trend]
     latest_alt = (f"Bar chart of each ally's defence spending in {year} as % of GDP, highest first: " +
                   ", ".join(f"{names[r.iso3]} {format_pct(r.pct_gdp)}" for r in latest) + ".")
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]

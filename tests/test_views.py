@@ -163,6 +163,16 @@ def test_a_year_without_figures_and_a_year_with_one_ally_read_as_english(tmp_pat
     assert medians == ["–", "4.48%"]  # no '–%'
 
 
+def test_a_last_year_without_figures_draws_no_empty_chart_and_no_empty_gap_table(tmp_path):
+    """The by-ally chart of a year no ally has a figure for had no bars, and made-up axes
+    ('-0.05', '0.05'); the gap table had its header only."""
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2025, 2026]")
+    view = spending_view(tmp_path, ONE_ALLY, beta)
+    assert [chart.svg.kind for chart in view.charts] == ["allies_at_threshold"]
+    assert view.gap_statement == "No figures for 2026." and view.gaps == []
+    assert 'class="gaps"' not in render_book(staff_book(validate_meeting(tmp_path / "tiny")))
+
+
 def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_year(tmp_path):
     """NATO marks whole years; a data set may mark one figure. Then that figure says "e",
     and the year's final figures are not called estimates."""
