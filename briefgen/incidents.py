@@ -114,7 +114,9 @@ def last_event_statement(rows: list[IncidentRow], meeting_date: dt.date) -> str:
         return "No events recorded in this window."
     last = max(row.date for row in rows)
     days = (meeting_date - last).days
-    if days >= 0:
+    if days == 0:  # not '0 days before the meeting'
+        return f"Last event shown: {format_date(last)}, the day of the meeting."
+    if days > 0:
         return f"Last event shown: {format_date(last)}, {plural(days, 'day')} before the meeting."
     return f"Last event shown: {format_date(last)}, {plural(-days, 'day')} after the meeting."
 

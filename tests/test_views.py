@@ -109,6 +109,16 @@ def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
         "to the target are measured in, so no yearly rise can reach it"]
 
 
+def test_an_event_on_the_meeting_day_is_said_to_be_on_it():
+    from briefgen.incidents import last_event_statement
+    from briefgen.model import IncidentRow
+
+    row = IncidentRow(id="X", date="2025-10-15", country="Poland", type="drone", source="S")
+    assert last_event_statement([row], dt.date(2025, 10, 15)) == (
+        "Last event shown: 15 October 2025, the day of the meeting.")  # not '0 days before'
+    assert last_event_statement([row], dt.date(2025, 10, 16)).endswith("1 day before the meeting.")
+
+
 def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
     alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-10-01}")
     meeting = write_meeting(tmp_path, alpha=alpha)
