@@ -119,6 +119,21 @@ def test_an_event_on_the_meeting_day_is_said_to_be_on_it():
     assert last_event_statement([row], dt.date(2025, 10, 16)).endswith("1 day before the meeting.")
 
 
+def test_incident_data_is_as_of_its_latest_row_or_the_window_s_end_not_the_last_event_shown(tmp_path):
+    """The reference book said 'Data as of 5 October' for a window to 15 October, while
+    its annex gave the same data's latest date as 30 October."""
+    later = INCIDENTS_CSV + "T-4,2025-10-05,Denmark,drone,1,,none,false,Elsewhere.,S\n"
+
+    def as_of(alpha):
+        book = staff_book(validate_meeting(write_meeting(tmp_path / str(len(alpha)), incidents=later, alpha=alpha)))
+        view = next(view.incidents for view in book.items if view.incidents)
+        return view.rows[-1].date.isoformat(), view.data_as_of
+
+    assert as_of(ALPHA_YAML) == ("2025-09-19", "5 October 2025")
+    assert as_of(ALPHA_YAML.replace("{from: 2025-09-01,", "{from: 2025-09-01, to: 2025-09-30,")) == (
+        "2025-09-19", "30 September 2025")
+
+
 def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
     alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-10-01}")
     meeting = write_meeting(tmp_path, alpha=alpha)
