@@ -200,8 +200,10 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
                     view: SpendingView, year: int) -> list[Chart]:
     source = "; ".join(table.sources)
     threshold = table.thresholds[0] if table.thresholds else "2%"
+    # the alt text marks estimates as the chart's labels and the tables do ("2025e", "2.50e")
     trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
-                 ", ".join(f"{c.year} {c.at_or_above[0]} of {c.with_figure}" for c in table.trend) + ".")
+                 ", ".join(f"{c.year}{'e' if c.estimate else ''} {c.at_or_above[0]} of {c.with_figure}"
+                           for c in table.trend) + ".")
     trend = Chart(
         draw("allies_at_threshold", trend_alt, [c.year for c in table.trend],
              [c.at_or_above[0] for c in table.trend], [c.with_figure for c in table.trend],
@@ -211,12 +213,13 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
     latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, names[r.iso3]))
     if not latest:  # a year the view asks for and the data lacks: no bars, only axes made up
         return [trend]
-    latest_alt = (f"Bar chart of each ally's defence spending in {year} as % of GDP, highest first: " +
-                  ", ".join(f"{names[r.iso3]} {format_pct(r.pct_gdp)}" for r in latest) + ".")
+    marked = all_estimates(rows, year)
+    latest_alt = (f"Bar chart of each ally's defence spending as % of GDP, {year}{'e' if marked else ''}, "
+                  "highest first: " + ", ".join(f"{names[r.iso3]} {figure(r, marked)}" for r in latest) + ".")
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
     by_ally = Chart(
         draw("latest_by_ally", latest_alt, [names[r.iso3] for r in latest], [float(r.pct_gdp) for r in latest],
-             f"{year}{'e' if all_estimates(rows, year) else ''}", lines),
+             f"{year}{'e' if marked else ''}", lines),
         f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]
 

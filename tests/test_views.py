@@ -209,6 +209,10 @@ def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_
     assert [count.statement.split(":")[0] for count in view.counts] == ["2023 (partly NATO estimates)",
                                                                        "2025 (NATO estimate)"]
     assert [count.estimate for count in view.counts] == [False, True]
+    trend, by_ally = (chart.alt for chart in view.charts)  # the alt text marks them as the tables do
+    assert "2023 1 of 2, 2025e 2 of 2." in trend and by_ally.endswith("2025e, highest first: Poland 4.48, Greece 3.00.")
+    partly = spending_view(tmp_path / "2023", mixed, BETA_YAML.replace("years: [2014, 2025]", "years: [2023]"))
+    assert partly.charts[1].alt.endswith(" 2023, highest first: Greece 2.50e, Poland 1.90.")
 
 
 def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
