@@ -109,6 +109,18 @@ def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
         "to the target are measured in, so no yearly rise can reach it"]
 
 
+def test_a_year_or_threshold_listed_twice_is_an_error_at_its_line(tmp_path):
+    """Listed twice, each printed its column, row and statement twice."""
+    beta = BETA_YAML.replace("{years: [2014, 2025], thresholds: [2.0, 3.5]}",
+                             "{years: [2014, 2025, 2014], thresholds: [2.0, 3.5, 2.00]}")
+    meeting = write_meeting(tmp_path, beta=beta)
+    [result] = pipeline.check([meeting])
+    line = next(number for number, text in enumerate(beta.splitlines(), 1) if "2.00]" in text)
+    assert [str(p) for p in result.problems] == [
+        f"{meeting / 'beta.yaml'}:{line}: data.spending.years: 2014 is listed twice",
+        f"{meeting / 'beta.yaml'}:{line}: data.spending.thresholds: 2% is listed twice"]
+
+
 def test_an_event_on_the_meeting_day_is_said_to_be_on_it():
     from briefgen.incidents import last_event_statement
     from briefgen.model import IncidentRow
