@@ -15,6 +15,7 @@ from pathlib import Path
 from .formatting import format_pct
 from .incremental import sha256
 from .publish import read_json
+from .spending import ally_names
 from .validate import ValidMeeting
 
 STATE_FILE = ".editions.json"
@@ -41,14 +42,16 @@ def snapshot(valid: ValidMeeting) -> dict:
     items = {item.id: {"title": item.title, "sha": sha256(item.model_dump_json())} for item in valid.items}
     incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
                  for row in getattr(valid.datasets.get("incidents"), "rows", [])}
-    figures = {figure_key(row): format_pct(row.pct_gdp)
-               for row in getattr(valid.datasets.get("spending"), "rows", [])}
-    return {"items": items, "incidents": incidents, "figures": figures}
+    spending = getattr(valid.datasets.get("spending"), "rows", [])
+    figures = {figure_key(row): format_pct(row.pct_gdp) for row in spending}
+    return {"items": items, "incidents": incidents, "figures": figures, "allies": ally_names(spending)}
 
 
 def figure_key(row) -> str:
-    """How a spending row's figure is named in an edition's state: 'Poland|2025'."""
-    return f"{row.country}|{row.year}"
+    """How a spending row's figure is named in an edition's state: 'POL|2025'. By ISO code:
+    an ally renamed between editions ('Turkey', then 'Türkiye') is the same ally, and a
+    figure revised with the new name is a revised figure."""
+    return f"{row.iso3}|{row.year}"
 
 
 def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:
@@ -79,13 +82,15 @@ def compare(previous: dict | None, current: dict) -> Changes:
     if previous is None:
         return Changes(first_edition=True)
     changes = Changes(first_edition=False)
+    names = current.get("allies", {})  # each ally as this edition's book names it
     changes.new_incidents = [{"id": key, **row} for key, row in current["incidents"].items()
                              if key not in previous["incidents"]]
     for key, after in current["figures"].items():
         before = previous["figures"].get(key)
         if before is not None and before != after:
             ally, year = key.rsplit("|", 1)  # a name may hold a '|'; a year cannot
-            changes.changed_figures.append({"ally": ally, "year": int(year), "before": before, "after": after})
+            changes.changed_figures.append({"ally": names.get(ally, ally), "year": int(year),
+                                            "before": before, "after": after})
     old, new = previous["items"], current["items"]
     changes.changed_items = [new[i]["title"] for i in new if i in old and old[i]["sha"] != new[i]["sha"]]
     changes.new_items = [new[i]["title"] for i in new if i not in old]

@@ -52,7 +52,7 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         place={r.id: place[r.id] for r in chosen},
         kind={r.id: kind[r.id] for r in chosen},
         sources=list(dict.fromkeys(r.source for r in chosen)),
-        data_as_of=format_date(max(r.date for r in chosen)) if chosen else "",
+        data_as_of=data_as_of(rows, view) if chosen else "",
         level=scheme.highest(r.level for r in chosen),
         mixed_levels=len({r.level for r in chosen}) > 1,
         charts=[],
@@ -108,13 +108,23 @@ def incident_statement(rows: list[IncidentRow], window: str, place: dict[str, st
     return text + "."
 
 
+def data_as_of(rows: list[IncidentRow], view: IncidentView) -> str:
+    """How current the data behind a window is: its latest row, or the window's end where
+    the data runs past it. Not the last event shown: a window quiet for its last days is
+    covered by the data all the same, and 'Last event shown' says when that was."""
+    latest = max(row.date for row in rows)
+    return format_date(min(latest, view.to) if view.to else latest)
+
+
 def last_event_statement(rows: list[IncidentRow], meeting_date: dt.date) -> str:
     """Days from the last event shown to the meeting (not to the build: books are reproducible)."""
     if not rows:
         return "No events recorded in this window."
     last = max(row.date for row in rows)
     days = (meeting_date - last).days
-    if days >= 0:
+    if days == 0:  # not '0 days before the meeting'
+        return f"Last event shown: {format_date(last)}, the day of the meeting."
+    if days > 0:
         return f"Last event shown: {format_date(last)}, {plural(days, 'day')} before the meeting."
     return f"Last event shown: {format_date(last)}, {plural(-days, 'day')} after the meeting."
 

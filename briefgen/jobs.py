@@ -255,18 +255,26 @@ def anchors(book) -> list[str]:
 def with_items(changes: Changes, book) -> Changes:
     """Name, for each new incident, the briefs that show it; give each new incident and
     revised figure the classification of its row, for the marks of the page it is on."""
-    from .changes import figure_key
+    from .incidents import first_spellings
+    from .spending import ally_names
 
     shown = {view.item.title: {row.id for row in view.incidents.rows}
              for view in book.items if view.incidents}
     datasets = book.valid.datasets
-    incidents = {row.id: row.level for row in getattr(datasets.get("incidents"), "rows", [])}
-    figures = {figure_key(row): row.level for row in getattr(datasets.get("spending"), "rows", [])}
+    incident_rows = getattr(datasets.get("incidents"), "rows", [])
+    spending = getattr(datasets.get("spending"), "rows", [])
+    incidents = {row.id: row.level for row in incident_rows}
+    names = ally_names(spending)  # as compare names them
+    figures = {(names[row.iso3], row.year): row.level for row in spending}
+    place, kind = first_spellings(incident_rows)
     for incident in changes.new_incidents:
         incident["items"] = [title for title, ids in shown.items() if incident["id"] in ids]
+        # spelt as the book's tables spell it ('Poland', not the row's 'POL')
+        incident["country"] = place.get(incident["id"], incident["country"])
+        incident["type"] = kind.get(incident["id"], incident["type"])
         _mark(incident, incidents.get(incident["id"], book.highest))
     for figure in changes.changed_figures:
-        _mark(figure, figures.get(f"{figure['ally']}|{figure['year']}", book.highest))
+        _mark(figure, figures.get((figure["ally"], figure["year"]), book.highest))
     return changes
 
 

@@ -7,7 +7,7 @@ Decimal arithmetic, so 2.00 is at the 2% guideline and never 1.9999999.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from statistics import median
 
 from .charts import Chart, draw
@@ -155,12 +155,14 @@ def spending_statement(label, with_figure, thresholds, counts) -> str:
 def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target: Decimal,
               target_year: int) -> list[AllyGap]:
     """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by
-    ``target_year`` (validation makes sure that year is still to come)."""
+    ``target_year`` (validation makes sure that year is still to come). The rise is rounded
+    up, not half up: it is the least an ally must add, so the figure shown, added each
+    year, reaches the target, and an ally below it never reads as needing 0.00."""
     years_left = max(target_year - year, 1)
     gaps, marked = [], all_estimates(rows, year)
     for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, names[r.iso3])):
         gap = max(target - row.pct_gdp, Decimal(0))
-        per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_CEILING)
         gaps.append(AllyGap(names[row.iso3], figure(row, marked), format_pct(gap), format_pct(per_year)))
     return gaps
 
@@ -178,7 +180,8 @@ def gap_statement(gaps: list[AllyGap], year: int, target: Decimal, target_year: 
     paces = sorted({gap.per_year for gap in below}, key=Decimal)
     pace = paces[0] if len(paces) == 1 else f"between {paces[0]} and {paces[-1]}"
     if len(below) == 1:
-        return (f"In {year}, 1 of {len(gaps)} allies with a published figure was below {target_text}; "
+        who = "the one ally" if len(gaps) == 1 else f"1 of {len(gaps)} allies"  # not '1 of 1 allies'
+        return (f"In {year}, {who} with a published figure was below {target_text}; "
                 f"to reach it by {target_year} it needs to add {pace} percentage points a year.")
     return (f"In {year}, {len(below)} of {len(gaps)} allies with a published figure were below {target_text}; "
             f"to reach it by {target_year} they need to add {pace} percentage points a year.")
@@ -197,8 +200,10 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
                     view: SpendingView, year: int) -> list[Chart]:
     source = "; ".join(table.sources)
     threshold = table.thresholds[0] if table.thresholds else "2%"
+    # the alt text marks estimates as the chart's labels and the tables do ("2025e", "2.50e")
     trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
-                 ", ".join(f"{c.year} {c.at_or_above[0]} of {c.with_figure}" for c in table.trend) + ".")
+                 ", ".join(f"{c.year}{'e' if c.estimate else ''} {c.at_or_above[0]} of {c.with_figure}"
+                           for c in table.trend) + ".")
     trend = Chart(
         draw("allies_at_threshold", trend_alt, [c.year for c in table.trend],
              [c.at_or_above[0] for c in table.trend], [c.with_figure for c in table.trend],
@@ -206,12 +211,15 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
         f"Allies at or above {threshold} of GDP, {year_span(table.trend[0].year, table.trend[-1].year)}",
         trend_alt, source, table.data_as_of, table.level)
     latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, names[r.iso3]))
-    latest_alt = (f"Bar chart of each ally's defence spending in {year} as % of GDP, highest first: " +
-                  ", ".join(f"{names[r.iso3]} {format_pct(r.pct_gdp)}" for r in latest) + ".")
+    if not latest:  # a year the view asks for and the data lacks: no bars, only axes made up
+        return [trend]
+    marked = all_estimates(rows, year)
+    latest_alt = (f"Bar chart of each ally's defence spending as % of GDP, {year}{'e' if marked else ''}, "
+                  "highest first: " + ", ".join(f"{names[r.iso3]} {figure(r, marked)}" for r in latest) + ".")
     lines = [(float(t), format_pct(t, places=None) + "%") for t in view.thresholds]
     by_ally = Chart(
         draw("latest_by_ally", latest_alt, [names[r.iso3] for r in latest], [float(r.pct_gdp) for r in latest],
-             f"{year}{'e' if all_estimates(rows, year) else ''}", lines),
+             f"{year}{'e' if marked else ''}", lines),
         f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]
 

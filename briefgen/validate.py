@@ -16,7 +16,7 @@ from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
 from .errors import ProblemList, display_path, not_shown
-from .formatting import plural
+from .formatting import format_pct, plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, LineToTake, Marked, Meeting, Person, Portion, walk_marked
@@ -295,6 +295,8 @@ def _check_years_shown(item: Item, path: Path, spending: Dataset | None, problem
         return  # a file that failed to load lacks every year
     have = {row.year for row in spending.rows}
     tree = item._tree["data"]["spending"]
+    _check_listed_once(view.years, "years", tree, path, problems)
+    _check_listed_once(view.thresholds, "thresholds", tree, path, problems)
     for index, year in enumerate(view.years):
         if year not in have:
             problems.warn(path, line_for(tree, ("years", index)),
@@ -304,6 +306,15 @@ def _check_years_shown(item: Item, path: Path, spending: Dataset | None, problem
         problems.add(path, line_for(tree, ("target_year",)),
                      f"data.spending.target_year: {view.target_year} is not after {gap_year}, the year "
                      "the gaps to the target are measured in, so no yearly rise can reach it")
+
+
+def _check_listed_once(values: list, key: str, tree, path: Path, problems: ProblemList) -> None:
+    """A year or threshold listed twice would print its column, row and statement twice; more
+    likely it was meant to be another (2024 typed for 2025), which the book would then lack."""
+    for index, value in enumerate(values):
+        if value in values[:index]:  # 2.0 and 2.00 are one threshold, shown as the book shows it
+            shown = value if key == "years" else f"{format_pct(value, places=None)}%"
+            problems.add(path, line_for(tree, (key, index)), f"data.spending.{key}: {shown} is listed twice")
 
 
 def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:

@@ -83,7 +83,20 @@ def test_the_gap_statement_fits_none_one_or_all_allies_below_the_target(tmp_path
         "to reach it by 2035 it needs to add 0.15 percentage points a year.")
     assert spending_view(tmp_path / "c", SPENDING_CSV).gap_statement == (
         "In 2025, 2 of 3 allies with a published figure were below 3.5% of GDP; "
-        "to reach it by 2035 they need to add between 0.01 and 0.07 percentage points a year.")
+        "to reach it by 2035 they need to add between 0.02 and 0.07 percentage points a year.")  # 0.012 up
+    alone = ONE_ALLY.replace("4.48", "3.20")
+    assert spending_view(tmp_path / "d", alone, beta).gap_statement == (
+        "In 2025, the one ally with a published figure was below 3.5% of GDP; "  # not '1 of 1 allies'
+        "to reach it by 2035 it needs to add 0.03 percentage points a year.")
+
+
+def test_the_rise_needed_a_year_is_rounded_up_so_that_it_reaches_the_target(tmp_path):
+    """0.04 short over ten years is 0.004 a year: half up that read 0.00, for an ally
+    below the target; 0.12 short read 0.01, which ten times over falls 0.02 short."""
+    short = ONE_ALLY + "Latvia,LVA,2025,3.46,true,,S\nEstonia,EST,2025,3.38,true,,S\nNorway,NOR,2025,3.35,true,,S\n"
+    gaps = {gap.ally: (gap.gap, gap.per_year) for gap in spending_view(tmp_path, short).gaps}
+    assert gaps == {"Latvia": ("0.04", "0.01"), "Estonia": ("0.12", "0.02"), "Norway": ("0.15", "0.02"),
+                    "Poland": ("0.00", "0.00")}
 
 
 def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
@@ -94,6 +107,43 @@ def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
     assert [str(p) for p in result.problems] == [
         f"{meeting / 'beta.yaml'}:{line}: data.spending.target_year: 2025 is not after 2025, the year the gaps "
         "to the target are measured in, so no yearly rise can reach it"]
+
+
+def test_a_year_or_threshold_listed_twice_is_an_error_at_its_line(tmp_path):
+    """Listed twice, each printed its column, row and statement twice."""
+    beta = BETA_YAML.replace("{years: [2014, 2025], thresholds: [2.0, 3.5]}",
+                             "{years: [2014, 2025, 2014], thresholds: [2.0, 3.5, 2.00]}")
+    meeting = write_meeting(tmp_path, beta=beta)
+    [result] = pipeline.check([meeting])
+    line = next(number for number, text in enumerate(beta.splitlines(), 1) if "2.00]" in text)
+    assert [str(p) for p in result.problems] == [
+        f"{meeting / 'beta.yaml'}:{line}: data.spending.years: 2014 is listed twice",
+        f"{meeting / 'beta.yaml'}:{line}: data.spending.thresholds: 2% is listed twice"]
+
+
+def test_an_event_on_the_meeting_day_is_said_to_be_on_it():
+    from briefgen.incidents import last_event_statement
+    from briefgen.model import IncidentRow
+
+    row = IncidentRow(id="X", date="2025-10-15", country="Poland", type="drone", source="S")
+    assert last_event_statement([row], dt.date(2025, 10, 15)) == (
+        "Last event shown: 15 October 2025, the day of the meeting.")  # not '0 days before'
+    assert last_event_statement([row], dt.date(2025, 10, 16)).endswith("1 day before the meeting.")
+
+
+def test_incident_data_is_as_of_its_latest_row_or_the_window_s_end_not_the_last_event_shown(tmp_path):
+    """The reference book said 'Data as of 5 October' for a window to 15 October, while
+    its annex gave the same data's latest date as 30 October."""
+    later = INCIDENTS_CSV + "T-4,2025-10-05,Denmark,drone,1,,none,false,Elsewhere.,S\n"
+
+    def as_of(alpha):
+        book = staff_book(validate_meeting(write_meeting(tmp_path / str(len(alpha)), incidents=later, alpha=alpha)))
+        view = next(view.incidents for view in book.items if view.incidents)
+        return view.rows[-1].date.isoformat(), view.data_as_of
+
+    assert as_of(ALPHA_YAML) == ("2025-09-19", "5 October 2025")
+    assert as_of(ALPHA_YAML.replace("{from: 2025-09-01,", "{from: 2025-09-01, to: 2025-09-30,")) == (
+        "2025-09-19", "30 September 2025")
 
 
 def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
@@ -150,6 +200,16 @@ def test_a_year_without_figures_and_a_year_with_one_ally_read_as_english(tmp_pat
     assert medians == ["–", "4.48%"]  # no '–%'
 
 
+def test_a_last_year_without_figures_draws_no_empty_chart_and_no_empty_gap_table(tmp_path):
+    """The by-ally chart of a year no ally has a figure for had no bars, and made-up axes
+    ('-0.05', '0.05'); the gap table had its header only."""
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2025, 2026]")
+    view = spending_view(tmp_path, ONE_ALLY, beta)
+    assert [chart.svg.kind for chart in view.charts] == ["allies_at_threshold"]
+    assert view.gap_statement == "No figures for 2026." and view.gaps == []
+    assert 'class="gaps"' not in render_book(staff_book(validate_meeting(tmp_path / "tiny")))
+
+
 def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_year(tmp_path):
     """NATO marks whole years; a data set may mark one figure. Then that figure says "e",
     and the year's final figures are not called estimates."""
@@ -161,6 +221,10 @@ def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_
     assert [count.statement.split(":")[0] for count in view.counts] == ["2023 (partly NATO estimates)",
                                                                        "2025 (NATO estimate)"]
     assert [count.estimate for count in view.counts] == [False, True]
+    trend, by_ally = (chart.alt for chart in view.charts)  # the alt text marks them as the tables do
+    assert "2023 1 of 2, 2025e 2 of 2." in trend and by_ally.endswith("2025e, highest first: Poland 4.48, Greece 3.00.")
+    partly = spending_view(tmp_path / "2023", mixed, BETA_YAML.replace("years: [2014, 2025]", "years: [2023]"))
+    assert partly.charts[1].alt.endswith(" 2023, highest first: Greece 2.50e, Poland 1.90.")
 
 
 def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
