@@ -101,11 +101,22 @@ def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
     meeting = write_meeting(tmp_path, alpha=alpha)
     html = render_book(staff_book(validate_meeting(meeting)))
     section = html.split('id="item-alpha/incidents"')[1].split("</section>")[0]
-    assert "No events recorded in this window." in section
+    assert "No recorded events, since 1 October 2025." in section and "0 recorded events" not in section
+    assert "No events recorded in this window" not in section  # said once, not twice
     assert "Data as of" not in section and "<table" not in section
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
     sheet = (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
-    assert result.ok and "No events recorded in this window." in sheet and "Data as of" not in sheet
+    assert result.ok and "No recorded events, since 1 October 2025." in sheet and "Data as of" not in sheet
+
+
+def test_a_one_day_window_on_the_meeting_day_is_named_once_and_the_day_is_the_meeting_s(tmp_path):
+    incidents = INCIDENTS_CSV + 'T-4,2025-10-15,Poland,drone,1,,none,false,"On the day.",Test source E\n'
+    alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-10-15, to: 2025-10-15}")
+    meeting = write_meeting(tmp_path, alpha=alpha, incidents=incidents)
+    view = next(view.incidents for view in staff_book(validate_meeting(meeting)).items if view.incidents)
+    assert view.statement == "1 recorded event, 15 October 2025."  # not "15 October 2025 to 15 October 2025"
+    assert view.last_event == "Last event shown: 15 October 2025, the day of the meeting."  # not "0 days before"
+    assert view.charts[0].caption == "Events by country over time, 15 October 2025"
 
 
 def test_a_library_warning_is_a_json_event_under_the_json_log(tmp_path, monkeypatch):
