@@ -7,7 +7,7 @@ Decimal arithmetic, so 2.00 is at the 2% guideline and never 1.9999999.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from statistics import median
 
 from .charts import Chart, draw
@@ -155,12 +155,14 @@ def spending_statement(label, with_figure, thresholds, counts) -> str:
 def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target: Decimal,
               target_year: int) -> list[AllyGap]:
     """Each ally's gap to ``target`` in ``year`` and the yearly rise that closes it by
-    ``target_year`` (validation makes sure that year is still to come)."""
+    ``target_year`` (validation makes sure that year is still to come). The rise is rounded
+    up: rounded to nearest, a rise that falls short of the target (or 0.00 for an ally
+    still below it) could be shown."""
     years_left = max(target_year - year, 1)
     gaps, marked = [], all_estimates(rows, year)
     for row in sorted((r for r in rows if r.year == year), key=lambda r: (r.pct_gdp, names[r.iso3])):
         gap = max(target - row.pct_gdp, Decimal(0))
-        per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        per_year = (gap / years_left).quantize(Decimal("0.01"), ROUND_CEILING)
         gaps.append(AllyGap(names[row.iso3], figure(row, marked), format_pct(gap), format_pct(per_year)))
     return gaps
 
@@ -178,7 +180,8 @@ def gap_statement(gaps: list[AllyGap], year: int, target: Decimal, target_year: 
     paces = sorted({gap.per_year for gap in below}, key=Decimal)
     pace = paces[0] if len(paces) == 1 else f"between {paces[0]} and {paces[-1]}"
     if len(below) == 1:
-        return (f"In {year}, 1 of {len(gaps)} allies with a published figure was below {target_text}; "
+        who = "the one ally" if len(gaps) == 1 else f"1 of {len(gaps)} allies"  # not '1 of 1 allies'
+        return (f"In {year}, {who} with a published figure was below {target_text}; "
                 f"to reach it by {target_year} it needs to add {pace} percentage points a year.")
     return (f"In {year}, {len(below)} of {len(gaps)} allies with a published figure were below {target_text}; "
             f"to reach it by {target_year} they need to add {pace} percentage points a year.")

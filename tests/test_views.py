@@ -83,7 +83,19 @@ def test_the_gap_statement_fits_none_one_or_all_allies_below_the_target(tmp_path
         "to reach it by 2035 it needs to add 0.15 percentage points a year.")
     assert spending_view(tmp_path / "c", SPENDING_CSV).gap_statement == (
         "In 2025, 2 of 3 allies with a published figure were below 3.5% of GDP; "
-        "to reach it by 2035 they need to add between 0.01 and 0.07 percentage points a year.")
+        "to reach it by 2035 they need to add between 0.02 and 0.07 percentage points a year.")  # 0.012 up
+    assert spending_view(tmp_path / "d", ONE_ALLY.replace("4.48", "2.00"), beta).gap_statement == (
+        "In 2025, the one ally with a published figure was below 3.5% of GDP; "  # not '1 of 1 allies'
+        "to reach it by 2035 it needs to add 0.15 percentage points a year.")
+
+
+def test_an_ally_just_below_the_target_needs_a_yearly_rise_that_reaches_it_never_0_00(tmp_path):
+    close = ONE_ALLY.replace("4.48", "3.46") + "Greece,GRC,2025,3.49,true,,S\n"
+    beta = BETA_YAML.replace("  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", "  spending: {thresholds: [2.0]}\n")
+    view = spending_view(tmp_path, close, beta)
+    assert [(gap.ally, gap.gap, gap.per_year) for gap in view.gaps] == [
+        ("Poland", "0.04", "0.01"), ("Greece", "0.01", "0.01")]  # 0.004 and 0.001 a year: at least 0.01
+    assert view.gap_statement.endswith("they need to add 0.01 percentage points a year.")
 
 
 def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
