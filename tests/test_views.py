@@ -44,6 +44,26 @@ def test_a_timeline_spans_its_window_and_names_the_year_when_the_window_crosses_
     assert all(label[-4:].isdigit() for label in tick_labels(years))  # "01 Jan 2024", never a bare "01 Jan"
 
 
+def test_timeline_ticks_never_crowd_a_month_s_first_day_and_years_go_below_the_day():
+    """matplotlib steps days from each month's 1st: '31 Dec' fell a day before '01 Jan' (and
+    '29 Mar' three days before '01 Apr' in weekly steps), and their labels overlapped."""
+    import matplotlib.dates
+
+    for first, last in [(dt.date(2025, 12, 28), dt.date(2026, 1, 4)), (dt.date(2025, 3, 1), dt.date(2025, 4, 8))]:
+        figure = charts.incidents_over_time(["Poland"], [("Poland", first, 1)], (first, last))
+        labels = tick_labels(figure)
+        ticks = matplotlib.dates.num2date(figure.axes[0].get_xticks())
+        gaps = [(after - before).days for before, after in zip(ticks, ticks[1:])]
+        assert min(gaps) >= 0.75 * sorted(gaps)[len(gaps) // 2], (labels, gaps)
+    assert labels == ["01 Mar", "08 Mar", "15 Mar", "22 Mar", "01 Apr", "08 Apr"]  # not "29 Mar", "01 Apr"
+    crossing = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2025, 12, 29), 1)],
+                                          (dt.date(2025, 12, 29), dt.date(2026, 1, 3)))
+    assert tick_labels(crossing)[:2] == ["28 Dec\n2025", "29 Dec\n2025"]  # a label as wide as "28 Dec"
+    whole_year = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2025, 6, 1), 1)],
+                                            (dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    assert tick_labels(whole_year)[-1] == "01 Jan\n2026"  # the margin reaches 2026: not "01 Jan" twice
+
+
 def test_one_ally_gets_a_chart_with_its_axes_and_threshold_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when the axes collapse to nothing
