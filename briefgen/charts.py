@@ -14,6 +14,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 from markupsafe import Markup
 
@@ -253,14 +254,31 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         axes.grid(axis="x", color="#dddddd", zorder=0)
         first, last = shown
         margin = max((last - first) / 30, dt.timedelta(days=1))  # a dot on the edge shows whole
-        axes.set_xlim(first - margin, last + margin)
-        axes.xaxis.set_major_locator(  # whole days: a short window would get hours, each labelled by its day
+        start, end = (dt.datetime.combine(day, dt.time()) for day in (first - margin, last + margin))
+        locator = (  # whole days: a short window would get hours, each labelled by its day
             matplotlib.dates.DayLocator() if (last - first).days < 7
             else matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
-        # the year only where the window crosses one: "01 Jan" alone could be any year's
+        low, high = matplotlib.dates.date2num([start, end])
+        axes.set_xticks(evenly_spaced([t for t in locator.tick_values(start, end) if low <= t <= high]))
+        axes.set_xlim(low, high)
+        # the year only where the dates shown cross one: "01 Jan" alone could be any year's
         axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter(
-            "%d %b" if first.year == last.year else "%d %b %Y"))
+            "%d %b" if start.year == end.year else "%d %b\n%Y"))  # the year below: as wide as "01 Jan"
     return figure
+
+
+def evenly_spaced(ticks: list[float]) -> list[float]:
+    """``ticks`` without one that crowds the next: matplotlib counts days in steps from each
+    month's 1st, so '31 Dec' can fall a day before '01 Jan' and their labels overlap. The
+    later tick is kept, so a month's first day keeps its label."""
+    if len(ticks) < 3:
+        return ticks
+    step = median(after - before for before, after in zip(ticks, ticks[1:]))
+    kept = [ticks[-1]]
+    for tick in reversed(ticks[:-1]):
+        if kept[-1] - tick >= 0.75 * step:
+            kept.append(tick)
+    return kept[::-1]
 
 
 CHARTS = {

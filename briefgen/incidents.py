@@ -100,8 +100,9 @@ def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[Incide
 
 
 def incident_statement(rows: list[IncidentRow], window: str, place: dict[str, str]) -> str:
-    """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'."""
-    text = f"{plural(len(rows), 'recorded event')}, {window}"
+    """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'; an empty
+    window says 'No recorded events, ...', not '0 recorded events'."""
+    text = f"{plural(len(rows), 'recorded event') if rows else 'No recorded events'}, {window}"
     requested = list(dict.fromkeys(place[row.id] for row in rows if row.article4))
     if requested:
         text += f"; Article 4 consultations requested by {join_names(requested)}"
@@ -119,7 +120,7 @@ def data_as_of(rows: list[IncidentRow], view: IncidentView) -> str:
 def last_event_statement(rows: list[IncidentRow], meeting_date: dt.date) -> str:
     """Days from the last event shown to the meeting (not to the build: books are reproducible)."""
     if not rows:
-        return "No events recorded in this window."
+        return ""  # the statement already says there are none
     last = max(row.date for row in rows)
     days = (meeting_date - last).days
     if days == 0:  # not '0 days before the meeting'
@@ -130,6 +131,8 @@ def last_event_statement(rows: list[IncidentRow], meeting_date: dt.date) -> str:
 
 
 def describe_window(view: IncidentView) -> str:
+    if view.from_ and view.from_ == view.to:  # one day: not "10 March 2026 to 10 March 2026"
+        return format_date(view.from_)
     if view.from_ and view.to:
         return f"{format_date(view.from_)} to {format_date(view.to)}"
     if view.from_:

@@ -44,9 +44,19 @@ def images_from(meeting_dir: Path):
         _meeting_dir.reset(token)
 
 
-def md(text: str) -> Markup:
-    """The ``md`` filter: prose as sanitised HTML, images from the meeting being rendered."""
-    return markdown_to_html(text, _meeting_dir.get())
+def md(text: str, lead: Markup | str = "") -> Markup:
+    """The ``md`` filter: prose as sanitised HTML, images from the meeting being rendered.
+    ``lead`` (a portion's mark) opens the prose: inside its first paragraph, where it is
+    laid out as that paragraph's text is. Floated beside the paragraph, WeasyPrint could
+    leave it at the foot of a page whose text went over to the next."""
+    html = markdown_to_html(text, _meeting_dir.get())
+    opening = FIRST_PARAGRAPH.match(html)
+    if opening is None:
+        return Markup(lead) + html
+    return html[:opening.end()] + Markup(lead) + html[opening.end():]
+
+
+FIRST_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>")
 
 
 def css_string(text: str) -> Markup:

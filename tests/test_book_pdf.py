@@ -133,3 +133,30 @@ def test_annex_lists_every_data_set_with_source_and_latest_date(page_texts):
     assert "incidents.csv 19 30 October 2025" in annex
     assert "spending.csv 371 2025 (estimate)" in annex
     assert any("Defence Expenditure of NATO Countries (2014-2025)" in text for text in page_texts[-3:])
+
+
+def test_a_portion_mark_stays_on_the_page_of_its_text_at_a_page_break(tmp_path):
+    """A floated mark could stay at the foot of a page whose text WeasyPrint moved to the
+    next (a paragraph's first lines need room for two): the mark stood alone, and a heading
+    with it. Portions of every length, so that page breaks fall at each point of one."""
+    from briefgen import pipeline
+
+    from .conftest import ALPHA_YAML, write_meeting
+
+    sentence = "Allied ministers reviewed the latest figures and agreed the next steps together. "
+    background = "".join(f"  - {sentence * (1 + i % 5)}\n" for i in range(60))
+    alpha = ALPHA_YAML.replace("background: Alpha background paragraph.\n", f"background:\n{background}")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    pages = PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages
+    breaks = 0
+    for number, page in enumerate(pages, 1):
+        runs = []
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[5])))
+        runs = [(text, y) for text, y in runs if text]
+        breaks += any(sentence.split()[0] in text for text, _ in runs)
+        for mark, y in [(text, y) for text, y in runs if re.fullmatch(r"\((NR|PUBLIC)\)", text)]:
+            assert any(abs(y - other) < 3 and not re.fullmatch(r"\(\w+\)", text) for text, other in runs), (
+                f"page {number}: {mark} alone on its line")
+    assert breaks >= 4  # the background ran over several pages

@@ -76,7 +76,7 @@ def test_reference_fact_sheets_hold_no_restricted_sentence(reference_book, refer
 
 def test_reference_book_marks_every_portion(reference_book, reference_valid):
     html = (reference_book / "book.html").read_text(encoding="utf-8")
-    portions = re.findall(r'<div class="portion" data-classification="([^"]+)">(<span class="mark"[^>]*>)?', html)
+    portions = re.findall(r'<div class="portion" data-classification="([^"]+)">(?:<p>)?(<span class="mark"[^>]*>)?', html)
     expected = sum(1 for model in reference_valid.items for _, m in walk_marked(model)
                    if type(m).__name__ == "Portion" and "factsheet" not in _)
     assert len(portions) == expected

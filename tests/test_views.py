@@ -44,6 +44,26 @@ def test_a_timeline_spans_its_window_and_names_the_year_when_the_window_crosses_
     assert all(label[-4:].isdigit() for label in tick_labels(years))  # "01 Jan 2024", never a bare "01 Jan"
 
 
+def test_timeline_ticks_never_crowd_a_month_s_first_day_and_years_go_below_the_day():
+    """matplotlib steps days from each month's 1st: '31 Dec' fell a day before '01 Jan' (and
+    '29 Mar' three days before '01 Apr' in weekly steps), and their labels overlapped."""
+    import matplotlib.dates
+
+    for first, last in [(dt.date(2025, 12, 28), dt.date(2026, 1, 4)), (dt.date(2025, 3, 1), dt.date(2025, 4, 8))]:
+        figure = charts.incidents_over_time(["Poland"], [("Poland", first, 1)], (first, last))
+        labels = tick_labels(figure)
+        ticks = matplotlib.dates.num2date(figure.axes[0].get_xticks())
+        gaps = [(after - before).days for before, after in zip(ticks, ticks[1:])]
+        assert min(gaps) >= 0.75 * sorted(gaps)[len(gaps) // 2], (labels, gaps)
+    assert labels == ["01 Mar", "08 Mar", "15 Mar", "22 Mar", "01 Apr", "08 Apr"]  # not "29 Mar", "01 Apr"
+    crossing = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2025, 12, 29), 1)],
+                                          (dt.date(2025, 12, 29), dt.date(2026, 1, 3)))
+    assert tick_labels(crossing)[:2] == ["28 Dec\n2025", "29 Dec\n2025"]  # a label as wide as "28 Dec"
+    whole_year = charts.incidents_over_time(["Poland"], [("Poland", dt.date(2025, 6, 1), 1)],
+                                            (dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    assert tick_labels(whole_year)[-1] == "01 Jan\n2026"  # the margin reaches 2026: not "01 Jan" twice
+
+
 def test_one_ally_gets_a_chart_with_its_axes_and_threshold_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when the axes collapse to nothing
@@ -99,6 +119,15 @@ def test_the_rise_needed_a_year_is_rounded_up_so_that_it_reaches_the_target(tmp_
                     "Poland": ("0.00", "0.00")}
 
 
+def test_an_ally_just_below_the_target_needs_a_yearly_rise_that_reaches_it_never_0_00(tmp_path):
+    close = ONE_ALLY.replace("4.48", "3.46") + "Greece,GRC,2025,3.49,true,,S\n"
+    beta = BETA_YAML.replace("  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", "  spending: {thresholds: [2.0]}\n")
+    view = spending_view(tmp_path, close, beta)
+    assert [(gap.ally, gap.gap, gap.per_year) for gap in view.gaps] == [
+        ("Poland", "0.04", "0.01"), ("Greece", "0.01", "0.01")]  # 0.004 and 0.001 a year: at least 0.01
+    assert view.gap_statement.endswith("they need to add 0.01 percentage points a year.")
+
+
 def test_a_target_year_already_reached_is_an_error_at_its_line(tmp_path):
     beta = BETA_YAML.replace("thresholds: [2.0, 3.5]}", "thresholds: [2.0, 3.5],\n             target_year: 2025}")
     meeting = write_meeting(tmp_path, beta=beta)
@@ -151,11 +180,22 @@ def test_an_empty_incident_window_says_so_without_empty_tables(tmp_path):
     meeting = write_meeting(tmp_path, alpha=alpha)
     html = render_book(staff_book(validate_meeting(meeting)))
     section = html.split('id="item-alpha/incidents"')[1].split("</section>")[0]
-    assert "No events recorded in this window." in section
+    assert "No recorded events, since 1 October 2025." in section and "0 recorded events" not in section
+    assert "No events recorded in this window" not in section  # said once, not twice
     assert "Data as of" not in section and "<table" not in section
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
     sheet = (tmp_path / "out" / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
-    assert result.ok and "No events recorded in this window." in sheet and "Data as of" not in sheet
+    assert result.ok and "No recorded events, since 1 October 2025." in sheet and "Data as of" not in sheet
+
+
+def test_a_one_day_window_on_the_meeting_day_is_named_once_and_the_day_is_the_meeting_s(tmp_path):
+    incidents = INCIDENTS_CSV + 'T-4,2025-10-15,Poland,drone,1,,none,false,"On the day.",Test source E\n'
+    alpha = ALPHA_YAML.replace("{from: 2025-09-01, countries: [POL, EST]}", "{from: 2025-10-15, to: 2025-10-15}")
+    meeting = write_meeting(tmp_path, alpha=alpha, incidents=incidents)
+    view = next(view.incidents for view in staff_book(validate_meeting(meeting)).items if view.incidents)
+    assert view.statement == "1 recorded event, 15 October 2025."  # not "15 October 2025 to 15 October 2025"
+    assert view.last_event == "Last event shown: 15 October 2025, the day of the meeting."  # not "0 days before"
+    assert view.charts[0].caption == "Events by country over time, 15 October 2025"
 
 
 def test_a_library_warning_is_a_json_event_under_the_json_log(tmp_path, monkeypatch):
