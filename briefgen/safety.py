@@ -16,6 +16,7 @@ from pathlib import Path
 
 MAX_FILE_BYTES = 2_000_000  # one YAML or CSV file
 MAX_ASSET_BYTES = 5_000_000  # one image in a meeting's assets/ folder
+MAX_IMAGE_PIXELS = 25_000_000  # one image, once decoded: 100 MB in RGBA; an A4 page at 300 dpi is 9 million
 MAX_NESTING = 50  # YAML levels, aliases expanded
 # Elements inside one another in one prose field's HTML. WeasyPrint lays out a level with
 # several nested calls and stops at Python's recursion limit: lists fail from about 130.
