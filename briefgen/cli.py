@@ -11,6 +11,7 @@ import atexit
 import datetime
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -21,7 +22,7 @@ import click
 from . import __version__, pipeline
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
-from .safety import DEFAULT_TIME_LIMIT, Policy
+from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, Policy
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -40,9 +41,19 @@ log_format_option = click.option("--log-format", type=click.Choice(["text", "jso
 verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show progress and, for a crash, the traceback.")
 outside_option = click.option("--allow-outside-paths", is_flag=True,
                               help="Let data files named in YAML lie outside the project folder.")
+
+
+def a_number_of_seconds(ctx, param, seconds: float) -> float:
+    """FloatRange lets 'nan' through (no comparison holds for it): the alarm clock cannot be set to it."""
+    if math.isnan(seconds):
+        raise click.BadParameter("nan is not a number of seconds.")
+    return seconds
+
+
 time_limit_option = click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIME_LIMIT,
-    show_default=True, help="Seconds one document may take to render before it is stopped.")
+    "--time-limit", type=click.FloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT), default=DEFAULT_TIME_LIMIT,
+    show_default=True, callback=a_number_of_seconds,
+    help="Seconds one document may take to render before it is stopped.")
 # More processes than this only wait for each other, and each costs a start (99999 took minutes).
 MAX_JOBS = max(64, 2 * (os.cpu_count() or 1))
 OWN_TEMPLATES = "Your own templates folder; rendered in a sandbox, built-in templates fill the gaps."

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .classification import Scheme
 from .errors import ProblemList, display_path, not_shown
-from .load import load_csv
+from .load import Nameless, load_csv
 from .safety import UnusablePath, is_file, is_inside, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
 from .yamlmodel import plain
@@ -100,16 +100,20 @@ def check_unused_columns(dataset: Dataset, scheme, problems: ProblemList) -> Non
     column under another name: then every row would be taken for public, and that is an error."""
     known = list(ROW_MODELS[dataset.name].model_fields)
     for column, cells in dataset.unused.items():
+        nameless = isinstance(column, Nameless)
+        if nameless and not cells:
+            continue  # a header ending in a comma, as spreadsheets write one: nothing in it
+        shown = column if nameless else f"column '{column}'"
         marked = next(((line, value) for line, value in cells if scheme.get(value)), None)
-        alike = difflib.get_close_matches(column, known, n=1, cutoff=0.75)
+        alike = [] if nameless else difflib.get_close_matches(column, known, n=1, cutoff=0.75)
         if marked:
-            problems.add(dataset.path, marked[0], f"column '{column}' holds classifications ('{marked[1]}'), "
+            problems.add(dataset.path, marked[0], f"{shown} holds classifications ('{marked[1]}'), "
                          "but only a column named 'classification' marks a row: rename it, or every row "
                          "is taken for public")
         elif alike:
             problems.add(dataset.path, 1, f"unknown column '{column}' (did you mean '{alike[0]}'?)")
         else:
-            problems.warn(dataset.path, 1, f"column '{column}' is not used by briefgen; ignored")
+            problems.warn(dataset.path, 1, f"{shown} is not used by briefgen; ignored")
 
 
 @dataclass

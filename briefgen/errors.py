@@ -8,6 +8,7 @@ CLI prints one per line as ``path:line: message``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,21 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def __str__(self) -> str:
-        where = display_path(self.path)
+        where = one_line(display_path(self.path))
         if self.line:
             where = f"{where}:{self.line}"
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{one_line(self.message)}"
+
+
+# A value quoted in a message (an item id, a key, a file name) may hold a line break: printed
+# as it is, it would split the problem in two, or forge a line a log reader takes for another.
+LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each line break written as its escape: '\\n', '\\u2028'."""
+    return LINE_BREAK.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 class BriefgenError(Exception):

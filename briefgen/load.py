@@ -222,7 +222,7 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [column_name(name) for name in next(reader)]
+        header = [column_name(name) or Nameless(number) for number, name in enumerate(next(reader), start=1)]
     except StopIteration:
         raise _fail(path, 1, "empty file: expected a header row") from None
     twice = sorted({name for name in header if name and header.count(name) > 1})
@@ -251,6 +251,15 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
 def column_name(text: str) -> str:
     """A header cell as the column's name: 'Classification ' is the classification column."""
     return " ".join(text.split()).lower()
+
+
+class Nameless(str):
+    """A column whose header cell is blank, named by its place. Its cells are still read:
+    a classification column whose heading was deleted would otherwise go unseen, and its
+    rows be taken for public."""
+
+    def __new__(cls, number: int):
+        return super().__new__(cls, f"column {number} (no name in the header)")
 
 
 def _fail(path: Path, line: int | None, message: str) -> BriefgenError:

@@ -13,6 +13,8 @@ browser nor WeasyPrint fetches anything for it.
 from __future__ import annotations
 
 import base64
+import io
+import warnings
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,7 +28,7 @@ from markupsafe import Markup
 
 from .errors import BriefgenError
 from .load import read_bytes
-from .safety import MAX_ASSET_BYTES, MAX_PROSE_NESTING, UnusablePath, is_file, resolved
+from .safety import MAX_ASSET_BYTES, MAX_IMAGE_PIXELS, MAX_PROSE_NESTING, UnusablePath, is_file, resolved
 
 ASSETS = "assets"
 
@@ -194,9 +196,31 @@ def image_data_url(src: str, meeting_dir: Path) -> str:
     path = resolve_image(src, meeting_dir)
     mime, signatures = IMAGE_TYPES[path.suffix.lower()]
     data = read_bytes(path, MAX_ASSET_BYTES)
+    kind = mime.split('/')[1].upper()
     if not data.startswith(signatures):
-        raise ImageRefused(f"image '{_short(src)}' is not a {mime.split('/')[1].upper()} file")
+        raise ImageRefused(f"image '{_short(src)}' is not a {kind} file")
+    _check_pixels(data, src, kind)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _check_pixels(data: bytes, src: str, kind: str) -> None:
+    """ImageRefused unless the image's header can be read and declares a sane size. A few
+    kilobytes of one colour can declare a gigapixel picture: laying it out took minutes and
+    gigabytes, or WeasyPrint dropped the image from the page with a log line only."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width = height = MAX_IMAGE_PIXELS
+    except (OSError, ValueError, SyntaxError):  # Pillow's ways of saying a header is damaged
+        raise ImageRefused(f"image '{_short(src)}' cannot be read as a {kind} file (is it damaged?)") from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageRefused(f"image '{_short(src)}' is too large to lay out: at most {MAX_IMAGE_PIXELS:,} "
+                           "pixels (5000 x 5000); scale it down")
 
 
 def check_image(src: str, meeting_dir: Path) -> str | None:

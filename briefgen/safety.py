@@ -16,6 +16,7 @@ from pathlib import Path
 
 MAX_FILE_BYTES = 2_000_000  # one YAML or CSV file
 MAX_ASSET_BYTES = 5_000_000  # one image in a meeting's assets/ folder
+MAX_IMAGE_PIXELS = 25_000_000  # one image, once decoded: 100 MB in RGBA; an A4 page at 300 dpi is 9 million
 MAX_NESTING = 50  # YAML levels, aliases expanded
 # Elements inside one another in one prose field's HTML. WeasyPrint lays out a level with
 # several nested calls and stops at Python's recursion limit: lists fail from about 130.
@@ -26,6 +27,7 @@ MAX_PROSE_CHARS = 50_000
 MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a file
 MAX_ITEMS = 200  # agenda item files in one meeting
 DEFAULT_TIME_LIMIT = 120.0  # seconds for one document (HTML of a meeting, or one layout)
+MAX_TIME_LIMIT = 1_000_000.0  # some 11 days; the system's alarm clock cannot be set much further
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,29 @@ def time_limit(seconds: float | None):
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
+    armed = [True]
 
     def interrupt(signum, frame):
-        raise TimeLimitExceeded()
+        if armed[0]:
+            raise TimeLimitExceeded()
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)  # inside the try: it may ring at once
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _disarm(armed, previous)
+
+
+def _disarm(armed: list[bool], previous) -> None:
+    """Stop the alarm. One ringing on the way out (a short limit, a body that ended just in
+    time) is let go: escaping here, it would leave the alarm ringing every 0.1 s for good,
+    and a TimeLimitExceeded would surface anywhere later, as a traceback."""
+    while True:
+        try:
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            return
+        except TimeLimitExceeded:
+            continue

@@ -54,9 +54,16 @@ def new_meeting(agendas: Path, name: str, today: dt.date | None = None) -> list[
     return [*written, target]
 
 
+# The YAML files of a meeting folder that are not items (validate leaves them out): an item
+# scaffolded as briefgen.yaml became the project's settings, and failed every meeting under it.
+NOT_ITEMS = {"meeting": "the meeting's own file", "briefgen": "the project's settings file"}
+
+
 def new_item(meeting: Path, item_id: str) -> list[Path]:
     """Write ``<meeting>/<item_id>.yaml`` and add the id to the meeting's ``items:``."""
     check_slug(item_id, "item id", "drone-wall")
+    if item_id in NOT_ITEMS:
+        raise BadName(f"item id '{item_id}' cannot be used: {item_id}.yaml is {NOT_ITEMS[item_id]}, not an item")
     meeting_file = meeting / MEETING_FILE
     if not meeting_file.is_file():
         raise ScaffoldError(f"{meeting} is not a meeting folder: no {MEETING_FILE} (briefgen new meeting NAME)")

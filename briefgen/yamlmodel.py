@@ -5,6 +5,7 @@ Shared by meeting, item and project-config files.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import typing
 from pathlib import Path
@@ -64,6 +65,8 @@ def describe(error: dict) -> str:
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
         hint = " (put it in quotes if it is text: YAML reads an unquoted 10:00 as the number 600)"
+    elif kind == "string_type" and isinstance(error["input"], dt.date):
+        hint = " (put it in quotes if it is text: YAML reads an unquoted 2025-10-15 as a date)"
     return f"{where}: {message}, found {_shown(error['input'], prose=kind in SHAPE_ERRORS)}{hint}"
 
 
@@ -94,6 +97,8 @@ def _shown(value, prose: bool = False) -> str:
         return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: put the word in quotes)"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, dt.date):  # a datetime too: as written, not datetime.date(2025, 10, 15)
+        return str(value)
     if prose and isinstance(value, str) and not quotable(value):
         return f"a text of {plural_words(value)} (not quoted here)"
     text = repr(value)

@@ -226,6 +226,25 @@ def test_numbers_are_not_dates(tmp_path):
         f"{meeting / 'meeting.yaml'}:2: date: write the date as YYYY-MM-DD, found 0"]
 
 
+def test_dates_are_shown_as_written_not_as_python_writes_them(tmp_path):
+    meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("title: ", "title: 2025-10-15\nx: ", 1),
+                            alpha=ALPHA_YAML.replace("{from: 2025-09-01,", "{from: 2025-09-01 10:00:00,"))
+    assert sorted(error_lines(run("check", meeting))) == [
+        f"{meeting / 'alpha.yaml'}:12: data.incidents.from: datetimes provided to dates should have zero time "
+        "- e.g. be exact dates, found 2025-09-01 10:00:00",
+        f"{meeting / 'beta.yaml'}:1: title: input should be a valid string, found 2025-10-15 (put it in quotes "
+        "if it is text: YAML reads an unquoted 2025-10-15 as a date)",
+        f"{meeting / 'beta.yaml'}:2: warning: unknown key 'x'"]
+
+
+def test_a_line_break_quoted_in_a_message_does_not_split_it_or_forge_another(tmp_path):
+    forged = "x\\nbeta.yaml:1: warning: all is well"
+    meeting = write_meeting(tmp_path, beta=f'id: "{forged}"\n' + BETA_YAML)
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'beta.yaml'}:1: id: 'x\\nbeta.yaml:1: warning: all is well' cannot be an item id (use up "
+        "to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)"]
+
+
 def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
     no_spending = MEETING_YAML.replace("  spending: data/spending.csv\n", "")
     meeting = write_meeting(tmp_path, meeting=no_spending,

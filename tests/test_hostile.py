@@ -21,8 +21,10 @@ import os
 import re
 import shutil
 import socket
+import struct
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -316,6 +318,22 @@ def _huge_csv_field(world: World) -> None:
         INCIDENTS_CSV.replace('"Drones over Poland."', '"' + "drone " * 30_000 + '"'), encoding="utf-8")
 
 
+def _png(width: int, height: int) -> bytes:
+    """A black-and-white PNG of one colour: a few kilobytes, however many pixels it declares."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = zlib.compress((b"\0" * (1 + (width + 7) // 8)) * height, 9)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def _asset(world: World, name: str, data: bytes) -> None:
+    (world.meeting / "assets").mkdir(exist_ok=True)
+    (world.meeting / "assets" / name).write_bytes(data)
+    _image_alpha(world, f"assets/{name}")
+
+
 def _link(world: World, link: Path, target: Path) -> None:
     link.parent.mkdir(parents=True, exist_ok=True)
     link.unlink(missing_ok=True)
@@ -350,6 +368,8 @@ GENERATED = {
                                     _image_alpha(w, "assets/leak.png")),
     "image-assets-folder-linked-out": lambda w: (_link(w, w.meeting / "assets", w.root),
                                                  _image_alpha(w, "assets/secret.txt")),
+    "image-pixel-bomb": lambda w: _asset(w, "map.png", _png(6000, 6000)),
+    "image-damaged": lambda w: _asset(w, "map.png", _png(60, 60)[:40]),
     "prose-deep-emphasis": lambda w: _alpha_background(w, "<em>" * 2000 + "deep" + "</em>" * 2000),
     "prose-deep-quotes": lambda w: _alpha_background(w, ">" * 3000 + " deep"),
     "prose-deep-tables": lambda w: _alpha_background(w, "<table><tr><td>" * 100 + "deep" + "</td></tr></table>" * 100),

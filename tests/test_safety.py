@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -92,6 +93,26 @@ def test_the_time_limit_gets_through_a_library_that_catches_exceptions():
                 except Exception:  # what a careless library does  # noqa: BLE001
                     pass
     assert time.monotonic() - started < 2
+
+
+def test_a_limit_that_runs_out_at_once_leaves_no_alarm_ringing():
+    """An alarm ringing before the body starts, or as it ends, escaped the clean-up: the
+    alarm rang on every 0.1 s and a stray TimeLimitExceeded surfaced later as a traceback."""
+    for _ in range(200):
+        with contextlib.suppress(TimeLimitExceeded):
+            with time_limit(1e-9):
+                pass
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+
+
+@pytest.mark.parametrize("seconds, says", [("nan", "nan is not a number of seconds"),
+                                            ("inf", "inf is not in the range 0<x<=1000000.0"),
+                                            ("1e300", "1e+300 is not in the range 0<x<=1000000.0")])
+def test_a_time_limit_the_alarm_clock_cannot_be_set_to_is_a_usage_error(tiny_meeting, seconds, says):
+    """They failed the meeting as a bug (exit status 3) once it was being prepared."""
+    result = CliRunner().invoke(main, ["check", str(tiny_meeting), "--time-limit", seconds])
+    assert result.exit_code == 2 and says in result.output + result.stderr
 
 
 LOOPING_SHEET = """\

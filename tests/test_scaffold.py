@@ -85,6 +85,20 @@ def test_new_refuses_to_overwrite_and_checks_names(project):
     assert missing.exit_code == 1 and "not a meeting folder" in missing.stderr
 
 
+@pytest.mark.parametrize("item_id", ["briefgen", "meeting"])
+def test_new_item_refuses_the_name_of_a_file_that_is_not_an_item(project, item_id):
+    """briefgen.yaml was written as an item, and read as the project's settings: every
+    meeting under it failed."""
+    os.chdir(project)
+    runner = CliRunner()
+    assert runner.invoke(main, ["new", "meeting", "x"]).exit_code == 0
+    meeting = (project / "agendas" / "x" / "meeting.yaml").read_text()
+    refused = runner.invoke(main, ["new", "item", "x", item_id])
+    assert refused.exit_code == 2 and f"item id '{item_id}' cannot be used" in refused.stderr
+    assert sorted(p.name for p in (project / "agendas" / "x").iterdir()) == ["meeting.yaml"]
+    assert (project / "agendas" / "x" / "meeting.yaml").read_text() == meeting
+
+
 def test_adding_to_a_block_list_keeps_comments():
     text = textwrap.dedent("""\
         title: T   # the title
