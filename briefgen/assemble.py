@@ -68,8 +68,15 @@ def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
         book.docinfo[key] = value
     book.Root.Lang = pikepdf.String(lang)
     out = io.BytesIO()
-    book.save(out, deterministic_id=True)  # the file ID from the content: same inputs, same bytes
+    # The file ID from the content: same inputs, same bytes. The parts' version (WeasyPrint
+    # writes 1.7): a new PDF would say 1.3, below the transparency groups and /Lang it holds.
+    book.save(out, deterministic_id=True, min_version=newest_version([*sources, *pieces]))
     return out.getvalue()
+
+
+def newest_version(pdfs: list[pikepdf.Pdf]) -> str:
+    """The highest PDF version among ``pdfs``, compared as numbers."""
+    return max((pdf.pdf_version for pdf in pdfs), key=lambda version: tuple(int(n) for n in version.split(".")))
 
 
 def stamp_pages(book: pikepdf.Pdf, stamps: list[pikepdf.Page]) -> None:
