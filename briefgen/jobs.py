@@ -183,8 +183,11 @@ def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, 
     """What the book's changes page shows, and the state the build stores for the next edition."""
     from .changes import compare, editions, snapshot
 
-    previous, state = editions(out_folder, snapshot(valid))
-    return with_items(compare(previous, state["current"]), book), state
+    current = snapshot(valid)
+    previous, state = editions(out_folder, current)
+    # this edition as the inputs give it, not as stored (sorted by key): the changes page
+    # lists what is new in the same order whether or not the edition was built before
+    return with_items(compare(previous, current), book), state
 
 
 def render_everything(valid, templates: Path, out_folder: Path) -> list[Problem]:

@@ -16,7 +16,7 @@ from briefgen.cli import main
 from briefgen.model import walk_marked
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
 
 LEVELS = ["PUBLIC", "NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL",
           "NATO SECRET", "COSMIC TOP SECRET"]
@@ -529,3 +529,26 @@ def test_a_fact_sheet_with_both_data_views_prints_one_chart_and_keeps_both_on_th
     assert "Allies at or above 2% of GDP" not in text  # the spending chart's caption: web only
     assert "Source: Test source A. Data as of 2025 (estimate)." in " ".join(text.split())
     assert "Events by country over time" in text  # the incidents chart is printed
+
+
+def test_a_rebuild_of_the_same_edition_lists_its_changes_in_the_same_order(tmp_path):
+    """The state is stored with its keys sorted; the changes were listed in that order
+    when the same inputs were built again (--force, a template changed) and in the
+    inputs' order the first time, so the same inputs gave two different books."""
+    from briefgen.jobs import changes_since_last_edition, staff_book
+    from briefgen.pipeline import _json
+
+    meeting = write_meeting(tmp_path, incidents=INCIDENTS_CSV.replace("T-1,", "T-9,"),
+                            meeting=MEETING_YAML.replace("items: [alpha, beta]", "items: [beta, alpha]"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".editions.json").write_text(json.dumps({"previous": None, "current": {
+        "items": {}, "incidents": {}, "figures": {}}}))
+    valid = validate_meeting(meeting)
+    book = staff_book(valid)
+    first, state = changes_since_last_edition(valid, book, out)
+    (out / ".editions.json").write_text(_json(state))  # as the build stores it
+    again, _ = changes_since_last_edition(valid, book, out)
+    assert [i["id"] for i in first.new_incidents] == ["T-9", "T-2", "T-3"]  # the data's order
+    assert first.new_items == ["Beta item on spending", "Alpha item on drones"]  # the agenda's
+    assert again == first
