@@ -28,7 +28,7 @@ from briefgen.render_html import render_book
 from briefgen.render_pdf import LayoutRequest, lay_out
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -875,3 +875,17 @@ def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, mo
     result = build(meeting, out, jobs_count=1)
     assert out / "tiny" / "factsheets" / "alpha.html" in result.outputs
     assert "Alpha public message." in (out / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
+
+
+def test_a_new_title_or_venue_lays_out_no_brief_again(tmp_path):
+    """The book's PDF metadata is its front's: the other parts are the same pages whatever
+    the meeting's title and venue, and are not laid out again for them."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    (meeting / "meeting.yaml").write_text(MEETING_YAML.replace("Test Ministerial", "Test Council")
+                                          .replace("Test House", "Other House"))
+    result = build(meeting, out)
+    assert not [name for name in result.laid_out if name.startswith("item-") or name == "back"]
+    build(meeting, tmp_path / "clean", force=True)
+    assert (out / "tiny" / "book.pdf").read_bytes() == (tmp_path / "clean" / "tiny" / "book.pdf").read_bytes()
+    assert PdfReader(out / "tiny" / "book.pdf").metadata.title == "Test Council: briefing book"
