@@ -623,6 +623,22 @@ def test_changes_since_the_last_edition(tmp_path):
     assert json.loads((out / "tiny" / "changes.json").read_text())["changed_items"] == ["Alpha item on drones"]
 
 
+def test_a_picture_replaced_in_assets_revises_the_brief_that_shows_it(tmp_path):
+    from .test_hostile import _png
+
+    alpha = ALPHA_YAML.replace("Decide the alpha question.", '"Decide the alpha question. ![map](assets/map.png)"')
+    meeting, out = write_meeting(tmp_path, alpha=alpha), tmp_path / "out"
+    (meeting / "assets").mkdir()
+    (meeting / "assets" / "map.png").write_bytes(_png(8, 8))
+    build(meeting, out)
+    (meeting / "beta.yaml").write_text(BETA_YAML.replace("Decide the beta question.", "Decide it now."))
+    build(meeting, out)
+    (meeting / "assets" / "map.png").write_bytes(_png(16, 16))
+    build(meeting, out)
+    changes = json.loads((out / "tiny" / "changes.json").read_text())
+    assert changes["changed_items"] == ["Alpha item on drones"]  # not beta's, of the edition before
+
+
 def test_several_meetings_in_a_pool_that_replaces_its_workers(tmp_path, monkeypatch):
     from briefgen import parallel
 
