@@ -14,9 +14,11 @@ from pathlib import Path
 
 from .formatting import format_pct
 from .incremental import sha256
+from .model import walk_marked
+from .prose import embedded_image, images_in
 from .publish import read_json
 from .spending import ally_names
-from .validate import ValidMeeting
+from .validate import MARKDOWN_FIELDS, ValidMeeting
 
 STATE_FILE = ".editions.json"
 
@@ -39,12 +41,27 @@ class Changes:
 def snapshot(valid: ValidMeeting) -> dict:
     """The facts of this edition that the next one compares against."""
     # what the item says, not how its file is written: a comment, CRLF or a BOM revise nothing
-    items = {item.id: {"title": item.title, "sha": sha256(item.model_dump_json())} for item in valid.items}
+    items = {item.id: {"title": item.title, "sha": item_print(item, valid.directory)} for item in valid.items}
     incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
                  for row in getattr(valid.datasets.get("incidents"), "rows", [])}
     spending = getattr(valid.datasets.get("spending"), "rows", [])
     figures = {figure_key(row): format_pct(row.pct_gdp) for row in spending}
     return {"items": items, "incidents": incidents, "figures": figures, "allies": ally_names(spending)}
+
+
+def item_print(item, directory: Path) -> str:
+    """What an item says, and the pictures its prose shows: a picture replaced in assets/
+    revises the brief as an edit to its text does. An item that shows none keeps the print
+    of what it says alone, so no brief of an earlier edition reads as revised for it."""
+    said = item.model_dump_json()
+    shown = [sha256(embedded_image(src, directory) or "") for src in images_of(item)]
+    return sha256(said + "".join(shown)) if shown else sha256(said)
+
+
+def images_of(item) -> list[str]:
+    """The image sources in an item's prose, as written, in order."""
+    return [src for _, marked in walk_marked(item) if type(marked) in MARKDOWN_FIELDS
+            for src in images_in(getattr(marked, MARKDOWN_FIELDS[type(marked)]))]
 
 
 def figure_key(row) -> str:

@@ -176,7 +176,22 @@ def part_html(book, templates: Path, part: str, changes: Changes | None) -> str:
 
     tokens = {anchor: PAGE_TOKEN.format(anchor) for anchor in anchors(book)} if part == "front" else None
     html = render_book(book, templates, part=part, for_pdf=True, changes=changes, page_numbers=tokens)
+    if part != "front":
+        html = without_metadata(html)
     return links_beyond_document(html, to_target=True)  # prose linking to another part
+
+
+# What WeasyPrint copies from a document's head into its PDF's metadata, and nothing else
+# reads. The book's metadata is the front's (assemble), so in any other part it only made
+# the part's HTML differ: a new venue or date laid out every part again, to the same pages.
+HEAD_METADATA = re.compile(r"<title\b.*?</title\s*>|<meta\b[^>]*\bname\s*=\s*[\"']?(?:description|keywords|author|"
+                           r"generator|dcterms\.created|dcterms\.modified)\b[^>]*>", re.IGNORECASE | re.DOTALL)
+
+
+def without_metadata(html: str) -> str:
+    """A part's HTML with its head's PDF metadata left out (its body as it was)."""
+    end = html.lower().find("</head>")
+    return html if end < 0 else HEAD_METADATA.sub("", html[:end]) + html[end:]
 
 
 def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, dict]:

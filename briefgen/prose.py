@@ -60,7 +60,7 @@ def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
     """Markdown prose as sanitised HTML; images from ``meeting_dir``/assets embedded, others dropped."""
     def embed_images_and_check_links(element: str, attribute: str, value: str) -> str | None:
         if element == "img" and attribute == "src":
-            return _embedded(value, meeting_dir)
+            return embedded_image(value, meeting_dir)
         if element == "a" and attribute == "href":
             return value if followable(value) else None
         return value
@@ -100,7 +100,7 @@ def followable(href: str) -> bool:
     return href.startswith("#") or urlsplit(href.strip()).scheme.lower() in ALLOWED_URL_SCHEMES
 
 
-def _embedded(src: str, meeting_dir: Path | None) -> str | None:
+def embedded_image(src: str, meeting_dir: Path | None) -> str | None:
     if meeting_dir is None:
         return None
     try:

@@ -28,7 +28,7 @@ from briefgen.render_html import render_book
 from briefgen.render_pdf import LayoutRequest, lay_out
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, PROJECT, REFERENCE, SPENDING_CSV, write_meeting
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
@@ -623,6 +623,22 @@ def test_changes_since_the_last_edition(tmp_path):
     assert json.loads((out / "tiny" / "changes.json").read_text())["changed_items"] == ["Alpha item on drones"]
 
 
+def test_a_picture_replaced_in_assets_revises_the_brief_that_shows_it(tmp_path):
+    from .test_hostile import _png
+
+    alpha = ALPHA_YAML.replace("Decide the alpha question.", '"Decide the alpha question. ![map](assets/map.png)"')
+    meeting, out = write_meeting(tmp_path, alpha=alpha), tmp_path / "out"
+    (meeting / "assets").mkdir()
+    (meeting / "assets" / "map.png").write_bytes(_png(8, 8))
+    build(meeting, out)
+    (meeting / "beta.yaml").write_text(BETA_YAML.replace("Decide the beta question.", "Decide it now."))
+    build(meeting, out)
+    (meeting / "assets" / "map.png").write_bytes(_png(16, 16))
+    build(meeting, out)
+    changes = json.loads((out / "tiny" / "changes.json").read_text())
+    assert changes["changed_items"] == ["Alpha item on drones"]  # not beta's, of the edition before
+
+
 def test_several_meetings_in_a_pool_that_replaces_its_workers(tmp_path, monkeypatch):
     from briefgen import parallel
 
@@ -875,3 +891,17 @@ def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, mo
     result = build(meeting, out, jobs_count=1)
     assert out / "tiny" / "factsheets" / "alpha.html" in result.outputs
     assert "Alpha public message." in (out / "tiny" / "factsheets" / "alpha.html").read_text(encoding="utf-8")
+
+
+def test_a_new_title_or_venue_lays_out_no_brief_again(tmp_path):
+    """The book's PDF metadata is its front's: the other parts are the same pages whatever
+    the meeting's title and venue, and are not laid out again for them."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    (meeting / "meeting.yaml").write_text(MEETING_YAML.replace("Test Ministerial", "Test Council")
+                                          .replace("Test House", "Other House"))
+    result = build(meeting, out)
+    assert not [name for name in result.laid_out if name.startswith("item-") or name == "back"]
+    build(meeting, tmp_path / "clean", force=True)
+    assert (out / "tiny" / "book.pdf").read_bytes() == (tmp_path / "clean" / "tiny" / "book.pdf").read_bytes()
+    assert PdfReader(out / "tiny" / "book.pdf").metadata.title == "Test Council: briefing book"
