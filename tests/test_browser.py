@@ -117,7 +117,7 @@ def test_a_wide_fact_sheet_table_scrolls_inside_the_page(reference_copy, tmp_pat
     sheets = {item_id: html for item_id, _, _, html, _ in
               public_factsheets(validate_meeting(reference_copy), DEFAULT_TEMPLATES)}
     sheet = sheets["spending-targets"]
-    assert "<th class=\"num\">2017</th>" in sheet
+    assert ">2017</th>" in sheet
     page = tmp_path / "sheet.html"
     page.write_text(sheet.replace("</body>", MEASURE_WIDTH + "</body>"), encoding="utf-8")
     dom = chromium(tmp_path, f"--window-size={window},900", "--dump-dom", page.as_uri()).stdout
