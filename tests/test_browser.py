@@ -82,3 +82,45 @@ def test_contents_links_reach_their_sections_at_phone_width(reference_book, tmp_
         assert link["scrolled"] > 0, f"following #{link['id']} did not move the page"
         assert -2 <= link["top"] < link["height"], f"#{link['id']} is not on screen after its link: {link}"
     assert found["scrollWidth"] <= found["width"], "the page is wider than a phone: something does not wrap"
+
+
+# How wide the window, the page and its column are, and the widest table, once laid out.
+MEASURE_WIDTH = """<script>
+(function () {
+  var widest = 0;
+  document.querySelectorAll("table").forEach(function (t) {
+    widest = Math.max(widest, t.getBoundingClientRect().width);
+  });
+  var out = document.createElement("pre");
+  out.id = "width-check";
+  out.textContent = JSON.stringify({width: window.innerWidth, page: document.documentElement.scrollWidth,
+                                    column: document.body.clientWidth, widest: widest});
+  document.body.appendChild(out);
+})();
+</script>
+"""
+
+
+@pytest.mark.parametrize("window", [PHONE[0], 1280])
+def test_a_wide_fact_sheet_table_scrolls_inside_the_page(reference_copy, tmp_path, window):
+    """Twelve years of every ally's figures, the web fact sheet's full table: it ran off the
+    page, at phone width and on a desktop too, and out of reach to the left in a
+    right-to-left sheet. It now scrolls sideways inside the page."""
+    from briefgen.jobs import public_factsheets
+    from briefgen.render_html import DEFAULT_TEMPLATES
+    from briefgen.validate import validate_meeting
+
+    item = reference_copy / "spending-targets.yaml"
+    item.write_text(item.read_text(encoding="utf-8").replace(
+        "years: [2014, 2021, 2024, 2025]", f"years: {list(range(2014, 2026))}"), encoding="utf-8")
+    # the HTML only: its one-page PDF would not hold so many years
+    sheets = {item_id: html for item_id, _, _, html, _ in
+              public_factsheets(validate_meeting(reference_copy), DEFAULT_TEMPLATES)}
+    sheet = sheets["spending-targets"]
+    assert ">2017</th>" in sheet
+    page = tmp_path / "sheet.html"
+    page.write_text(sheet.replace("</body>", MEASURE_WIDTH + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, f"--window-size={window},900", "--dump-dom", page.as_uri()).stdout
+    found = json.loads(html.unescape(re.search(r'<pre id="width-check">(.*?)</pre>', dom, re.S).group(1)))
+    assert found["page"] <= found["width"], f"the fact sheet is wider than the window: {found}"
+    assert found["widest"] <= found["column"], f"a table runs out of the page's column: {found}"

@@ -20,10 +20,12 @@ VOID = {"br", "hr", "img", "meta", "link", "input", "wbr"}
 
 
 class Directions(HTMLParser):
-    """Each piece of text in a page with the direction its nearest ``dir`` gives it."""
+    """Each piece of text in a page with the direction its nearest ``dir`` gives it (or,
+    read with ``attribute="lang"``, the language its nearest ``lang`` gives it)."""
 
-    def __init__(self, html: str):
+    def __init__(self, html: str, attribute: str = "dir", default: str = "ltr"):
         super().__init__()
+        self.attribute, self.default = attribute, default
         self.open: list[tuple[str, str | None]] = []
         self.texts: list[tuple[str, str]] = []
         self.feed(html)
@@ -31,7 +33,7 @@ class Directions(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in VOID:
-            self.open.append((tag, dict(attrs).get("dir")))
+            self.open.append((tag, dict(attrs).get(self.attribute)))
 
     def handle_startendtag(self, tag, attrs):
         pass  # <path/> in a chart: holds nothing
@@ -42,7 +44,7 @@ class Directions(HTMLParser):
 
     def handle_data(self, data):
         if data.strip() and not any(tag in ("style", "script", "title") for tag, _ in self.open):
-            self.texts.append((" ".join(data.split()), next((d for _, d in reversed(self.open) if d), "ltr")))
+            self.texts.append((" ".join(data.split()), next((d for _, d in reversed(self.open) if d), self.default)))
 
     def direction_of(self, text: str) -> set[str]:
         found = {direction for piece, direction in self.texts if text in piece}
@@ -89,6 +91,20 @@ def test_briefgen_s_english_is_marked_left_to_right_and_the_writer_s_text_is_not
     for text in SHEET_ENGLISH:
         assert sheet.direction_of(text) == {"ltr"}, text
     assert sheet.direction_of("Beta lede.") == {"rtl"}
+
+
+def test_briefgen_s_english_is_marked_english_in_a_book_in_another_language(arabic_build):
+    """A screen reader reads briefgen's words in English, the writer's in the book's language
+    (it read "Contents", "If asked:" and the marks with an Arabic voice)."""
+    book = Directions((arabic_build / "book.html").read_text(encoding="utf-8"), "lang", "")
+    for text in BOOK_ENGLISH:
+        assert book.direction_of(text) == {"en"}, text
+    for text in (ARABIC_TITLE, ARABIC_PROSE, "Test House", "What about alpha?"):
+        assert book.direction_of(text) == {"ar"}, text
+    sheet = Directions((arabic_build / "factsheets" / "beta.html").read_text(encoding="utf-8"), "lang", "")
+    for text in SHEET_ENGLISH:
+        assert sheet.direction_of(text) == {"en"}, text
+    assert sheet.direction_of("Beta lede.") == {"ar"}
 
 
 def test_briefgen_s_english_reads_in_order_in_the_pdf_of_a_right_to_left_book(arabic_build):

@@ -469,12 +469,12 @@ def test_restricted_rows_no_brief_shows_still_mark_the_annex_the_changes_and_the
     (tmp_path / "out" / ".editions.json").write_text(json.dumps(first))
     changes, _ = changes_since_last_edition(valid, book, tmp_path / "out")
     html = render_book(book, changes=changes)
-    nr, public = ('<span class="mark" title="NATO RESTRICTED"><span dir="ltr">(NR)</span></span>',
-                  '<span class="mark" title="PUBLIC"><span dir="ltr">(PUBLIC)</span></span>')
+    nr, public = ('<span class="mark" title="NATO RESTRICTED"><span dir="ltr" lang="en">(NR)</span></span>',
+                  '<span class="mark" title="PUBLIC"><span dir="ltr" lang="en">(PUBLIC)</span></span>')
     assert f'<li data-classification="NATO RESTRICTED">{nr} T-3: Restricted source D</li>' in html
     assert f'<li data-classification="NATO RESTRICTED">{nr} New incident T-3 ' in html
     assert f'<li data-classification="PUBLIC">{public} New incident T-1 ' in html
-    assert f'<tr data-classification="NATO RESTRICTED"><td>{nr} <span dir="ltr">Incidents</span></td>' in html
+    assert f'<tr data-classification="NATO RESTRICTED"><td>{nr} <span dir="ltr" lang="en">Incidents</span></td>' in html
 
 
 def test_a_brief_s_source_line_carries_the_level_of_the_rows_it_names(tmp_path):
@@ -486,9 +486,9 @@ def test_a_brief_s_source_line_carries_the_level_of_the_rows_it_names(tmp_path):
         "Poland,POL,2025,4.48,true,,Test source A\n", "Poland,POL,2025,4.48,true,,Restricted estimate,NATO RESTRICTED\n")
     spending = re.sub(r"(Test source A)\n", r"\1,\n", spending)
     html = render_book(staff_book(validate_meeting(write_meeting(tmp_path, spending=spending))))
-    line = re.search(r'<p class="source" data-classification="([^"]+)" dir="ltr">.*?Source: ([^<]*)', html)
+    line = re.search(r'<p class="source" data-classification="([^"]+)" dir="ltr" lang="en">.*?Source: ([^<]*)', html)
     assert line.groups()[0] == "NATO RESTRICTED" and "Restricted estimate" in line.groups()[1]
-    incidents = re.search(r'<p class="source" data-classification="([^"]+)" dir="ltr">.*?Sources: press', html)
+    incidents = re.search(r'<p class="source" data-classification="([^"]+)" dir="ltr" lang="en">.*?Sources: press', html)
     assert incidents.group(1) == "PUBLIC"  # every incident row of the tiny meeting is public
 
 
