@@ -14,11 +14,11 @@ from pathlib import Path
 
 from .formatting import format_pct
 from .incremental import sha256
-from .model import walk_marked
+from .model import walk_prose
 from .prose import embedded_image, images_in
 from .publish import read_json
 from .spending import ally_names
-from .validate import MARKDOWN_FIELDS, ValidMeeting
+from .validate import ValidMeeting
 
 STATE_FILE = ".editions.json"
 
@@ -60,8 +60,7 @@ def item_print(item, directory: Path) -> str:
 
 def images_of(item) -> list[str]:
     """The image sources in an item's prose, as written, in order."""
-    return [src for _, marked in walk_marked(item) if type(marked) in MARKDOWN_FIELDS
-            for src in images_in(getattr(marked, MARKDOWN_FIELDS[type(marked)]))]
+    return [src for _, text in walk_prose(item) for src in images_in(text)]
 
 
 def figure_key(row) -> str:

@@ -234,6 +234,18 @@ class IncidentRow(Row):
     _iso3: str | None = PrivateAttr(None)
 
 
+# The field of each kind of marked thing that holds markdown prose (the others are plain text).
+MARKDOWN_FIELDS = {Portion: "text", LineToTake: "answer", Person: "bio"}
+
+
+def walk_prose(model: BaseModel):
+    """Yield (loc, markdown) for every prose field inside ``model``, in order."""
+    for loc, marked in walk_marked(model):
+        field_name = MARKDOWN_FIELDS.get(type(marked))
+        if field_name:
+            yield loc, getattr(marked, field_name)
+
+
 def walk_marked(model: BaseModel, loc: tuple = ()):
     """Yield (loc, Marked) for every classified thing inside ``model``, in order."""
     for name, value in model:

@@ -19,14 +19,13 @@ from .errors import ProblemList, display_path, not_shown
 from .formatting import format_pct, plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
-from .model import Item, LineToTake, Marked, Meeting, Person, Portion, walk_marked
+from .model import Item, Marked, Meeting, walk_marked, walk_prose
 from .prose import check_image, images_in, nested_too_deeply
 from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
 from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
 ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # it names output files
-MARKDOWN_FIELDS = {Portion: "text", LineToTake: "answer", Person: "bio"}
 
 
 @dataclass
@@ -331,11 +330,8 @@ def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> No
 def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
     """Prose must be shallow enough to lay out, and show images from the meeting's own
     assets/ folder only."""
-    for loc, marked in walk_marked(model):
-        field_name = MARKDOWN_FIELDS.get(type(marked))
-        if not field_name:
-            continue
-        text, where = getattr(marked, field_name), ".".join(map(str, loc))
+    for loc, text in walk_prose(model):
+        where = ".".join(map(str, loc))
         if len(text) > MAX_PROSE_CHARS:
             problems.add(path, line_for(model._tree, loc), f"{where}: {len(text):,} characters long; one portion "
                          f"holds at most {MAX_PROSE_CHARS:,} (split it into several)")
