@@ -60,7 +60,7 @@ def item_print(item, directory: Path) -> str:
 
 def images_of(item) -> list[str]:
     """The image sources in an item's prose, as written, in order."""
-    return [src for _, text in walk_prose(item) for src in images_in(text)]
+    return [src for _, _, text in walk_prose(item) for src in images_in(text)]
 
 
 def figure_key(row) -> str:

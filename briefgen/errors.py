@@ -88,6 +88,12 @@ def not_shown(reason: str) -> str:
     return f"[not shown: {reason}]"
 
 
+def withheld(level, what: str) -> str | None:
+    """How a message names a value taken from a ``what`` (row, portion, entry) at ``level``:
+    None if the level is public (quote the value), else the place of a value not shown."""
+    return None if level.public else not_shown(f"a {level.name} {what}")
+
+
 # A portion written in the wrong shape (a sentence read as a key, say) is restricted prose
 # until known otherwise: a word or a short text is quoted, a sentence is not. The leak
 # guard counts text this short as too common to be a secret, too.

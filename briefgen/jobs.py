@@ -132,8 +132,9 @@ def links_going_nowhere(valid, book_html: str, strict: bool) -> list[Problem]:
     from .render_html import dangling_links as targets_missing
     from .validate import MEETING_FILE
 
-    files = [valid.directory / MEETING_FILE, *valid.item_paths.values()]
-    found = dangling_links(targets_missing(book_html), files)
+    written = [(valid.directory / MEETING_FILE, valid.meeting),
+               *((valid.item_paths[item.id], item) for item in valid.items)]
+    found = dangling_links(targets_missing(book_html), written)
     if strict:
         fail_on(found)
     return found

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import Problem, ProblemList, not_shown
-from .model import Item, Meeting, walk_marked
+from pydantic import BaseModel
+
+from .errors import Problem, ProblemList, withheld
+from .model import Item, Meeting, walk_marked, walk_prose
 from .yamlmodel import line_for
 
 RULES = {
@@ -103,9 +105,8 @@ def programme_person(meeting: Meeting, path: Path, problems: ProblemList) -> Non
         for position, name in enumerate(entry.people):
             if normal_name(name) not in everyone:
                 line = line_for(meeting._tree, ("programme", index, "people", position))
-                public = entry.level.public
-                shown, hint = (f"'{name}'", _suggestion(name, known)) if public else \
-                    (not_shown(f"a {entry.level.name} entry"), "")
+                hidden = withheld(entry.level, "entry")
+                shown, hint = (hidden, "") if hidden else (f"'{name}'", _suggestion(name, known))
                 warn(problems, path, line, "programme-person",
                      f"programme: {shown} is not in the who's who (people:){hint}")
 
@@ -159,20 +160,30 @@ def pages_from_manifest(manifest: dict, item_paths: dict[str, Path]) -> list[Pro
     return lint_pages(manifest.get("brief_pages") or {}, sheets, unchanged, when=" (in the last build)")
 
 
-def dangling_links(targets: list[str], files: list[Path]) -> list[Problem]:
-    """A warning for each anchor linked to that the book does not have, at the first line
-    of ``files`` (the meeting's, then its items') that names it."""
+def dangling_links(targets: list[str], written: list[tuple[Path, BaseModel]]) -> list[Problem]:
+    """A warning for each anchor linked to that the book does not have, at the first prose
+    field of ``written`` (the meeting's file and model, then its items') that links to it.
+    The anchor is prose: it is quoted from public prose only, as messages reach logs."""
     problems = ProblemList()
     for target in targets:
-        path, line = where_written(f"#{target}", files)
-        warn(problems, path, line, "prose-link", f"the link to '#{target}' goes nowhere: the book has no "
+        found = first_link_to(target, written)
+        if found is None:  # no prose links there: a template does
+            where, path, line, shown = "", written[0][0], None, f"'#{target}'"
+        else:
+            path, model, loc, marked = found
+            where, line = ".".join(map(str, loc)) + ": ", line_for(model._tree, loc)
+            shown = withheld(marked.level, "portion") or f"'#{target}'"
+        warn(problems, path, line, "prose-link", f"{where}the link to {shown} goes nowhere: the book has no "
              "such anchor (its anchors: #item-<id>, #item-<id>/<section>, #programme, #people, #annex)")
     return problems.warnings
 
 
-def where_written(text: str, files: list[Path]) -> tuple[Path, int | None]:
-    for path in files:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if text in line:
-                return path, number
-    return files[0], None
+def first_link_to(target: str, written: list[tuple[Path, BaseModel]]):
+    """(path, model, loc, Marked) of the first prose field that links to ``#target``, or None."""
+    from .prose import local_links
+
+    for path, model in written:
+        for loc, marked, text in walk_prose(model):
+            if target in local_links(text):
+                return path, model, loc, marked
+    return None

@@ -239,11 +239,11 @@ MARKDOWN_FIELDS = {Portion: "text", LineToTake: "answer", Person: "bio"}
 
 
 def walk_prose(model: BaseModel):
-    """Yield (loc, markdown) for every prose field inside ``model``, in order."""
+    """Yield (loc, Marked, markdown) for every prose field inside ``model``, in order."""
     for loc, marked in walk_marked(model):
         field_name = MARKDOWN_FIELDS.get(type(marked))
         if field_name:
-            yield loc, getattr(marked, field_name)
+            yield loc, marked, getattr(marked, field_name)
 
 
 def walk_marked(model: BaseModel, loc: tuple = ()):

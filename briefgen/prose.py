@@ -53,7 +53,11 @@ IMAGE_TYPES = {
 
 
 class ImageRefused(ValueError):
-    """An image reference that prose may not use; the message says why."""
+    """An image reference that prose may not use; the message says why, naming the image
+    as IMAGE for ``check_image`` to fill in: quoted, or not if its prose is not public."""
+
+
+IMAGE = "{image}"
 
 
 def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
@@ -147,27 +151,40 @@ class _DepthGauge(HTMLParser):
 
 def images_in(text: str) -> list[str]:
     """Every image source in markdown ``text`` (markdown images and raw <img>), as written."""
-    collector = _ImageCollector()
-    collector.feed(_markdown(text))
-    collector.close()
-    return collector.sources
+    return _AttributeCollector.values(_markdown(text), "img", "src")
 
 
-class _ImageCollector(HTMLParser):
-    def __init__(self):
+def local_links(text: str) -> list[str]:
+    """The places in the book (``#anchor``, without its '#') that markdown ``text`` links to."""
+    hrefs = _AttributeCollector.values(markdown_to_html(text), "a", "href")
+    return [href[1:] for href in hrefs if href.startswith("#")]
+
+
+class _AttributeCollector(HTMLParser):
+    """The values of one attribute of one kind of element in HTML, in order."""
+
+    def __init__(self, tag: str, attribute: str):
         super().__init__()
-        self.sources: list[str] = []
+        self.tag, self.attribute = tag, attribute
+        self.found: list[str] = []
+
+    @classmethod
+    def values(cls, html: str, tag: str, attribute: str) -> list[str]:
+        collector = cls(tag, attribute)
+        collector.feed(html)
+        collector.close()
+        return collector.found
 
     def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            self.sources.append(dict(attrs).get("src") or "")
+        if tag == self.tag:
+            self.found.append(dict(attrs).get(self.attribute) or "")
 
 
 def resolve_image(src: str, meeting_dir: Path) -> Path:
     """The file an image reference names; ImageRefused unless it is an image in assets/."""
     parts = urlsplit(src.strip())
     if parts.scheme or parts.netloc or src.strip().startswith(("/", "\\")):
-        raise ImageRefused(f"image '{_short(src)}' is not a file in the meeting's {ASSETS}/ folder "
+        raise ImageRefused(f"image {IMAGE} is not a file in the meeting's {ASSETS}/ folder "
                            f"(save it there and write {ASSETS}/<name>)")
     folder = assets_folder(meeting_dir)
     if folder is None:
@@ -175,13 +192,13 @@ def resolve_image(src: str, meeting_dir: Path) -> Path:
     try:
         path = resolved(meeting_dir / unquote(parts.path))
     except UnusablePath as exc:
-        raise ImageRefused(f"image '{_short(src)}' cannot be read: {exc}") from None
+        raise ImageRefused(f"image {IMAGE} cannot be read: {exc}") from None
     if not path.is_relative_to(folder):
-        raise ImageRefused(f"image '{_short(src)}' is outside the meeting's {ASSETS}/ folder")
+        raise ImageRefused(f"image {IMAGE} is outside the meeting's {ASSETS}/ folder")
     if path.suffix.lower() not in IMAGE_TYPES:
-        raise ImageRefused(f"image '{_short(src)}' must be a PNG, JPEG or GIF file")
+        raise ImageRefused(f"image {IMAGE} must be a PNG, JPEG or GIF file")
     if not is_file(path):
-        raise ImageRefused(f"image '{_short(src)}' not found in the meeting's {ASSETS}/ folder")
+        raise ImageRefused(f"image {IMAGE} not found in the meeting's {ASSETS}/ folder")
     return path
 
 
@@ -198,7 +215,7 @@ def image_data_url(src: str, meeting_dir: Path) -> str:
     data = read_bytes(path, MAX_ASSET_BYTES)
     kind = mime.split('/')[1].upper()
     if not data.startswith(signatures):
-        raise ImageRefused(f"image '{_short(src)}' is not a {kind} file")
+        raise ImageRefused(f"image {IMAGE} is not a {kind} file")
     _check_pixels(data, src, kind)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -217,23 +234,27 @@ def _check_pixels(data: bytes, src: str, kind: str) -> None:
     except Image.DecompressionBombError:
         width = height = MAX_IMAGE_PIXELS
     except (OSError, ValueError, SyntaxError):  # Pillow's ways of saying a header is damaged
-        raise ImageRefused(f"image '{_short(src)}' cannot be read as a {kind} file (is it damaged?)") from None
+        raise ImageRefused(f"image {IMAGE} cannot be read as a {kind} file (is it damaged?)") from None
     if width * height > MAX_IMAGE_PIXELS:
-        raise ImageRefused(f"image '{_short(src)}' is too large to lay out: at most {MAX_IMAGE_PIXELS:,} "
+        raise ImageRefused(f"image {IMAGE} is too large to lay out: at most {MAX_IMAGE_PIXELS:,} "
                            "pixels (5000 x 5000); scale it down")
 
 
-def check_image(src: str, meeting_dir: Path) -> str | None:
-    """What is wrong with an image reference, or None if it can be shown."""
+def check_image(src: str, meeting_dir: Path, withheld: str | None = None) -> str | None:
+    """What is wrong with an image reference, or None if it can be shown. The message
+    names the image as written, or by ``withheld`` if given: the name is text of its
+    prose, and messages reach logs that are not cleared for restricted text."""
     try:
         image_data_url(src, meeting_dir)
     except ImageRefused as exc:
-        return str(exc)
+        problem = str(exc)
     except BriefgenError as exc:
-        return f"image '{_short(src)}': {exc.problems[0].message}"
+        problem = f"image {IMAGE}: {exc.problems[0].message}"
     except OSError as exc:
-        return f"image '{_short(src)}' cannot be read: {exc.strerror or exc}"
-    return None
+        problem = f"image {IMAGE} cannot be read: {exc.strerror or 'an error of the system'}"
+    else:
+        return None
+    return problem.replace(IMAGE, withheld or f"'{_short(src)}'")
 
 
 def _short(text: str) -> str:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
-from .errors import ProblemList, display_path, not_shown
+from .errors import ProblemList, display_path, withheld
 from .formatting import format_pct, plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
@@ -237,7 +237,7 @@ def _check_allies(spending: Dataset | None, allies: frozenset[str], problems) ->
 def row_shows(row, text: str) -> str:
     """``text`` from a data row, for a message: quoted only if the row is public, as messages
     reach logs that are not cleared for restricted text."""
-    return text if row.level.public else not_shown(f"a {row.level.name} row")
+    return withheld(row.level, "row") or text
 
 
 def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems) -> None:
@@ -330,7 +330,7 @@ def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> No
 def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
     """Prose must be shallow enough to lay out, and show images from the meeting's own
     assets/ folder only."""
-    for loc, text in walk_prose(model):
+    for loc, marked, text in walk_prose(model):
         where = ".".join(map(str, loc))
         if len(text) > MAX_PROSE_CHARS:
             problems.add(path, line_for(model._tree, loc), f"{where}: {len(text):,} characters long; one portion "
@@ -341,6 +341,6 @@ def _check_prose(model: BaseModel, path: Path, directory: Path, problems: Proble
                          f"quotes, emphasis or tags more than {MAX_PROSE_NESTING} levels inside one another)")
             continue
         for src in images_in(text):
-            message = check_image(src, directory)
+            message = check_image(src, directory, withheld(marked.level, "portion"))
             if message:
                 problems.add(path, line_for(model._tree, loc), f"{where}: {message}")

@@ -353,6 +353,8 @@ def _alpha_background(world: World, markdown: str) -> None:
 
 def _image_alpha(world: World, src: str) -> None:
     _alpha_background(world, f"![leak]({src})")
+    with open(world.meeting / "alpha.yaml", "a", encoding="utf-8") as alpha:
+        alpha.write("classification: PUBLIC  # an image is named in a message from public prose only\n")
 
 
 GENERATED = {

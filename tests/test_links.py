@@ -8,6 +8,7 @@ from pypdf import PdfReader
 
 from briefgen import pipeline
 from briefgen.jobs import staff_book
+from briefgen.locate import DEFAULT_TEMPLATES
 from briefgen.render_html import render_book
 from briefgen.validate import validate_meeting
 
@@ -54,32 +55,49 @@ def test_prose_links_to_other_parts_of_the_book_work_in_the_pdf(tmp_path, recwar
     assert {beta, people, alpha} <= set(link_pages(reader, linking))
 
 
-def test_a_link_that_goes_nowhere_is_a_warning_at_its_line(tmp_path):
+HINT = "the book has no such anchor (its anchors: #item-<id>, #item-<id>/<section>, #programme, #people, #annex)"
+
+
+def broken_links(level: str) -> str:
+    """LINKING with two links going nowhere, in a background marked ``level``."""
     broken = LINKING.replace("(#item-beta)", "(#item-gamma)").replace("(#people)", "(#peeple)")
+    return broken.replace("background: 'See", "background: {text: 'See").replace(
+        "(#item-alpha/purpose).'", f"(#item-alpha/purpose).', classification: {level}}}")
+
+
+def test_a_link_that_goes_nowhere_is_a_warning_at_its_line(tmp_path):
+    broken = broken_links("PUBLIC")
     meeting = write_meeting(tmp_path, alpha=broken)
     line = broken.splitlines().index(next(l for l in broken.splitlines() if "#item-gamma" in l)) + 1
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
     assert result.ok
-    hint = "the book has no such anchor (its anchors: #item-<id>, #item-<id>/<section>, #programme, #people, #annex)"
     assert [str(p) for p in result.problems] == [
-        f"{meeting / 'alpha.yaml'}:{line}: warning: the link to '#{target}' goes nowhere: {hint} [prose-link]"
-        for target in ("item-gamma", "peeple")]
+        f"{meeting / 'alpha.yaml'}:{line}: warning: background.0: the link to '#{target}' goes nowhere: "
+        f"{HINT} [prose-link]" for target in ("item-gamma", "peeple")]
     [strict] = pipeline.build([meeting], tmp_path / "strict", editions=("book",), jobs_count=1, strict=True)
     assert not strict.ok and not (tmp_path / "strict" / "tiny" / "book.pdf").exists()
     assert [p.severity for p in strict.problems] == ["error", "error"]
 
 
-def test_check_with_templates_renders_the_book_so_reports_a_link_going_nowhere(tmp_path):
-    from briefgen.locate import DEFAULT_TEMPLATES
+def test_a_link_going_nowhere_from_restricted_prose_is_not_quoted(tmp_path):
+    """The anchor is the writer's text: messages reach logs not cleared for restricted text."""
+    broken = broken_links("NATO RESTRICTED").replace("#item-gamma", "#operation-nightjar")
+    meeting = write_meeting(tmp_path, alpha=broken)
+    [result] = pipeline.check([meeting], templates=DEFAULT_TEMPLATES)
+    messages = [str(p) for p in result.problems if "[prose-link]" in str(p)]
+    assert len(messages) == 2 and not [m for m in messages if "nightjar" in m or "peeple" in m]
+    assert messages[0].endswith(f"alpha.yaml:9: warning: background.0: the link to [not shown: a NATO "
+                                f"RESTRICTED portion] goes nowhere: {HINT} [prose-link]")
 
-    meeting = write_meeting(tmp_path, alpha=LINKING.replace("(#item-beta)", "(#item-gamma)"))
+
+def test_check_with_templates_renders_the_book_so_reports_a_link_going_nowhere(tmp_path):
+    meeting = write_meeting(tmp_path, alpha=broken_links("PUBLIC").replace("(#peeple)", "(#people)"))
     [plain] = pipeline.check([meeting])
     [rendered] = pipeline.check([meeting], templates=DEFAULT_TEMPLATES)
     [strict] = pipeline.check([meeting], templates=DEFAULT_TEMPLATES, strict=True)
     assert not [p for p in plain.problems if "[prose-link]" in str(p)]
     assert [str(p).split(": ", 1)[1] for p in rendered.problems if "[prose-link]" in str(p)] == [
-        "warning: the link to '#item-gamma' goes nowhere: the book has no such anchor (its anchors: "
-        "#item-<id>, #item-<id>/<section>, #programme, #people, #annex) [prose-link]"]
+        f"warning: background.0: the link to '#item-gamma' goes nowhere: {HINT} [prose-link]"]
     assert rendered.ok and not strict.ok
 
 
