@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .classification import Level, Scheme
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
-from .errors import ProblemList, display_path, withheld
+from .errors import ProblemList, display_path, plural_words, withheld
 from .formatting import format_pct, plural
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
@@ -197,9 +197,23 @@ def _mark(marked: Marked, default: Level, ceiling: Level, scheme, path, line, pr
 def _level(scheme: Scheme, name, path, line, problems) -> Level | None:
     level = scheme.get(name)
     if level is None:
-        problems.add(path, line, f"unknown classification '{name}' "
+        problems.add(path, line, f"unknown classification {_level_shown(scheme, name)} "
                      f"(known: {', '.join(scheme.names())})")
     return level
+
+
+def _level_shown(scheme: Scheme, name) -> str:
+    """An unknown level as a message names it: quoted if it is as short as a level name
+    (a misspelling), else counted in words. A text wrongly indented under its mark is read
+    as part of the level ('NATO RESTRICTED The minister will...'), and it is prose."""
+    words = str(name).split()
+    longest = max(len(level.name.split()) for level in scheme.levels)
+    if len(words) <= max(3, longest):
+        return f"'{name}'"
+    leading = [scheme.get(" ".join(words[:count])) for count in range(longest, 0, -1)]
+    folded = next((level for level in leading if level), None)
+    hint = f": does a text run on after {folded.name}?" if folded else ""
+    return f"(a text of {plural_words(str(name))}, not quoted here{hint})"
 
 
 def _check_ceiling(level, ceiling, path, line, what, problems) -> None:
