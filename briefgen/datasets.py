@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from .classification import Scheme
 from .errors import ProblemList, display_path, not_shown
 from .load import Nameless, load_csv
-from .safety import UnusablePath, is_file, is_inside, resolved
+from .safety import UnusablePath, is_inside, not_a_file, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
 from .yamlmodel import plain
 
@@ -76,8 +76,9 @@ def load_datasets(meeting_path: Path, data: MeetingData, tree, scheme: Scheme, p
         if root is not None and not is_inside(path, root):
             problems.add(meeting_path, line, f"data.{name}: {relative} is outside the project folder "
                          f"{display_path(root)}; refused (--allow-outside-paths allows it)")
-        elif not is_file(path):
-            problems.add(meeting_path, line, f"data.{name}: file not found: {relative}")
+        elif why := not_a_file(path):
+            said = f"file not found: {relative}" if why == "not found" else f"{relative} {why}"
+            problems.add(meeting_path, line, f"data.{name}: {said}")
         else:
             datasets[name] = load_dataset(name, path, scheme, problems)
     return datasets

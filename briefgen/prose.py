@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from .errors import BriefgenError
 from .load import read_bytes
-from .safety import MAX_ASSET_BYTES, MAX_IMAGE_PIXELS, MAX_PROSE_NESTING, UnusablePath, is_file, resolved
+from .safety import MAX_ASSET_BYTES, MAX_IMAGE_PIXELS, MAX_PROSE_NESTING, UnusablePath, not_a_file, resolved
 
 ASSETS = "assets"
 
@@ -197,8 +197,9 @@ def resolve_image(src: str, meeting_dir: Path) -> Path:
         raise ImageRefused(f"image {IMAGE} is outside the meeting's {ASSETS}/ folder")
     if path.suffix.lower() not in IMAGE_TYPES:
         raise ImageRefused(f"image {IMAGE} must be a PNG, JPEG or GIF file")
-    if not is_file(path):
-        raise ImageRefused(f"image {IMAGE} not found in the meeting's {ASSETS}/ folder")
+    why = not_a_file(path)
+    if why:
+        raise ImageRefused(f"image {IMAGE} {why}" + (f" in the meeting's {ASSETS}/ folder" if why == "not found" else ""))
     return path
 
 

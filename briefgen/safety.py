@@ -8,7 +8,9 @@ anything a real meeting needs; they only stop pasted dumps and hostile files.
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +62,21 @@ def is_file(path: Path) -> bool:
         return Path(path).is_file()
     except (OSError, ValueError):
         return False
+
+
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no input file, as the end of a sentence naming it, or None if it is
+    a regular file. A folder or a named pipe in a file's place is said to be so: "not
+    found" sent the writer looking for a file that is there."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # missing, a dangling link, a path no file can have
+        return "not found"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    return "is not a regular file (a named pipe or a device: reading it could wait forever)"
 
 
 def is_inside(path: Path, root: Path) -> bool:

@@ -357,7 +357,20 @@ def _image_alpha(world: World, src: str) -> None:
         alpha.write("classification: PUBLIC  # an image is named in a message from public prose only\n")
 
 
+def _in_place_of(world: World, path: Path, make) -> None:
+    """``make`` (mkdir, mkfifo) at ``path``, where a file was or is named."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    make(path)
+
+
 GENERATED = {
+    "data-path-folder": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", Path.mkdir),
+    "data-path-fifo": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", os.mkfifo),
+    "image-folder": lambda w: (_in_place_of(w, w.meeting / "assets" / "map.png", Path.mkdir),
+                               _image_alpha(w, "assets/map.png")),
+    "image-fifo": lambda w: (_in_place_of(w, w.meeting / "assets" / "map.png", os.mkfifo),
+                             _image_alpha(w, "assets/map.png")),
     "yaml-oversized": _oversized,
     "yaml-nesting-crash": _nested_deep_enough_to_crash_a_parser,
     "yaml-fifo": _pipe,
