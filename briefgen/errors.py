@@ -32,12 +32,15 @@ class Problem:
 
 # A value quoted in a message (an item id, a key, a file name) may hold a line break: printed
 # as it is, it would split the problem in two, or forge a line a log reader takes for another.
-LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# Other controls do as much harm: a terminal escape (ESC) can clear or rewrite the screen, and
+# a bidirectional control (U+202E) shows the rest of the line backwards.
+UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                         "\u202a-\u202e\u2066-\u2069]")
 
 
 def one_line(text: str) -> str:
-    """``text`` with each line break written as its escape: '\\n', '\\u2028'."""
-    return LINE_BREAK.sub(lambda found: repr(found.group())[1:-1], text)
+    """``text`` with each line break or other control written as its escape: '\\n', '\\u202e'."""
+    return UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 class BriefgenError(Exception):

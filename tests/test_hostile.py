@@ -365,6 +365,7 @@ def _in_place_of(world: World, path: Path, make) -> None:
 
 
 GENERATED = {
+    "item-file-name-bidi": lambda w: (w.meeting / "al\u202epha.yaml").write_text(BETA_YAML, encoding="utf-8"),
     "data-path-folder": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", Path.mkdir),
     "data-path-fifo": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", os.mkfifo),
     "image-folder": lambda w: (_in_place_of(w, w.meeting / "assets" / "map.png", Path.mkdir),
