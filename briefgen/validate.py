@@ -26,6 +26,8 @@ from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
 ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # it names output files
+# Names Windows gives to devices, whatever follows a '.': con.html is no file there.
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 
 
 @dataclass
@@ -93,9 +95,8 @@ def _validate_items(directory: Path, meeting: Meeting | None, root: Path | None,
         if item is None or not _usable_id(item, path, problems):
             broken.add(path.stem)
             continue
-        if item.id in found:
-            problems.add(path, item._tree.line_of("id"),
-                         f"item id '{item.id}' is also used by {found[item.id][1].name}")
+        if _clashes(item, path, found, problems):
+            broken.add(item.id)
             continue
         found[item.id] = (item, path)
     order = _agenda_order(meeting, found, broken, directory, problems)
@@ -125,12 +126,28 @@ def _item_files(directory: Path, root: Path | None, problems: ProblemList) -> li
     return usable
 
 
+def _clashes(item: Item, path: Path, found: dict[str, tuple[Item, Path]], problems: ProblemList) -> bool:
+    """True (with the problem recorded) if another item has this item's id, even in another
+    case: factsheets/Alpha.pdf and alpha.pdf are one file on Windows and macOS."""
+    twin = next((other for other in found if other.casefold() == item.id.casefold()), None)
+    if twin == item.id:
+        problems.add(path, item._tree.line_of("id"), f"item id '{item.id}' is also used by {found[twin][1].name}")
+    elif twin:
+        problems.add(path, item._tree.line_of("id"), f"item id '{item.id}' differs only in case from "
+                     f"'{twin}' ({found[twin][1].name}): on Windows and macOS their fact sheets would be one file")
+    return twin is not None
+
+
 def _usable_id(item: Item, path: Path, problems: ProblemList) -> bool:
     """An item's id names its fact sheet's files, so it must be a plain file name."""
     item.id = item.id or path.stem
+    where = "id" if "id" in item._tree else "the file name"
+    if ITEM_ID.fullmatch(item.id) and item.id.split(".")[0].upper() in WINDOWS_DEVICES:
+        problems.add(path, item._tree.line_of("id"), f"{where}: '{item.id}' cannot be an item id: Windows "
+                     "reserves the name for a device, so its fact sheet could not be opened there")
+        return False
     if ITEM_ID.fullmatch(item.id):
         return True
-    where = "id" if "id" in item._tree else "the file name"
     problems.add(path, item._tree.line_of("id"), f"{where}: '{item.id[:80]}' cannot be an item id "
                  "(use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)")
     return False

@@ -365,6 +365,8 @@ def _in_place_of(world: World, path: Path, make) -> None:
 
 
 GENERATED = {
+    "item-id-case-twin": lambda w: (w.meeting / "Alpha.yaml").write_text(BETA_YAML, encoding="utf-8"),
+    "item-id-windows-device": lambda w: (w.meeting / "aux.yaml").write_text(BETA_YAML, encoding="utf-8"),
     "item-file-name-bidi": lambda w: (w.meeting / "al\u202epha.yaml").write_text(BETA_YAML, encoding="utf-8"),
     "data-path-folder": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", Path.mkdir),
     "data-path-fifo": lambda w: _in_place_of(w, w.meeting / "data" / "incidents.csv", os.mkfifo),
