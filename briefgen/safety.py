@@ -79,6 +79,15 @@ def not_a_file(path: Path) -> str | None:
     return "is not a regular file (a named pipe or a device: reading it could wait forever)"
 
 
+# Names Windows gives to devices, whatever follows a '.': con.html is no file there.
+WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+
+
+def names_a_device(name: str) -> bool:
+    """True if a file called ``name`` (or ``name.<anything>``) cannot be opened on Windows."""
+    return name.split(".")[0].upper() in WINDOWS_DEVICES
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """True if ``path`` stays under ``root`` once '..' and symlinks are resolved
     (UnusablePath if they cannot be)."""

@@ -17,6 +17,7 @@ import yaml
 from .classification import Level, Scheme
 from .config import load_project
 from .publish import write_atomic
+from .safety import names_a_device
 from .schema import schema_text
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -35,6 +36,8 @@ class BadName(ScaffoldError):
 def check_slug(text: str, what: str, example: str) -> str:
     if not SLUG.match(text):
         raise BadName(f"{what} '{text}' must be lower-case letters, digits and hyphens, such as {example}")
+    if names_a_device(text):  # it names output files, which Windows shares could not open
+        raise BadName(f"{what} '{text}' cannot be used: Windows reserves the name for a device")
     return text
 
 

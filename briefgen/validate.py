@@ -21,13 +21,11 @@ from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, Marked, Meeting, walk_marked, walk_prose
 from .prose import check_image, images_in, nested_too_deeply
-from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside
+from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside, names_a_device
 from .yamlmodel import line_for, validate_file
 
 MEETING_FILE = "meeting.yaml"
 ITEM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # it names output files
-# Names Windows gives to devices, whatever follows a '.': con.html is no file there.
-WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 
 
 @dataclass
@@ -142,7 +140,7 @@ def _usable_id(item: Item, path: Path, problems: ProblemList) -> bool:
     """An item's id names its fact sheet's files, so it must be a plain file name."""
     item.id = item.id or path.stem
     where = "id" if "id" in item._tree else "the file name"
-    if ITEM_ID.fullmatch(item.id) and item.id.split(".")[0].upper() in WINDOWS_DEVICES:
+    if ITEM_ID.fullmatch(item.id) and names_a_device(item.id):
         problems.add(path, item._tree.line_of("id"), f"{where}: '{item.id}' cannot be an item id: Windows "
                      "reserves the name for a device, so its fact sheet could not be opened there")
         return False

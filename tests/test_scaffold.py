@@ -85,10 +85,10 @@ def test_new_refuses_to_overwrite_and_checks_names(project):
     assert missing.exit_code == 1 and "not a meeting folder" in missing.stderr
 
 
-@pytest.mark.parametrize("item_id", ["briefgen", "meeting"])
+@pytest.mark.parametrize("item_id", ["briefgen", "meeting", "con", "lpt1"])
 def test_new_item_refuses_the_name_of_a_file_that_is_not_an_item(project, item_id):
     """briefgen.yaml was written as an item, and read as the project's settings: every
-    meeting under it failed."""
+    meeting under it failed. An item 'con' was written, then refused by validation."""
     os.chdir(project)
     runner = CliRunner()
     assert runner.invoke(main, ["new", "meeting", "x"]).exit_code == 0
@@ -123,3 +123,10 @@ def test_a_meeting_without_an_items_list_is_left_alone():
 def test_an_item_already_listed_is_refused():
     with pytest.raises(ScaffoldError, match="already in the meeting's items"):
         with_item("items: [a, c]\n", "c")
+
+
+def test_new_meeting_refuses_a_windows_device_name(project):
+    os.chdir(project)
+    refused = CliRunner().invoke(main, ["new", "meeting", "aux"])
+    assert refused.exit_code == 2 and "meeting name 'aux' cannot be used" in refused.stderr
+    assert not (project / "agendas" / "aux").exists()
