@@ -279,3 +279,25 @@ def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path
     caption = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
     last_row = [n for n, text in enumerate(pages) if "helicopter10" in text]
     assert len(caption) == 1 and caption == last_row
+
+
+CODED_INCIDENTS = """\
+id,date,country,type,count,duration_min,response,article4,summary,source
+C-1,2025-09-10,LVA,GPS_JAMMING,1,,none,false,Jamming.,S
+C-2,2025-09-11,MDA,gps jamming,1,,none,false,Jamming.,S
+C-3,2025-09-12,Estonia,Drone_Swarm,2,,none,true,Drones.,S
+C-4,2025-09-13,EST,drone_swarm,1,,none,false,Drones.,S
+"""
+
+
+def test_countries_given_by_code_are_named_and_types_read_without_underscores(tmp_path):
+    """A data set writing 'LVA' and 'GPS_JAMMING' printed both as written, in the tables,
+    the chart and the statements a minister reads."""
+    alpha = ALPHA_YAML.replace("countries: [POL, EST]}", "types: [GPS JAMMING, DRONE SWARM]}")
+    valid = validate_meeting(write_meeting(tmp_path, incidents=CODED_INCIDENTS, alpha=alpha))
+    assert not [str(w) for w in valid.warnings if "types" in str(w)]  # the view's spellings are the data's types
+    view = next(view.incidents for view in staff_book(valid).items if view.incidents)
+    assert view.by_country == [("Estonia", 2), ("Latvia", 1), ("Moldova", 1)]  # 'MDA': not 'Moldova, Republic of'
+    assert view.by_type == [("GPS JAMMING", 2), ("Drone Swarm", 2)]  # one type however it is spelt
+    assert view.statement.endswith("Article 4 consultations requested by Estonia.")
+    assert "Latvia 1 event" in view.charts[0].alt and "LVA" not in view.charts[0].alt
