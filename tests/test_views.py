@@ -301,3 +301,19 @@ def test_countries_given_by_code_are_named_and_types_read_without_underscores(tm
     assert view.by_type == [("GPS JAMMING", 2), ("Drone Swarm", 2)]  # one type however it is spelt
     assert view.statement.endswith("Article 4 consultations requested by Estonia.")
     assert "Latvia 1 event" in view.charts[0].alt and "LVA" not in view.charts[0].alt
+
+
+def test_a_year_without_figures_shows_no_count_of_allies_at_a_threshold(tmp_path):
+    """A year the data lacks printed '0 0 0' in the book's and the fact sheet's tables:
+    read as 'no ally at 2%', not 'no figures'."""
+    from briefgen.jobs import public_factsheets
+    from briefgen.render_html import DEFAULT_TEMPLATES
+
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2019, 2025]").replace(
+        "purpose:", "key_messages: [{text: Spending rises., classification: PUBLIC}]\npurpose:")
+    valid = validate_meeting(write_meeting(tmp_path, spending=ONE_ALLY, beta=beta))
+    book = render_book(staff_book(valid)).split('id="item-beta/spending"')[1].split("</table>")[0]
+    [sheet] = [html for item, _, _, html, _ in public_factsheets(valid, DEFAULT_TEMPLATES) if item == "beta"]
+    for html in (book, sheet.split('class="counts"')[1].split("</table>")[0]):
+        rows = [re.findall(r'<td class="num">([^<]*)</td>', row) for row in re.findall(r"<tr>(.*?)</tr>", html)[1:]]
+        assert [row[:3] for row in rows] == [["0", "–", "–"], ["1", "1", "1"]]
