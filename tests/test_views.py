@@ -317,3 +317,13 @@ def test_a_year_without_figures_shows_no_count_of_allies_at_a_threshold(tmp_path
     for html in (book, sheet.split('class="counts"')[1].split("</table>")[0]):
         rows = [re.findall(r'<td class="num">([^<]*)</td>', row) for row in re.findall(r"<tr>(.*?)</tr>", html)[1:]]
         assert [row[:3] for row in rows] == [["0", "–", "–"], ["1", "1", "1"]]
+
+
+def test_a_timeline_of_more_than_eight_countries_gives_each_its_own_look():
+    """Past the palette's eight colours the ninth country's dots looked like the first's."""
+    countries = [f"Country {n}" for n in range(14)]
+    events = [(country, dt.date(2026, 1, 1 + n), 1) for n, country in enumerate(countries)]
+    figure = charts.incidents_over_time(countries, events, (dt.date(2026, 1, 1), dt.date(2026, 1, 31)))
+    looks = {(tuple(dots.get_facecolor()[0]), dots.get_paths()[0].vertices.tobytes())
+             for dots in figure.axes[0].collections}
+    assert len(figure.axes[0].collections) == len(looks) == 14
