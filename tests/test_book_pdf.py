@@ -160,3 +160,25 @@ def test_a_portion_mark_stays_on_the_page_of_its_text_at_a_page_break(tmp_path):
             assert any(abs(y - other) < 3 and not re.fullmatch(r"\(\w+\)", text) for text, other in runs), (
                 f"page {number}: {mark} alone on its line")
     assert breaks >= 4  # the background ran over several pages
+
+
+@pytest.mark.parametrize("length", [100, 200, 400, 800])
+def test_a_long_meeting_title_keeps_the_cover_on_one_page(tmp_path, length):
+    """A title of 330 characters at the cover's full size pushed the handling note onto a
+    second cover page, and every page number of the contents on by one."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.jobs import staff_book
+    from briefgen.render_html import render_book
+    from briefgen.validate import validate_meeting
+
+    from .conftest import MEETING_YAML, write_meeting
+
+    words = ("Meeting of Ministers of Defence and Foreign Affairs with partners " * 20)[:length].rsplit(" ", 1)[0]
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("title: Test Ministerial", f"title: {words}"))
+    html = render_book(staff_book(validate_meeting(meeting)), part="front", for_pdf=True)
+    pages = PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages
+    first, second = ("".join(page.extract_text().split()) for page in pages[:2])
+    assert "Eachportioncarriesitsownmark" in first and second.startswith("Contents")
