@@ -182,3 +182,22 @@ def test_a_long_meeting_title_keeps_the_cover_on_one_page(tmp_path, length):
     pages = PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages
     first, second = ("".join(page.extract_text().split()) for page in pages[:2])
     assert "Eachportioncarriesitsownmark" in first and second.startswith("Contents")
+
+
+def test_a_long_classification_banner_stays_on_one_line_at_the_foot_of_a_page():
+    """A scheme's 'RESTREINT UE/EU RESTRICTED' was broken over two lines at the foot of
+    each page, between the title and the page number."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.render_html import render_stamps
+
+    banners = ["RESTREINT UE/EU RESTRICTED", "CONFIDENTIEL UE/EU CONFIDENTIAL"]
+    html = render_stamps(banners, "Meeting of NATO Ministers of Defence", "en", first=98, pages=120)
+    for banner, page in zip(banners, PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages):
+        runs = []
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[4])))
+        top, foot = [x for text, x in runs if text == banner]
+        assert abs(top - foot) < 1  # both centred on one line: a broken one starts further in
+        assert "Meeting of NATO Ministers of Defence" in [text for text, _ in runs]  # the title whole beside it
