@@ -34,6 +34,9 @@ STYLE = {
 MIN_HEIGHT_MM = 30  # room for the axes' labels and ticks whatever the number of rows
 NAVY, RED, GREY = "#0b2545", "#a40000", "#8da9c4"
 PALETTE = ["#0b2545", "#a40000", "#2f6690", "#d98c00", "#3a7d44", "#7b3294", "#5c5c5c", "#c2185b"]
+# After the palette's eight colours a timeline's rows change shape, so that no two countries
+# look alike: circles, then squares, triangles, diamonds.
+MARKERS = ["o", "s", "^", "D"]
 
 
 @dataclass
@@ -247,8 +250,8 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         for index, country in enumerate(countries):
             dates = [day for c, day, _ in events if c == country]
             sizes = [18 + 6 * min(count, 20) for c, _, count in events if c == country]
-            axes.scatter(dates, [index] * len(dates), s=sizes, color=PALETTE[index % len(PALETTE)],
-                         alpha=0.85, zorder=3)
+            colour, marker = country_style(index)
+            axes.scatter(dates, [index] * len(dates), s=sizes, color=colour, marker=marker, alpha=0.85, zorder=3)
         axes.set_yticks(range(len(countries)), countries)
         axes.set_ylim(len(countries) - 0.5, -0.5)
         axes.grid(axis="x", color="#dddddd", zorder=0)
@@ -265,6 +268,11 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter(
             "%d %b" if start.year == end.year else "%d %b\n%Y"))  # the year below: as wide as "01 Jan"
     return figure
+
+
+def country_style(index: int) -> tuple[str, str]:
+    """The colour and marker of a timeline's row ``index``: one of a kind for 32 rows."""
+    return PALETTE[index % len(PALETTE)], MARKERS[index // len(PALETTE) % len(MARKERS)]
 
 
 def evenly_spaced(ticks: list[float]) -> list[float]:

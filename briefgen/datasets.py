@@ -213,6 +213,32 @@ COMMON_NAMES = {
 }
 
 
+# How a country given only by its code is named to a reader: ISO's short name, or the name
+# in common English use where ISO's is inverted ("Moldova, Republic of") or official.
+SHORT_NAMES = {"RUS": "Russia", "COD": "DR Congo", "PSE": "Palestine"}
+
+
+def place_name(spelling: str) -> str:
+    """A place as a reader sees it: a bare ISO 3166 alpha-3 code by its country's name
+    ('LVA' is Latvia, 'MDA' Moldova), anything else as written."""
+    code = country_code(spelling)
+    if code is None or spelling.strip().upper() != code:
+        return spelling
+    country = pycountry.countries.get(alpha_3=code)
+    return SHORT_NAMES.get(code) or getattr(country, "common_name", None) or country.name
+
+
+def type_key(kind: str) -> str:
+    """What makes two spellings of an incident type one type: case, underscores and
+    spacing aside ('GPS_JAMMING', 'gps jamming')."""
+    return " ".join(kind.replace("_", " ").split()).casefold()
+
+
+def type_name(kind: str) -> str:
+    """An incident type as a reader sees it: underscores are a spreadsheet's spaces."""
+    return " ".join(kind.replace("_", " ").split())
+
+
 def country_code(name_or_code: str) -> str | None:
     """ISO 3166 alpha-3 code for a country name or code; None if it is not a country."""
     name = " ".join(name_or_code.split())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .charts import Chart, draw
 from .classification import Level, Scheme
-from .datasets import country_code, organisation
+from .datasets import country_code, organisation, place_name, type_key, type_name
 from .formatting import format_date, join_names, plural
 from .model import IncidentRow, IncidentView
 
@@ -66,20 +66,22 @@ def first_spellings(rows: list[IncidentRow]) -> tuple[dict[str, str], dict[str, 
     """(place, type) of each row by id, as the first of ``rows`` spells them: 'POL' and
     'Poland', 'Drone' and 'drone' count as one. A country's first name wins over a bare
     ISO code ('POL', then 'Poland' is Poland): a reader wants the name, and which row
-    comes first may differ between editions. Worked out per edition, so that a restricted
-    row's spelling ("NATO (operation name)") never names a public row's place."""
+    comes first may differ between editions; a country only ever given by its code is
+    named from it ('LVA' is Latvia). A type's underscores are shown as spaces. Worked out
+    per edition, so that a restricted row's spelling ("NATO (operation name)") never
+    names a public row's place."""
     places, kinds = {}, {}
     for row in rows:
         key = place_key(row)
-        if key not in places or is_bare_code(places[key], row) and not is_bare_code(row.country, row):
+        if key not in places or is_bare_code(places[key], row._iso3) and not is_bare_code(row.country, row._iso3):
             places[key] = row.country
-        kinds.setdefault(row.type.casefold(), row.type)
-    return ({row.id: places[place_key(row)] for row in rows},
-            {row.id: kinds[row.type.casefold()] for row in rows})
+        kinds.setdefault(type_key(row.type), type_name(row.type))
+    return ({row.id: place_name(places[place_key(row)]) for row in rows},
+            {row.id: kinds[type_key(row.type)] for row in rows})
 
 
-def is_bare_code(spelling: str, row: IncidentRow) -> bool:
-    return row._iso3 is not None and spelling.strip().upper() == row._iso3
+def is_bare_code(spelling: str, iso3: str | None) -> bool:
+    return iso3 is not None and spelling.strip().upper() == iso3
 
 
 def place_key(row: IncidentRow) -> str:
@@ -89,13 +91,13 @@ def place_key(row: IncidentRow) -> str:
 def select_incidents(rows: list[IncidentRow], view: IncidentView) -> list[IncidentRow]:
     """Rows inside the view's date window, countries and types."""
     wanted = {country_code(c) or organisation(c) or c for c in view.countries}
-    types = {t.lower() for t in view.types}
+    types = {type_key(t) for t in view.types}
     return [
         row for row in rows
         if (view.from_ is None or row.date >= view.from_)
         and (view.to is None or row.date <= view.to)
         and (not wanted or place_key(row) in wanted)
-        and (not types or row.type.lower() in types)
+        and (not types or type_key(row.type) in types)
     ]
 
 

@@ -26,6 +26,7 @@ class YearCount:
     at_or_above: list[int]  # one per threshold, same order as SpendingTable.thresholds
     statement: str
     median: str  # the median ally's % of GDP, formatted with its "%"; "–" for a year without figures
+    shown: list[str]  # at_or_above as a table shows it: "–" for a year without figures, not "0"
 
 
 @dataclass
@@ -136,7 +137,8 @@ def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) ->
     label = f"{year} (NATO estimate)" if estimate else f"{year} (partly NATO estimates)" if partly else str(year)
     statement = spending_statement(label, len(figures), thresholds, counts)
     middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) + "%" if figures else "–"
-    return YearCount(year, estimate, len(figures), counts, statement, middle)
+    shown = [str(n) if figures else "–" for n in counts]  # no figure is not no ally at 2%
+    return YearCount(year, estimate, len(figures), counts, statement, middle, shown)
 
 
 def spending_statement(label, with_figure, thresholds, counts) -> str:

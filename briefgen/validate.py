@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from .classification import Level, Scheme
 from .config import load_project
-from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation
+from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation, type_key
 from .errors import ProblemList, display_path, plural_words, withheld
 from .formatting import format_pct, plural
 from .lint import lint_meeting
@@ -299,11 +299,11 @@ def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared:
         return
     tree = item._tree["data"]["incidents"]
     rows = getattr(datasets.get("incidents"), "rows", [])
-    known = {row.type.casefold() for row in rows}
-    public = {row.type.casefold() for row in rows if row.level.public}  # messages reach logs
+    known = {type_key(row.type) for row in rows}
+    public = {type_key(row.type) for row in rows if row.level.public}  # messages reach logs
     others = f", and {plural(len(known - public), 'other')} in rows that are not public" if known - public else ""
     for index, kind in enumerate(view.types):
-        if known and kind.casefold() not in known:
+        if known and type_key(kind) not in known:
             problems.warn(path, line_for(tree, ("types", index)), f"data.incidents.types: no incident of "
                           f"type '{kind}' in the data (types there: {', '.join(sorted(public)) or 'none public'}"
                           f"{others})")

@@ -160,3 +160,44 @@ def test_a_portion_mark_stays_on_the_page_of_its_text_at_a_page_break(tmp_path):
             assert any(abs(y - other) < 3 and not re.fullmatch(r"\(\w+\)", text) for text, other in runs), (
                 f"page {number}: {mark} alone on its line")
     assert breaks >= 4  # the background ran over several pages
+
+
+@pytest.mark.parametrize("length", [100, 200, 400, 800])
+def test_a_long_meeting_title_keeps_the_cover_on_one_page(tmp_path, length):
+    """A title of 330 characters at the cover's full size pushed the handling note onto a
+    second cover page, and every page number of the contents on by one."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.jobs import staff_book
+    from briefgen.render_html import render_book
+    from briefgen.validate import validate_meeting
+
+    from .conftest import MEETING_YAML, write_meeting
+
+    words = ("Meeting of Ministers of Defence and Foreign Affairs with partners " * 20)[:length].rsplit(" ", 1)[0]
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("title: Test Ministerial", f"title: {words}"))
+    html = render_book(staff_book(validate_meeting(meeting)), part="front", for_pdf=True)
+    pages = PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages
+    first, second = ("".join(page.extract_text().split()) for page in pages[:2])
+    assert "Eachportioncarriesitsownmark" in first and second.startswith("Contents")
+
+
+def test_a_long_classification_banner_stays_on_one_line_at_the_foot_of_a_page():
+    """A scheme's 'RESTREINT UE/EU RESTRICTED' was broken over two lines at the foot of
+    each page, between the title and the page number."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.render_html import render_stamps
+
+    banners = ["RESTREINT UE/EU RESTRICTED", "CONFIDENTIEL UE/EU CONFIDENTIAL"]
+    html = render_stamps(banners, "Meeting of NATO Ministers of Defence", "en", first=98, pages=120)
+    for banner, page in zip(banners, PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages):
+        runs = []
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[4])))
+        top, foot = [x for text, x in runs if text == banner]
+        assert abs(top - foot) < 1  # both centred on one line: a broken one starts further in
+        assert "Meeting of NATO Ministers of Defence" in [text for text, _ in runs]  # the title whole beside it

@@ -279,3 +279,51 @@ def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path
     caption = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
     last_row = [n for n, text in enumerate(pages) if "helicopter10" in text]
     assert len(caption) == 1 and caption == last_row
+
+
+CODED_INCIDENTS = """\
+id,date,country,type,count,duration_min,response,article4,summary,source
+C-1,2025-09-10,LVA,GPS_JAMMING,1,,none,false,Jamming.,S
+C-2,2025-09-11,MDA,gps jamming,1,,none,false,Jamming.,S
+C-3,2025-09-12,Estonia,Drone_Swarm,2,,none,true,Drones.,S
+C-4,2025-09-13,EST,drone_swarm,1,,none,false,Drones.,S
+"""
+
+
+def test_countries_given_by_code_are_named_and_types_read_without_underscores(tmp_path):
+    """A data set writing 'LVA' and 'GPS_JAMMING' printed both as written, in the tables,
+    the chart and the statements a minister reads."""
+    alpha = ALPHA_YAML.replace("countries: [POL, EST]}", "types: [GPS JAMMING, DRONE SWARM]}")
+    valid = validate_meeting(write_meeting(tmp_path, incidents=CODED_INCIDENTS, alpha=alpha))
+    assert not [str(w) for w in valid.warnings if "types" in str(w)]  # the view's spellings are the data's types
+    view = next(view.incidents for view in staff_book(valid).items if view.incidents)
+    assert view.by_country == [("Estonia", 2), ("Latvia", 1), ("Moldova", 1)]  # 'MDA': not 'Moldova, Republic of'
+    assert view.by_type == [("GPS JAMMING", 2), ("Drone Swarm", 2)]  # one type however it is spelt
+    assert view.statement.endswith("Article 4 consultations requested by Estonia.")
+    assert "Latvia 1 event" in view.charts[0].alt and "LVA" not in view.charts[0].alt
+
+
+def test_a_year_without_figures_shows_no_count_of_allies_at_a_threshold(tmp_path):
+    """A year the data lacks printed '0 0 0' in the book's and the fact sheet's tables:
+    read as 'no ally at 2%', not 'no figures'."""
+    from briefgen.jobs import public_factsheets
+    from briefgen.render_html import DEFAULT_TEMPLATES
+
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2019, 2025]").replace(
+        "purpose:", "key_messages: [{text: Spending rises., classification: PUBLIC}]\npurpose:")
+    valid = validate_meeting(write_meeting(tmp_path, spending=ONE_ALLY, beta=beta))
+    book = render_book(staff_book(valid)).split('id="item-beta/spending"')[1].split("</table>")[0]
+    [sheet] = [html for item, _, _, html, _ in public_factsheets(valid, DEFAULT_TEMPLATES) if item == "beta"]
+    for html in (book, sheet.split('class="counts"')[1].split("</table>")[0]):
+        rows = [re.findall(r'<td class="num">([^<]*)</td>', row) for row in re.findall(r"<tr>(.*?)</tr>", html)[1:]]
+        assert [row[:3] for row in rows] == [["0", "–", "–"], ["1", "1", "1"]]
+
+
+def test_a_timeline_of_more_than_eight_countries_gives_each_its_own_look():
+    """Past the palette's eight colours the ninth country's dots looked like the first's."""
+    countries = [f"Country {n}" for n in range(14)]
+    events = [(country, dt.date(2026, 1, 1 + n), 1) for n, country in enumerate(countries)]
+    figure = charts.incidents_over_time(countries, events, (dt.date(2026, 1, 1), dt.date(2026, 1, 31)))
+    looks = {(tuple(dots.get_facecolor()[0]), dots.get_paths()[0].vertices.tobytes())
+             for dots in figure.axes[0].collections}
+    assert len(figure.axes[0].collections) == len(looks) == 14
