@@ -19,6 +19,7 @@ from .model import IncidentRow, IncidentView
 
 @dataclass
 class IncidentTable:
+    heading: str | None  # the writer's name for what the incidents are; None: briefgen's own
     window: str
     statement: str
     last_event: str
@@ -42,6 +43,7 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
     place, kind = first_spellings(rows)
     window = describe_window(view)
     table = IncidentTable(
+        heading=view.heading.strip() if view.heading and view.heading.strip() else None,
         window=window,
         statement=incident_statement(chosen, window, place),
         last_event=last_event_statement(chosen, meeting_date),

@@ -101,6 +101,9 @@ class IncidentView(Schema):
     to: Day | None = Field(None, description="Last date shown (inclusive).")
     countries: list[str] = Field(default_factory=list, description="Country names or ISO alpha-3 codes; empty: all.")
     types: list[str] = Field(default_factory=list, description="Incident types; empty: all.")
+    heading: str | None = Field(None, description="What the incidents are, heading their section and the "
+                                "fact sheet's, e.g. 'Airspace incidents'. Like a title, it is not a portion: "
+                                "keep it public. Default: 'Incidents'.")
 
 
 class SpendingView(Schema):

@@ -327,3 +327,18 @@ def test_a_timeline_of_more_than_eight_countries_gives_each_its_own_look():
     looks = {(tuple(dots.get_facecolor()[0]), dots.get_paths()[0].vertices.tobytes())
              for dots in figure.axes[0].collections}
     assert len(figure.axes[0].collections) == len(looks) == 14
+
+
+def test_the_incidents_section_is_headed_as_the_view_says_and_plainly_without_a_heading(tmp_path):
+    """Every section was headed 'Airspace incidents', over cyber attacks or cut cables too."""
+    from briefgen.merge import merge
+    from briefgen.redact import public_only, redact
+    from briefgen.render_html import render_factsheet
+
+    for heading, expected in [("", "Incidents"), ("heading: Cyber incidents, ", "Cyber incidents")]:
+        alpha = ALPHA_YAML.replace("{from: 2025-09-01,", "{" + heading + "from: 2025-09-01,")
+        valid = validate_meeting(write_meeting(tmp_path / expected, alpha=alpha))
+        book = re.sub(r"<[^>]+>", "", render_book(staff_book(valid)))
+        sheet = re.sub(r"<[^>]+>", "", render_factsheet(merge(redact(valid, public_only)), 0, "PUBLIC"))
+        assert f"{expected}: facts and figures" in book and f"{expected} in figures" in sheet
+        assert "Airspace" not in book + sheet
