@@ -48,7 +48,7 @@ class SpendingTable:
     #                                     in a year whose other figures are not)
     counts: list[YearCount]  # the years asked for
     trend: list[YearCount]  # every year in the data, first threshold only
-    gaps: list[AllyGap]
+    gaps: list[AllyGap]  # empty if no ally is below the target: the statement says so
     gap_year: str  # the year the gaps are measured in, "2025e" if all its figures are estimates
     gap_statement: str
     sources: list[str]
@@ -73,7 +73,7 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
         rows=ally_rows(rows, names, years),
         counts=[year_count(rows, year, view.thresholds) for year in years],
         trend=trend,
-        gaps=gaps,
+        gaps=gaps if any(Decimal(gap.gap) > 0 for gap in gaps) else [],  # a table of 0.00s tells nothing
         gap_year=f"{last}{'e' if all_estimates(rows, last) else ''}",
         gap_statement=gap_statement(gaps, last, view.target, view.target_year),
         sources=sources,

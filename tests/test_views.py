@@ -95,8 +95,9 @@ def test_an_ally_renamed_over_the_years_is_named_as_in_its_latest_figure_everywh
 def test_the_gap_statement_fits_none_one_or_all_allies_below_the_target(tmp_path):
     one_ally_view = "  spending: {thresholds: [2.0]}\n"
     beta = BETA_YAML.replace("  spending: {years: [2014, 2025], thresholds: [2.0, 3.5]}\n", one_ally_view)
-    assert spending_view(tmp_path / "a", ONE_ALLY, beta).gap_statement == (
-        "In 2025, the one ally with a published figure was at or above 3.5% of GDP.")
+    above = spending_view(tmp_path / "a", ONE_ALLY, beta)
+    assert above.gap_statement == "In 2025, the one ally with a published figure was at or above 3.5% of GDP."
+    assert above.gaps == []  # no table of 0.00s under that statement
     lower = ONE_ALLY.replace("4.48", "2.00") + "Greece,GRC,2025,3.85,true,,S\n"
     assert spending_view(tmp_path / "b", lower, beta).gap_statement == (
         "In 2025, 1 of 2 allies with a published figure was below 3.5% of GDP; "
