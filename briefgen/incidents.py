@@ -60,7 +60,7 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
         charts=[],
     )
     if chosen:
-        table.charts = [timeline_chart(table, view, place)]
+        table.charts = [timeline_chart(table, view, place, data_end=max(row.date for row in rows))]
     return table
 
 
@@ -146,11 +146,12 @@ def describe_window(view: IncidentView) -> str:
     return "all dates"
 
 
-def timeline_chart(table: IncidentTable, view: IncidentView, place: dict[str, str]) -> Chart:
+def timeline_chart(table: IncidentTable, view: IncidentView, place: dict[str, str], data_end: dt.date) -> Chart:
+    """The window's events by country over time. An open window runs to the edition's latest
+    row (``data_end``), not the last event shown: quiet days the data covers are part of it."""
     countries = [country for country, _ in table.by_country]
     events = [(place[row.id], row.date, row.count or 1) for row in table.rows]
-    dates = [row.date for row in table.rows]
-    shown = (view.from_ or min(dates), view.to or max(dates))  # the window, where it has ends
+    shown = (view.from_ or min(row.date for row in table.rows), view.to or data_end)
     alt = ("Timeline of events by country, " + table.window + ": " +
            "; ".join(f"{country} {plural(n, 'event')}" for country, n in table.by_country) + ".")
     return Chart(draw("incidents_over_time", alt, countries, events, shown),

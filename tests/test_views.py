@@ -343,3 +343,13 @@ def test_the_incidents_section_is_headed_as_the_view_says_and_plainly_without_a_
         sheet = re.sub(r"<[^>]+>", "", render_factsheet(merge(redact(valid, public_only)), 0, "PUBLIC"))
         assert f"{expected}: facts and figures" in book and f"{expected} in figures" in sheet
         assert "Airspace" not in book + sheet
+
+
+def test_an_open_window_s_timeline_runs_to_the_latest_row_not_the_last_event_shown(tmp_path):
+    """'Since 1 September' with the data running to 5 October drew an axis ending on
+    19 September, the last event shown: a reader saw no quiet fortnight."""
+    incidents = INCIDENTS_CSV + 'T-4,2025-10-05,Denmark,drone,1,,none,false,"Elsewhere.",Test source E\n'
+    meeting = write_meeting(tmp_path, incidents=incidents)  # alpha's view: since 1 September, POL and EST
+    view = next(view.incidents for view in staff_book(validate_meeting(meeting)).items if view.incidents)
+    assert view.charts[0].svg.args[-1] == (dt.date(2025, 9, 1), dt.date(2025, 10, 5))
+    assert view.data_as_of == "5 October 2025"
