@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
+from .formatting import format_long_date
 from .inert import Finding, active_content
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
@@ -262,10 +263,6 @@ def running_title(title: str) -> str:
         return title
     cut = title[:RUNNING_TITLE_CHARS].rsplit(" ", 1)[0] or title[:RUNNING_TITLE_CHARS]
     return cut.rstrip(",;:-–— ") + "…"
-
-
-def format_long_date(day) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def render_factsheet(book: BookView, index: int, banner: str, templates: Path = DEFAULT_TEMPLATES) -> str:
