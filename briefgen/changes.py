@@ -31,6 +31,10 @@ MEETING_SECTIONS = {"programme": "Programme", "people": "Who's who"}
 INCIDENT_FACTS = {"date": "date", "place": "country", "type": "type", "count": "count",
                   "response": "response", "article4": "Art. 4", "summary": "summary"}
 NONE = "–"  # a fact the meeting does not give, as the book's tables show it
+# What a state of an earlier briefgen did not keep of a row: its level is taken as the
+# book's ceiling (see marked), so nothing is marked lower than it may be.
+UNKNOWN_INCIDENT = {"level": None}
+UNKNOWN_FIGURE = {"estimate": False, "level": None}
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Changes:
 
 # --- the state of an edition ---------------------------------------------------
 
-def snapshot(valid: ValidMeeting, book=None) -> dict:
+def snapshot(valid: ValidMeeting, book) -> dict:
     """The facts of this edition that the next one compares against. ``book``, the staff
     view, says which incidents each brief shows."""
     incidents = rows_of(valid, "incidents")
@@ -72,7 +76,7 @@ def snapshot(valid: ValidMeeting, book=None) -> dict:
             "figures": {figure_key(row): format_pct(row.pct_gdp) for row in spending},
             "figure_facts": {figure_key(row): {"estimate": row.estimate, "level": row.level.name} for row in spending},
             "allies": ally_names(spending),
-            "shown": shown_incidents(book) if book is not None else {},
+            "shown": shown_incidents(book),
             "meeting": meeting_state(valid)}
 
 
@@ -208,6 +212,8 @@ def compare(previous: dict | None, current: dict) -> Changes:
     if previous is None:
         return Changes(first_edition=True)
     changes = Changes(first_edition=False)
+    current = in_full(current)
+    previous = in_full(in_current_terms(previous, current))
     renamed = renamed_items(previous["items"], current["items"])
     compare_meeting(previous, current, changes)
     compare_items(previous, current, renamed, changes)
@@ -216,12 +222,17 @@ def compare(previous: dict | None, current: dict) -> Changes:
     return changes
 
 
+def in_full(state: dict) -> dict:
+    """A state with every table, those an earlier briefgen did not keep empty."""
+    return {"meeting": {}, "order": list(state["items"]), "shown": {}, "figure_facts": {}, "allies": {}, **state}
+
+
 def compare_meeting(previous: dict, current: dict, changes: Changes) -> None:
     old, new = previous["meeting"], current["meeting"]
-    changes.meeting = [{"field": name, "label": label, "before": old.get(name) or NONE, "after": new[name] or NONE}
-                       for name, label in MEETING_FACTS.items() if old.get(name, new[name]) != new[name]]
-    changes.revised_sections = [label for name, label in MEETING_SECTIONS.items()
-                                if old.get(name, new[name]) != new[name]]
+    changed = [name for name in [*MEETING_FACTS, *MEETING_SECTIONS] if old.get(name, new.get(name)) != new.get(name)]
+    changes.meeting = [{"field": name, "label": label, "before": old[name] or NONE, "after": new[name] or NONE}
+                       for name, label in MEETING_FACTS.items() if name in changed]
+    changes.revised_sections = [label for name, label in MEETING_SECTIONS.items() if name in changed]
 
 
 def renamed_items(old: dict, new: dict) -> dict[str, str]:
@@ -268,7 +279,7 @@ def compare_incidents(previous: dict, current: dict, renamed: dict[str, str], ch
     for key, row in new.items():
         if key not in old:
             changes.new_incidents.append({**as_shown(key, row), "items": shown_now.get(key, []),
-                                          "classification": row["facts"]["level"]})
+                                          "classification": row.get("facts", UNKNOWN_INCIDENT)["level"]})
         else:
             revised = revised_incident(key, old[key], row, shown_then.get(key, []), shown_now.get(key, []), titles)
             if revised:
@@ -296,8 +307,8 @@ def as_shown(key: str, row: dict) -> dict:
 
 def revised_incident(key: str, old: dict, new: dict, then: list[str], now: list[str], titles: dict) -> dict | None:
     """An incident of both editions whose facts, level or briefs changed; None if none did."""
-    before, after = old["facts"], new["facts"]
-    revised = [label for name, label in INCIDENT_FACTS.items() if before.get(name, after[name]) != after[name]]
+    before, after = old.get("facts", {}), new.get("facts", UNKNOWN_INCIDENT)
+    revised = [label for name, label in INCIDENT_FACTS.items() if before.get(name, after.get(name)) != after.get(name)]
     level_then = before.get("level", after["level"])
     joined = [title for title in now if title not in then]
     left = [title for title in then if title not in now and title in titles.values()]  # a removed brief says so itself
@@ -326,7 +337,8 @@ def compare_figures(previous: dict, current: dict, changes: Changes) -> None:
     facts_then, facts_now = previous["figure_facts"], current["figure_facts"]
     for key, after in new.items():
         if key in old:
-            then, now = facts_then.get(key, facts_now[key]), facts_now[key]
+            now = facts_now.get(key, UNKNOWN_FIGURE)
+            then = facts_then.get(key, now)
             if (old[key], then["estimate"], then["level"]) != (after, now["estimate"], now["level"]):
                 ally, year = split_figure_key(key)
                 changes.changed_figures.append({
