@@ -1,4 +1,4 @@
-"""What changed since the last edition: new incidents, changed figures, changed briefs.
+"""What changed since the last edition: the meeting, the briefs, the incidents, the figures.
 
 An *edition* is a build whose inputs differ from the one before. The meeting's output
 folder keeps the state of the current edition and of the one before it in
@@ -12,7 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .formatting import format_pct
+from .formatting import format_long_date, format_pct
+from .incidents import first_spellings, place_key
 from .incremental import sha256
 from .model import walk_prose
 from .prose import embedded_image, images_in
@@ -21,32 +22,73 @@ from .spending import ally_names
 from .validate import ValidMeeting
 
 STATE_FILE = ".editions.json"
+# The meeting's facts a changes page names before and after, labelled as on the cover.
+MEETING_FACTS = {"title": "Title", "date": "Date", "venue": "Venue", "chair": "Chair",
+                 "classification": "Classification"}
+# The meeting's sections a changes page says were revised, named as in the contents.
+MEETING_SECTIONS = {"programme": "Programme", "people": "Who's who"}
+# An incident's facts, named as the heads of the book's incident tables name them.
+INCIDENT_FACTS = {"date": "date", "place": "country", "type": "type", "count": "count",
+                  "response": "response", "article4": "Art. 4", "summary": "summary"}
+NONE = "–"  # a fact the meeting does not give, as the book's tables show it
+# What a state of an earlier briefgen did not keep of a row: its level is taken as the
+# book's ceiling (see marked), so nothing is marked lower than it may be.
+UNKNOWN_INCIDENT = {"level": None}
+UNKNOWN_FIGURE = {"estimate": False, "level": None}
 
 
 @dataclass
 class Changes:
     first_edition: bool
-    new_incidents: list[dict] = field(default_factory=list)  # id, date, country, type
-    changed_figures: list[dict] = field(default_factory=list)  # ally, year, before, after
+    new_incidents: list[dict] = field(default_factory=list)  # id, date, country, type, items
+    # ally, year, before, after: a figure revised, made final (estimates) or reclassified
+    changed_figures: list[dict] = field(default_factory=list)
     changed_items: list[str] = field(default_factory=list)  # titles of briefs whose YAML changed
     new_items: list[str] = field(default_factory=list)
     removed_items: list[str] = field(default_factory=list)
+    # id, date, country, type as the last edition had them; items: the briefs that showed it
+    removed_incidents: list[dict] = field(default_factory=list)
+    # id, date, country, type; revised (facts), reclassified, joined and left (briefs)
+    revised_incidents: list[dict] = field(default_factory=list)
+    new_figures: list[dict] = field(default_factory=list)  # year, allies: a year's new figures, one line
+    removed_figures: list[dict] = field(default_factory=list)  # year, allies
+    retitled_items: list[dict] = field(default_factory=list)  # before, after
+    renamed_items: list[dict] = field(default_factory=list)  # title, before, after: the item's id
+    agenda_order: list[str] = field(default_factory=list)  # the briefs' titles, when their order changed
+    meeting: list[dict] = field(default_factory=list)  # field, label, before, after
+    revised_sections: list[str] = field(default_factory=list)  # "Programme", "Who's who"
 
     @property
     def empty(self) -> bool:
-        return not (self.new_incidents or self.changed_figures or self.changed_items
-                    or self.new_items or self.removed_items)
+        return not any(value for name, value in asdict(self).items() if name != "first_edition")
 
 
-def snapshot(valid: ValidMeeting) -> dict:
-    """The facts of this edition that the next one compares against."""
-    # what the item says, not how its file is written: a comment, CRLF or a BOM revise nothing
-    items = {item.id: {"title": item.title, "sha": item_print(item, valid.directory)} for item in valid.items}
-    incidents = {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type}
-                 for row in getattr(valid.datasets.get("incidents"), "rows", [])}
-    spending = getattr(valid.datasets.get("spending"), "rows", [])
-    figures = {figure_key(row): format_pct(row.pct_gdp) for row in spending}
-    return {"items": items, "incidents": incidents, "figures": figures, "allies": ally_names(spending)}
+# --- the state of an edition ---------------------------------------------------
+
+def snapshot(valid: ValidMeeting, book) -> dict:
+    """The facts of this edition that the next one compares against. ``book``, the staff
+    view, says which incidents each brief shows."""
+    incidents = rows_of(valid, "incidents")
+    spending = rows_of(valid, "spending")
+    return {"items": {item.id: item_state(item, valid.directory) for item in valid.items},
+            "order": [item.id for item in valid.items],
+            "incidents": incident_states(incidents),
+            "figures": {figure_key(row): format_pct(row.pct_gdp) for row in spending},
+            "figure_facts": {figure_key(row): {"estimate": row.estimate, "level": row.level.name} for row in spending},
+            "allies": ally_names(spending),
+            "shown": shown_incidents(book),
+            "meeting": meeting_state(valid)}
+
+
+def rows_of(valid: ValidMeeting, name: str) -> list:
+    return getattr(valid.datasets.get(name), "rows", [])
+
+
+def item_state(item, directory: Path) -> dict:
+    # what the item says, not how its file is written: a comment, CRLF or a BOM revise nothing;
+    # "body" leaves out the id, so a brief whose file was renamed is known again
+    return {"title": item.title, "sha": item_print(item, directory),
+            "body": item_print(item.model_copy(update={"id": None}), directory)}
 
 
 def item_print(item, directory: Path) -> str:
@@ -63,12 +105,47 @@ def images_of(item) -> list[str]:
     return [src for _, _, text in walk_prose(item) for src in images_in(text)]
 
 
+def incident_states(rows) -> dict:
+    """Each incident as written, as the book spells it, and the facts that revise it."""
+    place, kind = first_spellings(rows)
+    return {row.id: {"date": row.date.isoformat(), "country": row.country, "type": row.type,
+                     "shown_as": {"country": place[row.id], "type": kind[row.id]},
+                     "facts": incident_facts(row)} for row in rows}
+
+
+def incident_facts(row) -> dict:
+    """What the book shows of an incident, by what it means: 'POL' and 'Poland' are one
+    country; the summary by its hash, as it may be long."""
+    def cell(value):
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+    return {"date": row.date.isoformat(), "place": place_key(row), "type": row.type.casefold(),
+            "count": cell(row.count), "response": row.response, "article4": cell(row.article4),
+            "summary": sha256(row.summary), "level": row.level.name}
+
+
 def figure_key(row) -> str:
     """How a spending row's figure is named in an edition's state: 'POL|2025'. By ISO code:
     an ally renamed between editions ('Turkey', then 'Türkiye') is the same ally, and a
     figure revised with the new name is a revised figure."""
     return f"{row.iso3}|{row.year}"
 
+
+def shown_incidents(book) -> dict:
+    """The incidents each brief shows, by item id."""
+    return {view.item.id: [row.id for row in view.incidents.rows] for view in book.items if view.incidents}
+
+
+def meeting_state(valid: ValidMeeting) -> dict:
+    meeting = valid.meeting
+    facts = {"title": meeting.title, "date": format_long_date(meeting.date), "venue": meeting.venue,
+             "chair": meeting.chair, "classification": valid.ceiling.name}
+    sections = {name: sha256(json.dumps([entry.model_dump(mode="json") for entry in getattr(meeting, name)],
+                                        sort_keys=True)) for name in MEETING_SECTIONS}
+    return {**facts, **sections}
+
+
+# --- editions ------------------------------------------------------------------
 
 def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:
     """(previous edition, state to store): a new edition starts when the inputs differ.
@@ -77,41 +154,275 @@ def editions(folder: Path, current: dict) -> tuple[dict | None, dict]:
     if not (isinstance(stored, dict) and well_formed_state(stored.get("current"))
             and (stored.get("previous") is None or well_formed_state(stored["previous"]))):
         return None, {"previous": None, "current": current}
-    if stored.get("current") == current:
-        return stored.get("previous"), stored
-    return stored.get("current"), {"previous": stored.get("current"), "current": current}
+    last, before = (in_current_terms(stored[key], current) if stored.get(key) is not None else None
+                    for key in ("current", "previous"))
+    if last == current:
+        return before, {"previous": before, "current": current}
+    return last, {"previous": last, "current": current}
+
+
+def in_current_terms(state: dict, current: dict) -> dict:
+    """A state written by an earlier briefgen lacks the facts added since: they are taken
+    as this edition's, so an upgrade starts no edition and reports nothing it cannot know."""
+    state = {**{key: value for key, value in current.items() if key not in state}, **state}
+    for table in ("items", "incidents"):
+        state[table] = {key: {**current[table].get(key, {}), **record} for key, record in state[table].items()}
+    return state
 
 
 def well_formed_state(state) -> bool:
-    """An edition's state as ``snapshot`` makes it."""
-    def table(name, fields):
-        rows = state.get(name) if isinstance(state, dict) else None
-        return isinstance(rows, dict) and all(isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
-                                              for row in rows.values())
+    """An edition's state as ``snapshot`` makes it (or an earlier briefgen made it)."""
+    if not isinstance(state, dict):
+        return False
 
-    figures = state.get("figures") if isinstance(state, dict) else None
-    return (table("items", ("title", "sha")) and table("incidents", ("date", "country", "type"))
-            and isinstance(figures, dict) and all(isinstance(v, str) and "|" in k for k, v in figures.items()))
+    def table(name, fields, optional=()):
+        rows = state.get(name)
+        return isinstance(rows, dict) and all(
+            isinstance(row, dict) and all(isinstance(row.get(f), str) for f in fields)
+            and all(isinstance(row.get(f, ""), str) for f in optional) for row in rows.values())
 
+    def mapping(name, values, required=False):
+        found = state.get(name)
+        if found is None:
+            return not required
+        return isinstance(found, dict) and all(isinstance(key, str) and values(value) for key, value in found.items())
+
+    def strings(value):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    return (table("items", ("title", "sha"), ("body",)) and table("incidents", ("date", "country", "type"))
+            and mapping("figures", lambda v: isinstance(v, str), required=True)
+            and all("|" in key for key in state["figures"])
+            and all(_dict_of_strings(row.get("shown_as", {})) and _dict_of_strings(row.get("facts", {}))
+                    for row in state["incidents"].values())
+            and mapping("figure_facts", lambda v: isinstance(v, dict) and isinstance(v.get("estimate"), bool)
+                        and isinstance(v.get("level"), str))
+            and mapping("allies", lambda v: isinstance(v, str)) and mapping("shown", strings)
+            and mapping("meeting", lambda v: isinstance(v, str))
+            and (state.get("order") is None or strings(state["order"])))
+
+
+def _dict_of_strings(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+# --- the comparison ------------------------------------------------------------
 
 def compare(previous: dict | None, current: dict) -> Changes:
     if previous is None:
         return Changes(first_edition=True)
     changes = Changes(first_edition=False)
-    names = current.get("allies", {})  # each ally as this edition's book names it
-    changes.new_incidents = [{"id": key, **row} for key, row in current["incidents"].items()
-                             if key not in previous["incidents"]]
-    for key, after in current["figures"].items():
-        before = previous["figures"].get(key)
-        if before is not None and before != after:
-            ally, year = key.rsplit("|", 1)  # a name may hold a '|'; a year cannot
-            changes.changed_figures.append({"ally": names.get(ally, ally), "year": int(year),
-                                            "before": before, "after": after})
-    old, new = previous["items"], current["items"]
-    changes.changed_items = [new[i]["title"] for i in new if i in old and old[i]["sha"] != new[i]["sha"]]
-    changes.new_items = [new[i]["title"] for i in new if i not in old]
-    changes.removed_items = [old[i]["title"] for i in old if i not in new]
+    current = in_full(current)
+    previous = in_full(in_current_terms(previous, current))
+    renamed = renamed_items(previous["items"], current["items"])
+    compare_meeting(previous, current, changes)
+    compare_items(previous, current, renamed, changes)
+    compare_incidents(previous, current, renamed, changes)
+    compare_figures(previous, current, changes)
     return changes
+
+
+def in_full(state: dict) -> dict:
+    """A state with every table, those an earlier briefgen did not keep empty."""
+    return {"meeting": {}, "order": list(state["items"]), "shown": {}, "figure_facts": {}, "allies": {}, **state}
+
+
+def compare_meeting(previous: dict, current: dict, changes: Changes) -> None:
+    old, new = previous["meeting"], current["meeting"]
+    changed = [name for name in [*MEETING_FACTS, *MEETING_SECTIONS] if old.get(name, new.get(name)) != new.get(name)]
+    changes.meeting = [{"field": name, "label": label, "before": old[name] or NONE, "after": new[name] or NONE}
+                       for name, label in MEETING_FACTS.items() if name in changed]
+    changes.revised_sections = [label for name, label in MEETING_SECTIONS.items() if name in changed]
+
+
+def renamed_items(old: dict, new: dict) -> dict[str, str]:
+    """{old id: new id} of the briefs whose id changed (a file renamed): the same text, or
+    failing that the same title, under an id the last edition did not have."""
+    gone, came = [i for i in old if i not in new], [i for i in new if i not in old]
+    renamed = {}
+    for same in (lambda a, b: old[a].get("body") == new[b]["body"], lambda a, b: old[a]["title"] == new[b]["title"]):
+        for before in gone:
+            after = next((i for i in came if i not in renamed.values() and same(before, i)), None)
+            if before not in renamed and after is not None:
+                renamed[before] = after
+    return renamed
+
+
+def compare_items(previous: dict, current: dict, renamed: dict[str, str], changes: Changes) -> None:
+    old, new = previous["items"], current["items"]
+    now = {renamed.get(i, i): record for i, record in old.items()}  # the last edition's, by today's ids
+    changes.new_items = [new[i]["title"] for i in new if i not in now]
+    changes.removed_items = [old[i]["title"] for i in old if renamed.get(i, i) not in new]
+    changes.renamed_items = [{"title": new[after]["title"], "before": before, "after": after}
+                             for before, after in renamed.items()]
+    both = [i for i in new if i in now]
+    changes.retitled_items = [{"before": now[i]["title"], "after": new[i]["title"]}
+                              for i in both if now[i]["title"] != new[i]["title"]]
+    changes.changed_items = [new[i]["title"] for i in both if text_changed(now[i], new[i], i in renamed.values())]
+    order = [renamed.get(i, i) for i in previous["order"] if renamed.get(i, i) in new]
+    if order != [i for i in current["order"] if i in now]:
+        changes.agenda_order = [new[i]["title"] for i in current["order"]]
+
+
+def text_changed(old: dict, new: dict, renamed: bool) -> bool:
+    """A brief's text changed; for one renamed, whether anything but its id did."""
+    return old.get("body") != new["body"] if renamed else old["sha"] != new["sha"]
+
+
+def compare_incidents(previous: dict, current: dict, renamed: dict[str, str], changes: Changes) -> None:
+    old, new = previous["incidents"], current["incidents"]
+    titles = {i: record["title"] for i, record in current["items"].items()}
+    shown_now = briefs_showing(current["shown"], titles)
+    # the briefs of the last edition by today's ids and titles, when they are still on the agenda
+    shown_then = briefs_showing({renamed.get(i, i): ids for i, ids in previous["shown"].items()},
+                                {**{renamed.get(i, i): r["title"] for i, r in previous["items"].items()}, **titles})
+    for key, row in new.items():
+        if key not in old:
+            changes.new_incidents.append({**as_shown(key, row), "items": shown_now.get(key, []),
+                                          "classification": row.get("facts", UNKNOWN_INCIDENT)["level"]})
+        else:
+            revised = revised_incident(key, old[key], row, shown_then.get(key, []), shown_now.get(key, []), titles)
+            if revised:
+                changes.revised_incidents.append(revised)
+    changes.removed_incidents = [{**as_shown(key, row), "items": shown_then.get(key, []),
+                                  "classification": row.get("facts", {}).get("level")}
+                                 for key, row in old.items() if key not in new]
+
+
+def briefs_showing(shown: dict, titles: dict) -> dict[str, list[str]]:
+    """{incident id: titles of the briefs that show it}, in agenda order."""
+    found: dict[str, list[str]] = {}
+    for item, ids in shown.items():
+        for key in ids:
+            found.setdefault(key, []).append(titles.get(item, item))
+    return found
+
+
+def as_shown(key: str, row: dict) -> dict:
+    """An incident as the book's tables name it (its first spelling of the country and type)."""
+    spelt = row.get("shown_as", {})
+    return {"id": key, "date": row["date"], "country": spelt.get("country", row["country"]),
+            "type": spelt.get("type", row["type"])}
+
+
+def revised_incident(key: str, old: dict, new: dict, then: list[str], now: list[str], titles: dict) -> dict | None:
+    """An incident of both editions whose facts, level or briefs changed; None if none did."""
+    before, after = old.get("facts", {}), new.get("facts", UNKNOWN_INCIDENT)
+    revised = [label for name, label in INCIDENT_FACTS.items() if before.get(name, after.get(name)) != after.get(name)]
+    level_then = before.get("level", after["level"])
+    joined = [title for title in now if title not in then]
+    left = [title for title in then if title not in now and title in titles.values()]  # a removed brief says so itself
+    if not (revised or joined or left or level_then != after["level"]):
+        return None
+    return {**as_shown(key, new), "revised": revised, "reclassified": reclassified(level_then, after["level"]),
+            "says": incident_says(revised, level_then, after["level"]), "items": now, "joined": joined,
+            "left": left, "classification": after["level"], "previous_classification": level_then}
+
+
+def reclassified(before: str, after: str) -> dict | None:
+    return {"before": before, "after": after} if before != after else None
+
+
+def incident_says(revised: list[str], level_then: str, level_now: str) -> str:
+    """' revised (date, count) and reclassified (PUBLIC → NATO RESTRICTED)', or part of it."""
+    said = [f"revised ({', '.join(revised)})"] if revised else []
+    if level_then != level_now:
+        said.append(f"reclassified ({level_then} → {level_now})")
+    return " and ".join(said)
+
+
+def compare_figures(previous: dict, current: dict, changes: Changes) -> None:
+    old, new = previous["figures"], current["figures"]
+    names = {**previous.get("allies", {}), **current.get("allies", {})}  # each ally as this edition names it
+    facts_then, facts_now = previous["figure_facts"], current["figure_facts"]
+    for key, after in new.items():
+        if key in old:
+            now = facts_now.get(key, UNKNOWN_FIGURE)
+            then = facts_then.get(key, now)
+            if (old[key], then["estimate"], then["level"]) != (after, now["estimate"], now["level"]):
+                ally, year = split_figure_key(key)
+                changes.changed_figures.append({
+                    "ally": names.get(ally, ally), "year": year, "before": old[key], "after": after,
+                    "before_estimate": then["estimate"], "after_estimate": now["estimate"],
+                    "says": figure_says(old[key], then, after, now), "classification": now["level"],
+                    "previous_classification": then["level"]})
+    changes.new_figures = by_year([key for key in new if key not in old], names, facts_now)
+    changes.removed_figures = by_year([key for key in old if key not in new], names, facts_then)
+
+
+def split_figure_key(key: str) -> tuple[str, int]:
+    ally, year = key.rsplit("|", 1)  # a name may hold a '|'; a year cannot
+    return ally, int(year)
+
+
+def figure_says(before: str, then: dict, after: str, now: dict) -> str:
+    """'4.48% → 4.50% of GDP', '4.48% (NATO estimate) → 4.48% of GDP' (made final), and a
+    reclassification, as the page words them."""
+    said = []
+    if (before, then["estimate"]) != (after, now["estimate"]):
+        flipped = then["estimate"] != now["estimate"]  # said only when it changed: most figures are estimates
+        said.append(f"{figure_words(before, flipped and then['estimate'])} → "
+                    f"{figure_words(after, flipped and now['estimate'])} of GDP")
+    if then["level"] != now["level"]:
+        said.append(f"reclassified ({then['level']} → {now['level']})")
+    return ", ".join(said)
+
+
+def figure_words(value: str, estimate: bool) -> str:
+    return f"{value}%{' (NATO estimate)' if estimate else ''}"
+
+
+def by_year(keys: list[str], names: dict, facts: dict) -> list[dict]:
+    """Figures come and go a year at a time (NATO's next edition): one entry a year, its
+    allies in the data's order, with the levels of its figures."""
+    years: dict[int, dict] = {}
+    for key in keys:
+        ally, year = split_figure_key(key)
+        entry = years.setdefault(year, {"year": year, "allies": [], "levels": []})
+        entry["allies"].append(names.get(ally, ally))
+        entry["levels"].append(facts.get(key, {}).get("level"))
+    return [years[year] for year in sorted(years)]
+
+
+# --- marks ---------------------------------------------------------------------
+
+def marked(changes: Changes, scheme, ceiling) -> Changes:
+    """Give each line naming a data row the mark of its row (a revised one the higher of
+    its levels then and now), and leave out what the book may not hold: a row of the last
+    edition above this edition's ceiling (a lowered ceiling). A level the last edition did
+    not record is taken as the ceiling."""
+    def keep(entries, levels_of):
+        kept = []
+        for entry in entries:
+            level = scheme.highest([scheme.get(name) or ceiling for name in levels_of(entry)])
+            if level.rank <= ceiling.rank:
+                entry["classification"], entry["mark"] = level.name, level.mark
+                kept.append(entry)
+        return kept
+
+    def its_level(entry):
+        return [entry["classification"]]
+
+    def both_levels(entry):
+        return [entry["classification"], entry["previous_classification"]]
+
+    def its_figures(entry):
+        return entry.pop("levels")
+
+    changes.new_incidents = keep(changes.new_incidents, its_level)
+    changes.removed_incidents = keep(changes.removed_incidents, its_level)
+    changes.revised_incidents = keep(changes.revised_incidents, both_levels)
+    changes.changed_figures = keep(changes.changed_figures, both_levels)
+    changes.new_figures = keep(changes.new_figures, its_figures)
+    changes.removed_figures = keep(changes.removed_figures, its_figures)
+    return changes
+
+
+def levels_listed(changes: Changes, scheme) -> list:
+    """The levels of the lines a changes page shows: the book is marked with the highest."""
+    entries = [*changes.new_incidents, *changes.removed_incidents, *changes.revised_incidents,
+               *changes.changed_figures, *changes.new_figures, *changes.removed_figures]
+    return [scheme.get(entry["classification"]) for entry in entries]
 
 
 def to_json(changes: Changes, classification: str) -> str:

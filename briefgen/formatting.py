@@ -17,6 +17,11 @@ def format_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def format_long_date(day: dt.date) -> str:
+    """The meeting's date as the cover gives it: 'Wednesday 15 October 2025'."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 

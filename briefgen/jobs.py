@@ -196,14 +196,18 @@ def without_metadata(html: str) -> str:
 
 
 def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, dict]:
-    """What the book's changes page shows, and the state the build stores for the next edition."""
-    from .changes import compare, editions, snapshot
+    """What the book's changes page shows, and the state the build stores for the next edition.
+    The book is marked with the highest level the page shows: a row the last edition had
+    may be higher than any this edition holds."""
+    from .changes import compare, editions, levels_listed, marked, snapshot
 
-    current = snapshot(valid)
+    current = snapshot(valid, book)
     previous, state = editions(out_folder, current)
     # this edition as the inputs give it, not as stored (sorted by key): the changes page
     # lists what is new in the same order whether or not the edition was built before
-    return with_items(compare(previous, current), book), state
+    changes = marked(compare(previous, current), valid.scheme, valid.ceiling)
+    book.highest = valid.scheme.highest([book.highest, *levels_listed(changes, valid.scheme)])
+    return changes, state
 
 
 def render_everything(valid, templates: Path, out_folder: Path) -> list[Problem]:
@@ -269,36 +273,6 @@ def allowed_roots(templates: Path, meeting_dir: Path) -> list[str]:
 
 def anchors(book) -> list[str]:
     return ["programme", "changes", *(f"item-{view.item.id}" for view in book.items), "people", "annex"]
-
-
-def with_items(changes: Changes, book) -> Changes:
-    """Name, for each new incident, the briefs that show it; give each new incident and
-    revised figure the classification of its row, for the marks of the page it is on."""
-    from .incidents import first_spellings
-    from .spending import ally_names
-
-    shown = {view.item.title: {row.id for row in view.incidents.rows}
-             for view in book.items if view.incidents}
-    datasets = book.valid.datasets
-    incident_rows = getattr(datasets.get("incidents"), "rows", [])
-    spending = getattr(datasets.get("spending"), "rows", [])
-    incidents = {row.id: row.level for row in incident_rows}
-    names = ally_names(spending)  # as compare names them
-    figures = {(names[row.iso3], row.year): row.level for row in spending}
-    place, kind = first_spellings(incident_rows)
-    for incident in changes.new_incidents:
-        incident["items"] = [title for title, ids in shown.items() if incident["id"] in ids]
-        # spelt as the book's tables spell it ('Poland', not the row's 'POL')
-        incident["country"] = place.get(incident["id"], incident["country"])
-        incident["type"] = kind.get(incident["id"], incident["type"])
-        _mark(incident, incidents.get(incident["id"], book.highest))
-    for figure in changes.changed_figures:
-        _mark(figure, figures.get((figure["ally"], figure["year"]), book.highest))
-    return changes
-
-
-def _mark(change: dict, level) -> None:
-    change["classification"], change["mark"] = level.name, level.mark
 
 
 def fill_page_numbers(html: str, numbers: dict[str, int] | None) -> str:

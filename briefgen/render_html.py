@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
+from .formatting import format_long_date
 from .inert import Finding, active_content
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
@@ -275,10 +276,6 @@ def cover_title_size(title: str) -> str:
     """The class that sizes the cover's title by its length: '', 'long' or 'very-long'."""
     length = len(" ".join(title.split()))
     return next((size for most, size in COVER_TITLE_SIZES if length <= most), "very-long")
-
-
-def format_long_date(day) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def render_factsheet(book: BookView, index: int, banner: str, templates: Path = DEFAULT_TEMPLATES) -> str:

@@ -299,19 +299,21 @@ def test_a_revised_figure_of_an_ally_whose_name_holds_a_bar_is_listed():
 
     state = {"items": {}, "incidents": {}, "figures": {"Bosnia|Herzegovina|2025": "1.00"}}
     changes = compare(state, {**state, "figures": {"Bosnia|Herzegovina|2025": "1.50"}})
-    assert changes.changed_figures == [{"ally": "Bosnia|Herzegovina", "year": 2025, "before": "1.00", "after": "1.50"}]
+    assert [{k: f[k] for k in ("ally", "year", "before", "after")} for f in changes.changed_figures] == [
+        {"ally": "Bosnia|Herzegovina", "year": 2025, "before": "1.00", "after": "1.50"}]
 
 
 def test_a_figure_revised_under_a_new_name_and_a_new_incident_are_named_as_the_book_names_them(tmp_path):
     """Figures are keyed by ISO code, so 'Turkey' revised as 'Türkiye' is a revised figure;
     a new incident written 'POL' is listed under 'Poland', as the book's tables list it."""
-    from briefgen.changes import compare, snapshot
-    from briefgen.jobs import staff_book, with_items
+    from briefgen.changes import compare, marked, snapshot
+    from briefgen.jobs import staff_book
 
     before = validate_meeting(write_meeting(tmp_path / "a", spending=SPENDING_CSV + "Turkey,TUR,2025,2.33,true,,S\n"))
     after = validate_meeting(write_meeting(tmp_path / "b", spending=SPENDING_CSV + "Türkiye,TUR,2025,2.40,true,,S\n",
                                            incidents=INCIDENTS_CSV + "T-9,2025-10-01,POL,Drone,2,,none,false,New.,S\n"))
-    changes = with_items(compare(snapshot(before), snapshot(after)), staff_book(after))
+    changes = marked(compare(snapshot(before, staff_book(before)), snapshot(after, staff_book(after))),
+                     after.scheme, after.ceiling)
     assert [(f["ally"], f["year"], f["before"], f["after"], f["mark"]) for f in changes.changed_figures] == [
         ("Türkiye", 2025, "2.33", "2.40", "PUBLIC")]
     assert [(i["id"], i["country"], i["type"]) for i in changes.new_incidents] == [("T-9", "Poland", "drone")]

@@ -1,0 +1,231 @@
+"""Changes since the last edition: what a briefing officer expects the page to list."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from briefgen import pipeline
+from briefgen.jobs import changes_since_last_edition, staff_book
+from briefgen.pipeline import _json
+from briefgen.render_html import render_book
+from briefgen.validate import validate_meeting
+
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
+
+# the briefs at NATO UNCLASSIFIED: the book is restricted only by what the data makes it
+LOWER = {"alpha": ALPHA_YAML.replace("classification: NATO RESTRICTED", "classification: NATO UNCLASSIFIED")
+         + "classification: NATO UNCLASSIFIED\n", "beta": BETA_YAML + "classification: NATO UNCLASSIFIED\n"}
+
+
+def with_levels(csv: str, levels: dict[str, str]) -> str:
+    """``csv`` with a classification column: ``levels`` by the row's first cell, else blank."""
+    lines = csv.splitlines()
+    rows = [line + "," + levels.get(line.split(",")[0] if "," in line else "", "") for line in lines[1:]]
+    return "\n".join([lines[0] + ",classification", *rows]) + "\n"
+
+
+def without(csv: str, row_id: str) -> str:
+    """``csv`` with the row of ``row_id`` deleted."""
+    return "".join(line for line in csv.splitlines(keepends=True) if not line.startswith(f"{row_id},"))
+
+
+def edition(meeting: Path, out: Path):
+    """One edition of ``meeting`` as a build makes it: its changes, its book, its state stored."""
+    valid = validate_meeting(meeting)
+    book = staff_book(valid)
+    changes, state = changes_since_last_edition(valid, book, out)
+    (out / ".editions.json").write_text(_json(state))
+    return changes, book
+
+
+FILES = ("meeting", "alpha", "beta", "spending", "incidents")  # the tiny meeting's; other names add items
+
+
+def changes_between(tmp_path: Path, before: dict, after: dict):
+    """The changes, and the book, of the tiny meeting written with ``after`` (file overrides,
+    None deleting a file, another name adding an item) as the edition after one written
+    with ``before``."""
+    out = tmp_path / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    edition(write_meeting(tmp_path, **before), out)
+    return next_edition(tmp_path, after)
+
+
+def next_edition(tmp_path: Path, files: dict):
+    """The edition of the tiny meeting written with ``files``, after the one stored."""
+    meeting = write_meeting(tmp_path, **{k: v for k, v in files.items() if k in FILES and v is not None})
+    for name, text in files.items():
+        if text is None:
+            (meeting / f"{name}.yaml").unlink()
+        elif name not in FILES:
+            (meeting / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return edition(meeting, tmp_path / "out")
+
+
+def page(changes, book) -> str:
+    """The changes page as a reader sees it, one line a change."""
+    html = render_book(book, changes=changes)
+    section = re.search(r'<section class="changes".*?</section>', html, re.DOTALL).group(0)
+    lines = re.findall(r"<li[^>]*>.*?</li>", section)
+    return "\n".join(unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in lines)
+
+
+def test_an_incident_deleted_or_leaving_a_brief_is_listed(tmp_path):
+    incidents = (INCIDENTS_CSV.replace("T-2,2025-09-19,Estonia", "T-2,2025-08-19,Estonia")  # before alpha's window
+                 .replace("T-1,2025-09-10,Poland,drone,19", "T-1,2025-09-10,Poland,drone,21"))
+    incidents = without(incidents, "T-3")
+    changes, book = changes_between(tmp_path, {}, {"incidents": incidents})
+    assert [(i["id"], i["items"]) for i in changes.removed_incidents] == [("T-3", [])]
+    revised = {i["id"]: i for i in changes.revised_incidents}
+    assert revised["T-2"]["revised"] == ["date"] and revised["T-2"]["left"] == ["Alpha item on drones"]
+    assert revised["T-1"]["revised"] == ["count"] and revised["T-1"]["items"] == ["Alpha item on drones"]
+    text = page(changes, book)
+    assert "(PUBLIC) Incident removed: T-3 (2025-08-01, Poland, drone)" in text
+    assert "(PUBLIC) Incident T-2 (2025-08-19, Estonia, fixed-wing) revised (date), no longer in: Alpha item on drones" in text
+    assert "No change" not in text
+
+
+def test_an_incident_a_brief_showed_and_that_is_deleted_names_the_brief(tmp_path):
+    incidents = without(INCIDENTS_CSV, "T-1")
+    changes, book = changes_between(tmp_path, {}, {"incidents": incidents})
+    assert "Incident removed: T-1 (2025-09-10, Poland, drone), was in: Alpha item on drones" in page(changes, book)
+
+
+def test_a_reclassified_row_is_listed_under_the_higher_of_its_marks(tmp_path):
+    restricted = {"T-1": "NATO RESTRICTED"}
+    spending = with_levels(SPENDING_CSV, {}).replace("Poland,POL,2025,4.48,true,,Test source A,",
+                                                     "Poland,POL,2025,4.48,true,,Test source A,NATO RESTRICTED")
+    changes, book = changes_between(tmp_path, {"incidents": with_levels(INCIDENTS_CSV, {}), **LOWER},
+                                    {"incidents": with_levels(INCIDENTS_CSV, restricted), "spending": spending, **LOWER})
+    [incident] = changes.revised_incidents
+    assert incident["reclassified"] == {"before": "PUBLIC", "after": "NATO RESTRICTED"}
+    assert incident["classification"] == "NATO RESTRICTED" and incident["mark"] == "NR"
+    [figure] = changes.changed_figures
+    assert figure["says"] == "reclassified (PUBLIC → NATO RESTRICTED)" and figure["mark"] == "NR"
+    text = page(changes, book)
+    assert "(NR) Incident T-1 (2025-09-10, Poland, drone) reclassified (PUBLIC → NATO RESTRICTED)" in text
+    assert "(NR) Spending figure revised: Poland 2025, reclassified (PUBLIC → NATO RESTRICTED)" in text
+    # and back to public: still listed, under the mark it had
+    again, book = next_edition(tmp_path, {"incidents": with_levels(INCIDENTS_CSV, {}), **LOWER})
+    assert [(i["id"], i["mark"]) for i in again.revised_incidents] == [("T-1", "NR")]
+
+
+def test_a_deleted_restricted_row_marks_the_book_and_one_above_a_lowered_ceiling_is_left_out(tmp_path):
+    restricted = with_levels(INCIDENTS_CSV, {"T-3": "NATO RESTRICTED"})
+    public = with_levels(without(INCIDENTS_CSV, "T-3"), {})
+    changes, book = changes_between(tmp_path, {"incidents": restricted, **LOWER}, {"incidents": public, **LOWER})
+    assert [(i["id"], i["mark"]) for i in changes.removed_incidents] == [("T-3", "NR")]
+    assert book.highest.name == "NATO RESTRICTED"  # nothing else in this edition is restricted
+    lowered = MEETING_YAML.replace("classification: NATO RESTRICTED", "classification: NATO UNCLASSIFIED")
+    changes, book = changes_between(tmp_path / "lowered", {"incidents": restricted, **LOWER},
+                                    {"incidents": public, "meeting": lowered, **LOWER})
+    assert changes.removed_incidents == [] and book.highest.name == "NATO UNCLASSIFIED"
+    assert "T-3" not in render_book(book, changes=changes)
+
+
+def test_a_change_to_the_meeting_starts_an_edition_and_is_listed(tmp_path):
+    meeting = (MEETING_YAML.replace("title: Test Ministerial", "title: Test Council")
+               .replace("date: 2025-10-15", "date: 2025-10-16").replace("venue: Test House", "venue: Other House")
+               .replace("chair: Test Chair\n", "").replace("Opening session", "Opening plenary")
+               .replace("Has a bio.", "Has a longer bio."))
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting})
+    assert not changes.first_edition and not changes.empty
+    assert [(m["label"], m["before"], m["after"]) for m in changes.meeting] == [
+        ("Title", "Test Ministerial", "Test Council"),
+        ("Date", "Wednesday 15 October 2025", "Thursday 16 October 2025"),  # as the cover writes it
+        ("Venue", "Test House", "Other House"), ("Chair", "Test Chair", "–")]
+    assert changes.revised_sections == ["Programme", "Who's who"]
+    text = page(changes, book)
+    assert "Venue changed: Test House → Other House" in text and "Who's who revised" in text
+
+
+def test_briefs_added_removed_reordered_renamed_and_retitled(tmp_path):
+    meeting = MEETING_YAML.replace("items: [alpha, beta]", "items: [beta, gamma, delta]")
+    beta = BETA_YAML.replace("Beta item on spending", "Beta item on defence spending")
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting, "alpha": None, "beta": beta,
+                                                    "gamma": ALPHA_YAML, "delta": "title: Delta item\n"})
+    assert changes.new_items == ["Delta item"] and changes.removed_items == []  # alpha is gamma now
+    changes, book = changes_between(
+        tmp_path / "renamed", {},
+        {"meeting": MEETING_YAML.replace("items: [alpha, beta]", "items: [beta, gamma]"), "alpha": None, "beta": beta,
+         "gamma": ALPHA_YAML})
+    assert changes.new_items == [] and changes.removed_items == []  # the same brief, in another file
+    assert changes.renamed_items == [{"title": "Alpha item on drones", "before": "alpha", "after": "gamma"}]
+    assert changes.retitled_items == [{"before": "Beta item on spending", "after": "Beta item on defence spending"}]
+    assert changes.changed_items == ["Beta item on defence spending"]  # its title is its text
+    assert changes.agenda_order == ["Beta item on defence spending", "Alpha item on drones"]
+    text = page(changes, book)
+    assert "Agenda reordered: Beta item on defence spending; Alpha item on drones" in text
+    assert "Brief renamed: Alpha item on drones (id alpha → gamma)" in text
+
+
+def test_spending_figures_deleted_added_or_made_final_and_a_view_widened(tmp_path):
+    spending = (SPENDING_CSV.replace("Greece,GRC,2014,2.20,false,,Test source A\n", "")
+                .replace("Estonia,EST,2025,3.38,true", "Estonia,EST,2025,3.38,false")
+                + "Poland,POL,2026,4.70,true,,Test source A\nEstonia,EST,2026,3.50,true,,Test source A\n")
+    beta = BETA_YAML.replace("thresholds: [2.0, 3.5]", "thresholds: [2.0, 3.0, 3.5]")
+    changes, book = changes_between(tmp_path, {}, {"spending": spending, "beta": beta})
+    assert [(f["year"], f["allies"]) for f in changes.removed_figures] == [(2014, ["Greece"])]
+    assert [(f["year"], f["allies"]) for f in changes.new_figures] == [(2026, ["Poland", "Estonia"])]
+    [final] = changes.changed_figures
+    assert (final["ally"], final["before_estimate"], final["after_estimate"]) == ("Estonia", True, False)
+    assert changes.changed_items == ["Beta item on spending"]
+    text = page(changes, book)
+    assert "Spending figure revised: Estonia 2025, 3.38% (NATO estimate) → 3.38% of GDP" in text
+    assert "(PUBLIC) Spending figures removed, 2014: Greece" in text
+    assert "(PUBLIC) New spending figures, 2026: Poland, Estonia" in text
+
+
+def test_a_state_of_an_earlier_briefgen_starts_no_edition(tmp_path):
+    """Its state lacks the facts added since: an upgrade keeps the edition and its changes."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    out.mkdir()
+    valid = validate_meeting(meeting)
+    from briefgen.changes import snapshot
+
+    now = snapshot(valid, staff_book(valid))
+    earlier = {"items": {i: {"title": r["title"], "sha": r["sha"]} for i, r in now["items"].items()},
+               "incidents": {i: {k: r[k] for k in ("date", "country", "type")} for i, r in now["incidents"].items()},
+               "figures": now["figures"], "allies": now["allies"]}
+    (out / ".editions.json").write_text(_json({"previous": {"items": {}, "incidents": {}, "figures": {}},
+                                               "current": earlier}))
+    changes, _ = edition(meeting, out)
+    assert changes.new_items == ["Alpha item on drones", "Beta item on spending"]  # the edition's, as before
+    assert changes.meeting == [] and changes.revised_incidents == [] and changes.changed_figures == []
+    assert edition(meeting, out)[0] == changes
+
+
+def test_a_state_with_damaged_new_facts_is_a_first_edition(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    out.mkdir()
+    edition(meeting, out)
+    state = json.loads((out / ".editions.json").read_text())
+    state["current"]["shown"] = {"alpha": "T-1"}  # a string where a list belongs
+    (out / ".editions.json").write_text(json.dumps(state))
+    assert edition(meeting, out)[0].first_edition
+
+
+def test_the_changes_page_in_the_pdf_and_no_public_output_naming_them(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    [result] = pipeline.build([meeting], out, jobs_count=1)
+    assert result.ok
+    (meeting / "data" / "incidents.csv").write_text(without(INCIDENTS_CSV, "T-2"))
+    (meeting / "meeting.yaml").write_text(MEETING_YAML.replace("venue: Test House", "venue: Other House"))
+    [result] = pipeline.build([meeting], out, jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "tiny" / "book.pdf").pages[:3])
+    assert "Venue changed: Test House → Other House" in text
+    assert "(PUBLIC) Incident removed: T-2 (2025-09-19, Estonia, fixed-wing), was in: Alpha item on drones" in text
+    changes = json.loads((out / "tiny" / "changes.json").read_text())
+    assert [i["id"] for i in changes["removed_incidents"]] == ["T-2"]
+    for sheet in (out / "tiny" / "factsheets").glob("*.html"):
+        assert "Incident removed" not in sheet.read_text(encoding="utf-8")
+    assert "changes.json" not in (out / "index.html").read_text(encoding="utf-8")
+    kept = {name: (out / "tiny" / name).read_bytes() for name in ("book.pdf", "changes.json")}
+    [result] = pipeline.build([meeting], out, jobs_count=1, force=True)  # the same edition again
+    assert result.ok and kept == {name: (out / "tiny" / name).read_bytes() for name in kept}
