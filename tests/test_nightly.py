@@ -905,3 +905,28 @@ def test_a_new_title_or_venue_lays_out_no_brief_again(tmp_path):
     build(meeting, tmp_path / "clean", force=True)
     assert (out / "tiny" / "book.pdf").read_bytes() == (tmp_path / "clean" / "tiny" / "book.pdf").read_bytes()
     assert PdfReader(out / "tiny" / "book.pdf").metadata.title == "Test Council: briefing book"
+
+
+def test_a_second_project_building_into_the_same_output_folder_leaves_the_first_s_meeting_alone(tmp_path):
+    first, second = write_meeting(tmp_path / "one" / "agendas"), write_meeting(tmp_path / "two" / "agendas")
+    out = tmp_path / "out"
+    build(first, out)
+    before = snapshot(out)
+    result = CliRunner().invoke(main, ["build", str(second), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{second / 'meeting.yaml'}: not built: {out / 'tiny'} holds the outputs of {first}, which still exists" \
+        in result.stderr
+    assert snapshot(out) == before
+    first.rename(first.with_name("moved"))  # the first meeting is gone: its folder may be taken
+    build(second, out)  # the same inputs as the first's, so the same files: only the manifest changes
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../two/agendas/tiny"
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_project_moved_since_its_build_keeps_its_meeting_in_the_index(tmp_path):
+    meeting, out = write_meeting(tmp_path / "old" / "agendas"), tmp_path / "out"
+    build(meeting, out)
+    moved = (tmp_path / "old").rename(tmp_path / "new") / "agendas" / "tiny"
+    assert build(moved, out).outputs == []  # nothing to lay out or write again but the manifest
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../new/agendas/tiny"
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
