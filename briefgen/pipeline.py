@@ -27,8 +27,8 @@ from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
-                      meetings_gone, read_manifest, unwritable_caches, write_if_new)
+from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, files_gone, manifest_text,
+                      manifests, meetings_gone, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -165,13 +165,13 @@ INDEX_SHA256 = ".briefgen-index.sha256"
 
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
-    damaged, a user's index.html failed last time, or it may list a meeting gone since."""
+    damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
     index = out / "index.html"
     try:
         damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out)
+    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out) or files_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:

@@ -930,3 +930,14 @@ def test_a_project_moved_since_its_build_keeps_its_meeting_in_the_index(tmp_path
     assert build(moved, out).outputs == []  # nothing to lay out or write again but the manifest
     assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../new/agendas/tiny"
     assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_index_links_no_file_deleted_since_while_the_other_edition_is_built(tmp_path):
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out)
+    (out / "tiny" / "book.pdf").unlink()
+    assert build(meeting, out, editions=("factsheets",)).outputs == []  # the fact sheets are up to date
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="./tiny/book.pdf"' not in index and 'href="./tiny/book.html"' in index
+    build(meeting, out)  # the book made again is linked again
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
