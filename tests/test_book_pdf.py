@@ -160,3 +160,33 @@ def test_a_portion_mark_stays_on_the_page_of_its_text_at_a_page_break(tmp_path):
             assert any(abs(y - other) < 3 and not re.fullmatch(r"\(\w+\)", text) for text, other in runs), (
                 f"page {number}: {mark} alone on its line")
     assert breaks >= 4  # the background ran over several pages
+
+
+def test_the_pdfs_author_is_the_meeting_s_author_and_absent_without_one(tmp_path):
+    from briefgen import pipeline
+
+    from .conftest import MEETING_YAML, write_meeting
+
+    issued = write_meeting(tmp_path, "issued", meeting=MEETING_YAML + "author: Ministry of Defence, Policy Directorate\n")
+    plain = write_meeting(tmp_path, "plain")
+    assert all(result.ok for result in pipeline.build([issued, plain], tmp_path / "out"))
+    for meeting, author in (("issued", "Ministry of Defence, Policy Directorate"), ("plain", None)):
+        for pdf in ("book.pdf", "factsheets/alpha.pdf"):
+            assert PdfReader(tmp_path / "out" / meeting / pdf).metadata.get("/Author") == author, (meeting, pdf)
+
+
+def test_no_build_time_reaches_the_pdfs_whatever_source_date_epoch_says(tmp_path, monkeypatch):
+    from briefgen import pipeline
+
+    from .conftest import write_meeting
+
+    meeting = write_meeting(tmp_path)
+    outputs = []
+    for epoch in ("0", "1760000000"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        [result] = pipeline.build([meeting], tmp_path / f"out-{epoch}", editions=("book",))
+        assert result.ok
+        outputs.append((tmp_path / f"out-{epoch}" / "tiny" / "book.pdf").read_bytes())
+    assert outputs[0] == outputs[1]
+    metadata = PdfReader(tmp_path / "out-0" / "tiny" / "book.pdf").metadata
+    assert not {"/CreationDate", "/ModDate"} & set(metadata)
