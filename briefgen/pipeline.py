@@ -292,7 +292,7 @@ def up_to_date(plan: Plan, editions) -> bool:
     previous, key = plan.previous, key_of(plan.prints)
     if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
         return False
-    if previous.get("source") != source_of(plan):
+    if previous.get("source") != recorded_source(plan):
         return False
     return (all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
             and ("book" not in editions or changes_intact(plan)))
@@ -635,7 +635,8 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     # by edition: a build of one edition says nothing of the other's files
     key = key_of(plan.prints) if plan.result.ok and not changed_meanwhile(plan) else None
     keys = dict(sorted({**plan.previous.get("inputs_keys", {}), **{edition: key for edition in editions}}.items()))
-    meta = {**prepared.meta, "source": source_of(plan), "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
+    meta = {**prepared.meta, "source": recorded_source(plan), "inputs_keys": keys, "inputs": plan.prints,
+            "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
             "changes_sha256": plan.changes_sha256 or plan.previous.get("changes_sha256"),
             "warnings": warning_records(plan)}
@@ -643,7 +644,7 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     return True
 
 
-def source_of(plan: Plan) -> str:
+def recorded_source(plan: Plan) -> str:
     """The meeting folder, relative to its output folder: what the manifest's ``source`` says."""
     return Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
 
