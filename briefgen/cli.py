@@ -8,6 +8,7 @@ another build.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import json
 import logging
@@ -78,7 +79,32 @@ def a_folder_or_nothing(ctx, param, path: Path) -> Path:
     return path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """briefgen's commands. With --log-format json a usage error is an event too: a cron
+    job appending stderr to a log of JSON lines must not find click's plain text in it."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        if not (standalone_mode and json_log_asked(argv)):
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            status = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            _emit({"event": "usage_error", "exit_status": exc.exit_code, "message": exc.format_message()})
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            _emit({"event": "build.stopped", "signal": "SIGINT", "message": "briefgen: aborted"})
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(status if isinstance(status, int) else 0)  # --help and --version return 0 here
+
+
+def json_log_asked(argv: list[str]) -> bool:
+    """--log-format json among the arguments, read before click parses them (parsing is
+    what may fail)."""
+    return "--log-format=json" in argv or any(a == "--log-format" and b == "json" for a, b in zip(argv, argv[1:]))
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefgen")
 def main() -> None:
     """Briefing books and fact sheets from YAML agendas and CSV data.
@@ -131,13 +157,12 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
     Incremental: what is up to date is not rebuilt (--force rebuilds it all).
     """
     _setup_logging(verbose, log_format)
-    _stop_on_sigterm()
     chosen = editions or pipeline.EDITIONS
     policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
-    results = _guard(verbose, lambda: pipeline.build(
-        _meetings(meeting_dirs), out, chosen, templates=templates or DEFAULT_TEMPLATES, strict=strict,
-        force=force, jobs_count=jobs, policy=policy))
-    _finish(results, "built")
+    with stopping_on_sigterm():  # the report too: a SIGTERM while it is printed is no traceback
+        _guard(verbose, lambda: _finish(pipeline.build(
+            _meetings(meeting_dirs), out, chosen, templates=templates or DEFAULT_TEMPLATES, strict=strict,
+            force=force, jobs_count=jobs, policy=policy), "built"))
 
 
 @main.command()
@@ -300,7 +325,10 @@ def _meetings(meeting_dirs: tuple[Path, ...]) -> list[Path]:
 def _guard(verbose: bool, action):
     """Run ``action``; an unexpected crash is one line unless --verbose asks for the traceback."""
     try:
-        return action()
+        done = action()
+        if _state.pop("terminated", False):  # raised where Python drops exceptions (an import's callback)
+            raise Terminated()
+        return done
     except click.ClickException:
         raise
     except OutputBusy as exc:
@@ -324,14 +352,23 @@ class Terminated(BaseException):
     """SIGTERM arrived: the build stops as for Ctrl-C (not an Exception: nothing may catch it)."""
 
 
-def _stop_on_sigterm() -> None:
+@contextlib.contextmanager
+def stopping_on_sigterm():
     """Stop cleanly on SIGTERM (``timeout``, systemd): the workers are stopped, temporary
     files removed, and the log ends with a line that says so, rather than the process
-    vanishing with its pool half shut."""
+    vanishing with its pool half shut. The handler it replaced is put back on the way out:
+    raised while the interpreter shuts down, ``Terminated`` could only crash it (a fatal
+    error, exit status 134); a SIGTERM then ends the process as the signal does (143)."""
     def stop(signum, frame):
+        _state["terminated"] = True
         raise Terminated()
 
-    signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        _state.pop("terminated", None)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _say_stopped(by: str, text: str) -> None:

@@ -102,7 +102,7 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
     prepared = Prepared(
         name=valid.name, scheme=valid.scheme, language=meeting.language,
         meta={"meeting": valid.name, "title": meeting.title, "date": meeting.date.isoformat(),
-              "venue": meeting.venue},
+              "venue": meeting.venue, "language": meeting.language, "items": [item.id for item in valid.items]},
         highest=valid.ceiling.name, public_level=getattr(valid.scheme.public_level, "name", None),
         item_files={item.id: valid.item_paths[item.id].name for item in valid.items},
         warnings=list(valid.warnings))

@@ -172,6 +172,8 @@ class Meeting(Schema):
     date: Day = Field(description="The meeting's date, YYYY-MM-DD.")
     venue: str = Field(description="Where it takes place.")
     chair: str = Field("", description="Who chairs it.")
+    author: str = Field("", description="Who issues the book and fact sheets (a ministry, a directorate), "
+                                          "the PDFs' Author; not a portion, so nothing that is not public.")
     classification: str = Field(description="The ceiling for the full book.")
     language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
                           description="Language tag of the book (en, fr, en-GB, ar), for the HTML and PDF "

@@ -27,8 +27,8 @@ from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, manifest_text, manifests,
-                      meetings_gone, read_manifest, unwritable_caches, write_if_new)
+from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, files_gone, manifest_text,
+                      manifests, meetings_gone, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -135,6 +135,7 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         unwritable_caches.clear()
         plans = [plan_meeting(d, out, templates, editions, force, policy) for d in once_each(directories)]
         refuse_shared_folders(plans)
+        refuse_folders_of_other_projects(plans)
         for plan in plans:
             if plan.result.skipped:  # what the build that made them said stays said
                 plan.result.problems += last_warnings(plan, strict)
@@ -164,13 +165,13 @@ INDEX_SHA256 = ".briefgen-index.sha256"
 
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
-    damaged, a user's index.html failed last time, or it may list a meeting gone since."""
+    damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
     index = out / "index.html"
     try:
         damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out)
+    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out) or files_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
@@ -256,10 +257,42 @@ def refuse_shared_folders(plans: list[Plan]) -> None:
                                                 f"and both would be written to {plan.folder}"))
 
 
+def refuse_folders_of_other_projects(plans: list[Plan]) -> None:
+    """Two projects building into one ``--out`` with meetings of the same folder name would
+    overwrite each other's outputs every night, each edition's changes counted against the
+    other's. A folder whose manifest names a meeting folder that still exists, and is not
+    this one, is left to it. (A meeting moved or renamed since leaves no such folder.)"""
+    for plan in plans:
+        other = meeting_built_here(plan)
+        if other is not None:
+            plan.result.skipped = []
+            plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
+                                                f"not built: {plan.folder} holds the outputs of {other}, which still "
+                                                "exists; give each project its own --out"))
+
+
+def meeting_built_here(plan: Plan) -> str | None:
+    """The meeting folder the last build into ``plan.folder`` was made from, if it is
+    another one that still exists."""
+    source = plan.previous.get("source")
+    if source is None:
+        return None
+    other = plan.folder / source
+    try:
+        elsewhere = (other / "meeting.yaml").is_file() and not os.path.samefile(other, plan.result.directory)
+    except OSError:  # this meeting's folder is not there: it fails on its own
+        return None
+    return os.path.normpath(os.path.abspath(other)) if elsewhere else None
+
+
 def up_to_date(plan: Plan, editions) -> bool:
-    """Each edition asked for was last built from these very inputs, and its files are intact."""
+    """Each edition asked for was last built from these very inputs, in this very folder (a
+    manifest naming the folder a project was moved from would leave the meeting out of the
+    index), and its files are intact."""
     previous, key = plan.previous, key_of(plan.prints)
     if not previous.get("artifacts") or any(previous.get("inputs_keys", {}).get(e) != key for e in editions):
+        return False
+    if previous.get("source") != recorded_source(plan):
         return False
     return (all(intact(plan, a) for a in previous["artifacts"] if a["edition"] in editions)
             and ("book" not in editions or changes_intact(plan)))
@@ -602,13 +635,18 @@ def stage_meeting(plan: Plan, editions, strict: bool, publication: Publication) 
     # by edition: a build of one edition says nothing of the other's files
     key = key_of(plan.prints) if plan.result.ok and not changed_meanwhile(plan) else None
     keys = dict(sorted({**plan.previous.get("inputs_keys", {}), **{edition: key for edition in editions}}.items()))
-    source = Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
-    meta = {**prepared.meta, "source": source, "inputs_keys": keys, "inputs": plan.prints, "brief_pages": briefs,
+    meta = {**prepared.meta, "source": recorded_source(plan), "inputs_keys": keys, "inputs": plan.prints,
+            "brief_pages": briefs,
             "page_numbers": plan.front_numbers if plan.book_pdf else plan.previous.get("page_numbers"),
             "changes_sha256": plan.changes_sha256 or plan.previous.get("changes_sha256"),
             "warnings": warning_records(plan)}
     publication.write(MANIFEST, manifest_text(plan.previous, meta, plan.artifacts, list(editions)))
     return True
+
+
+def recorded_source(plan: Plan) -> str:
+    """The meeting folder, relative to its output folder: what the manifest's ``source`` says."""
+    return Path(os.path.relpath(os.path.abspath(plan.result.directory), os.path.abspath(plan.folder))).as_posix()
 
 
 def changed_meanwhile(plan: Plan) -> bool:

@@ -235,8 +235,16 @@ def manifest_text(previous: dict, meeting: dict, artifacts: list[Artifact], edit
     """This build's artifacts for the manifest; the ``previous`` manifest's entries of
     editions not rebuilt this time are kept."""
     kept = [a for a in previous.get("artifacts", []) if a["edition"] not in editions]
-    entries = sorted(kept + [a.record() for a in artifacts], key=lambda a: (a["edition"] != "book", a["path"]))
+    entries = in_agenda_order(kept + [a.record() for a in artifacts], meeting.get("items", []))
     return json.dumps({**meeting, "artifacts": entries}, indent=2) + "\n"
+
+
+def in_agenda_order(records: list[dict], items: list[str]) -> list[dict]:
+    """The book first, then the fact sheets as the agenda orders their items (not by file
+    name: 'udcg' would come before 'drone-wall'), each item's HTML before its PDF. The
+    index lists them so."""
+    position = {item: index for index, item in enumerate(items)}
+    return sorted(records, key=lambda a: (a["edition"] != "book", position.get(a["item"], len(items)), a["path"]))
 
 
 def read_manifest(folder: Path) -> dict:
@@ -263,7 +271,7 @@ def read_json(path: Path):
 MANIFEST_FIELDS = {"title": str, "date": str, "artifacts": list}
 MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "page_numbers": (dict, type(None)),
                      "warnings": list, "venue": (str, type(None)), "meeting": str, "source": str,
-                     "changes_sha256": (str, type(None))}
+                     "changes_sha256": (str, type(None)), "language": str, "items": list}
 # The fields of an Artifact's record and their types (a test keeps them in step with Artifact).
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
@@ -291,14 +299,30 @@ def well_formed_artifact(record) -> bool:
 
 
 def manifests(out: Path) -> list[dict]:
-    """Every meeting manifest under ``out``, by meeting name, with the relative URL of its
-    folder: a folder named 'javascript:...' must not make a link that runs a script."""
+    """Every meeting manifest under ``out``, the latest meeting first (then by folder name),
+    with the relative URL of its folder: a folder named 'javascript:...' must not make a
+    link that runs a script. A manifest written before briefgen recorded the meeting's
+    language is taken to be in English, as the meeting then was by default."""
     found = []
     for path in sorted(Path(out).glob(f"*/{MANIFEST}")):
         manifest = read_manifest(path.parent)
         if manifest and still_there(path.parent, manifest):
-            found.append({**manifest, "name": path.parent.name, "href": "./" + quote(path.parent.name) + "/"})
-    return found
+            found.append({"language": "en", **manifest, "artifacts": files_in_place(path.parent, manifest),
+                          "name": path.parent.name, "href": "./" + quote(path.parent.name) + "/"})
+    return sorted(found, key=lambda manifest: manifest["date"], reverse=True)  # stable: names stay in order
+
+
+def files_in_place(folder: Path, manifest: dict) -> list[dict]:
+    """The manifest's artifacts that are there to link: a book deleted since its build
+    stays listed while only the fact sheets are built, and the index links no file that is
+    not there."""
+    return [record for record in manifest["artifacts"] if (folder / record["path"]).is_file()]
+
+
+def files_gone(out: Path) -> bool:
+    """A file a manifest lists has gone since: the index, which may link it, is made again."""
+    return any(len(files_in_place(path.parent, manifest)) < len(manifest["artifacts"])
+               for path in Path(out).glob(f"*/{MANIFEST}") for manifest in [read_manifest(path.parent)] if manifest)
 
 
 def meetings_gone(out: Path) -> bool:

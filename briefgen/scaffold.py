@@ -204,6 +204,7 @@ title: {title}                       # the meeting, as on the cover
 date: {date}                         # YYYY-MM-DD
 venue: To be confirmed               # where it takes place
 chair: To be confirmed               # who chairs it
+author: ""                           # who issues the book and fact sheets (PDF Author), public
 classification: {ceiling}            # the ceiling for the whole book
 language: en                         # the book's language (PDF metadata)
 items: []                            # item ids in agenda order; briefgen new item adds to it

@@ -201,3 +201,33 @@ def test_a_long_classification_banner_stays_on_one_line_at_the_foot_of_a_page():
         top, foot = [x for text, x in runs if text == banner]
         assert abs(top - foot) < 1  # both centred on one line: a broken one starts further in
         assert "Meeting of NATO Ministers of Defence" in [text for text, _ in runs]  # the title whole beside it
+
+
+def test_the_pdfs_author_is_the_meeting_s_author_and_absent_without_one(tmp_path):
+    from briefgen import pipeline
+
+    from .conftest import MEETING_YAML, write_meeting
+
+    issued = write_meeting(tmp_path, "issued", meeting=MEETING_YAML + "author: Ministry of Defence, Policy Directorate\n")
+    plain = write_meeting(tmp_path, "plain")
+    assert all(result.ok for result in pipeline.build([issued, plain], tmp_path / "out"))
+    for meeting, author in (("issued", "Ministry of Defence, Policy Directorate"), ("plain", None)):
+        for pdf in ("book.pdf", "factsheets/alpha.pdf"):
+            assert PdfReader(tmp_path / "out" / meeting / pdf).metadata.get("/Author") == author, (meeting, pdf)
+
+
+def test_no_build_time_reaches_the_pdfs_whatever_source_date_epoch_says(tmp_path, monkeypatch):
+    from briefgen import pipeline
+
+    from .conftest import write_meeting
+
+    meeting = write_meeting(tmp_path)
+    outputs = []
+    for epoch in ("0", "1760000000"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        [result] = pipeline.build([meeting], tmp_path / f"out-{epoch}", editions=("book",))
+        assert result.ok
+        outputs.append((tmp_path / f"out-{epoch}" / "tiny" / "book.pdf").read_bytes())
+    assert outputs[0] == outputs[1]
+    metadata = PdfReader(tmp_path / "out-0" / "tiny" / "book.pdf").metadata
+    assert not {"/CreationDate", "/ModDate"} & set(metadata)

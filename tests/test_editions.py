@@ -421,6 +421,7 @@ def test_a_meeting_folder_named_like_a_script_url_makes_no_script_link(tmp_path)
     (folder / "manifest.json").write_text(json.dumps({"title": "T", "date": "2025-10-15", "venue": "V", "artifacts": [
         {"path": "book.pdf", "edition": "book", "item": None, "label": "Book", "format": "pdf", "pages": 1,
          "classification": "PUBLIC", "sha256": "0" * 64, "build_key": "", "inputs": []}]}))
+    (folder / "book.pdf").write_bytes(b"%PDF")  # the index links only files that are there
     index = render_index(manifests(tmp_path))
     assert 'href="./javascript%3Aalert%281%29/book.pdf"' in index and 'href="javascript' not in index
 
@@ -552,3 +553,20 @@ def test_a_rebuild_of_the_same_edition_lists_its_changes_in_the_same_order(tmp_p
     assert [i["id"] for i in first.new_incidents] == ["T-9", "T-2", "T-3"]  # the data's order
     assert first.new_items == ["Beta item on spending", "Alpha item on drones"]  # the agenda's
     assert again == first
+
+
+def test_index_lists_the_latest_meeting_first_and_fact_sheets_in_agenda_order(tmp_path):
+    later = MEETING_YAML.replace("date: 2025-10-15", "date: 2026-02-12").replace("items: [alpha, beta]",
+                                                                                 "items: [beta, alpha]")
+    agendas, out = tmp_path / "agendas", tmp_path / "out"
+    meetings = [write_meeting(agendas, "a-earlier"), write_meeting(agendas, "b-later", meeting=later + "language: ar\n")]
+    assert all(result.ok for result in pipeline.build(meetings, out, editions=("factsheets",)))
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="\./([^"]+)"', index)
+    assert links == [f"{meeting}/factsheets/{item}.{kind}" for meeting, items in
+                     (("b-later", ("beta", "alpha")), ("a-earlier", ("alpha", "beta"))) for item in items
+                     for kind in ("html", "pdf")]
+    manifest = json.loads((out / "b-later" / "manifest.json").read_text())
+    assert [a["item"] for a in manifest["artifacts"]] == ["beta", "beta", "alpha", "alpha"]
+    titles = re.findall(r"<h2([^>]*)>", index)
+    assert titles == [' lang="ar" dir="rtl"', ' lang="en" dir="ltr"']

@@ -910,3 +910,105 @@ def test_a_new_title_or_venue_lays_out_no_brief_again(tmp_path):
     build(meeting, tmp_path / "clean", force=True)
     assert (out / "tiny" / "book.pdf").read_bytes() == (tmp_path / "clean" / "tiny" / "book.pdf").read_bytes()
     assert PdfReader(out / "tiny" / "book.pdf").metadata.title == "Test Council: briefing book"
+
+
+def test_a_second_project_building_into_the_same_output_folder_leaves_the_first_s_meeting_alone(tmp_path):
+    first, second = write_meeting(tmp_path / "one" / "agendas"), write_meeting(tmp_path / "two" / "agendas")
+    out = tmp_path / "out"
+    build(first, out)
+    before = snapshot(out)
+    result = CliRunner().invoke(main, ["build", str(second), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{second / 'meeting.yaml'}: not built: {out / 'tiny'} holds the outputs of {first}, which still exists" \
+        in result.stderr
+    assert snapshot(out) == before
+    first.rename(first.with_name("moved"))  # the first meeting is gone: its folder may be taken
+    build(second, out)  # the same inputs as the first's, so the same files: only the manifest changes
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../two/agendas/tiny"
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_project_moved_since_its_build_keeps_its_meeting_in_the_index(tmp_path):
+    meeting, out = write_meeting(tmp_path / "old" / "agendas"), tmp_path / "out"
+    build(meeting, out)
+    moved = (tmp_path / "old").rename(tmp_path / "new") / "agendas" / "tiny"
+    assert build(moved, out).outputs == []  # nothing to lay out or write again but the manifest
+    assert json.loads((out / "tiny" / "manifest.json").read_text())["source"] == "../../new/agendas/tiny"
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_index_links_no_file_deleted_since_while_the_other_edition_is_built(tmp_path):
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out)
+    (out / "tiny" / "book.pdf").unlink()
+    assert build(meeting, out, editions=("factsheets",)).outputs == []  # the fact sheets are up to date
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="./tiny/book.pdf"' not in index and 'href="./tiny/book.html"' in index
+    build(meeting, out)  # the book made again is linked again
+    assert 'href="./tiny/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("arguments, environment, says", [
+    (["--jobs", "0"], {}, "0 is not in the range"),
+    (["--no-such-option"], {}, "No such option"),
+    ([], {"SOURCE_DATE_EPOCH": "yesterday"}, "SOURCE_DATE_EPOCH='yesterday' is not a time"),
+])
+def test_a_usage_error_with_a_json_log_is_an_event(tmp_path, arguments, environment, says):
+    meeting = write_meeting(tmp_path)
+    for log_format in (["--log-format", "json"], ["--log-format=json"]):
+        result = CliRunner(env=environment).invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
+                                                          *log_format, *arguments])
+        [event] = [json.loads(line) for line in result.stderr.splitlines()]
+        assert (result.exit_code, event["event"], event["exit_status"]) == (2, "usage_error", 2)
+        assert says in event["message"]
+
+
+def sigterm_to_self():
+    os.kill(os.getpid(), signal.SIGTERM)  # Python runs the handler before the next line
+
+
+def test_a_sigterm_python_dropped_still_stops_the_build_with_exit_status_143(tmp_path, monkeypatch):
+    def build_dropping_it(*args, **kwargs):
+        with contextlib.suppress(BaseException):  # as Python does in an import's callback or a __del__
+            sigterm_to_self()
+        return pipeline.Results()
+
+    monkeypatch.setattr(pipeline, "build", build_dropping_it)
+    before = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(main, ["build", str(write_meeting(tmp_path)), "--log-format", "json"])
+    assert result.exit_code == 143 and json.loads(result.stderr.splitlines()[-1])["event"] == "build.stopped"
+    assert signal.getsignal(signal.SIGTERM) == before  # put back: nothing is raised while Python shuts down
+
+
+def test_a_sigterm_while_the_report_is_printed_stops_the_build_with_exit_status_143(tmp_path, monkeypatch):
+    from briefgen import cli
+
+    monkeypatch.setattr(pipeline, "build", lambda *args, **kwargs: pipeline.Results([pipeline.MeetingResult(tmp_path)]))
+    monkeypatch.setitem(cli._REPORT, "json", lambda result, verb: sigterm_to_self())
+    result = CliRunner().invoke(main, ["build", str(write_meeting(tmp_path)), "--log-format", "json"])
+    assert result.exit_code == 143 and json.loads(result.stderr.splitlines()[-1])["event"] == "build.stopped"
+
+
+def documented_events() -> dict[str, set[str]]:
+    """README's table of JSON log events: each event's fields."""
+    table = {}
+    for names, fields in re.findall(r"^\| (`[\w.]+`(?:, `[\w.]+`)*) \| (`\w+`(?:, `\w+`)*) \|", (PROJECT / "README.md")
+                                    .read_text(encoding="utf-8"), re.MULTILINE):
+        for name in re.findall(r"`([\w.]+)`", names):
+            table[name] = set(re.findall(r"`(\w+)`", fields))
+    return table
+
+
+def test_json_log_events_carry_the_fields_the_readme_documents(tmp_path):
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "colour: blue\n")  # a warning: a problem event
+    events = []
+    for _ in range(2):  # built, then up to date
+        result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
+                                           "--log-format", "json", "--jobs", "1"])
+        assert result.exit_code == 0, result.stderr
+        events += [json.loads(line) for line in result.stderr.splitlines()]
+    documented = documented_events()
+    assert {"layout.done", "artifact.written", "problem", "meeting.done", "meeting.skipped", "build.done"} <= \
+        {event["event"] for event in events}
+    for event in events:
+        assert set(event) - {"event"} == documented[event["event"]], event
