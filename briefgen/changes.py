@@ -9,7 +9,7 @@ comparison needs nothing but the two states.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .formatting import format_long_date, format_pct
@@ -23,13 +23,19 @@ from .validate import ValidMeeting
 
 STATE_FILE = ".editions.json"
 # The meeting's facts a changes page names before and after, labelled as on the cover.
-MEETING_FACTS = {"title": "Title", "date": "Date", "venue": "Venue", "chair": "Chair",
-                 "classification": "Classification"}
+MEETING_FACTS = {"title": "Title", "date": "Date", "venue": "Venue", "chair": "Chair", "author": "Author",
+                 "classification": "Classification", "language": "Language"}
 # The meeting's sections a changes page says were revised, named as in the contents.
 MEETING_SECTIONS = {"programme": "Programme", "people": "Who's who"}
-# An incident's facts, named as the heads of the book's incident tables name them.
+# An incident's facts, named as the heads of the book's incident tables name them; its
+# source as the annex, which lists the sources by incident.
 INCIDENT_FACTS = {"date": "date", "place": "country", "type": "type", "count": "count",
-                  "response": "response", "article4": "Art. 4", "summary": "summary"}
+                  "response": "response", "article4": "Art. 4", "summary": "summary", "source": "source"}
+# How the page names what a spelling names: a row's country or type, a figure's ally.
+SPELT = {"country": "Country", "type": "Incident type", "ally": "Ally"}
+# Past this many lines of one kind about the same briefs, the page sums up the rest in one
+# line ("and 37 more"): a widened window moves every incident in it. changes.json keeps all.
+LISTED = 10
 NONE = "–"  # a fact the meeting does not give, as the book's tables show it
 # What a state of an earlier briefgen did not keep of a row: its level is taken as the
 # book's ceiling (see marked), so nothing is marked lower than it may be.
@@ -57,10 +63,20 @@ class Changes:
     agenda_order: list[str] = field(default_factory=list)  # the briefs' titles, when their order changed
     meeting: list[dict] = field(default_factory=list)  # field, label, before, after
     revised_sections: list[str] = field(default_factory=list)  # "Programme", "Who's who"
+    # before, after (ids), date, country, type, items: an incident whose id alone changed
+    renumbered_incidents: list[dict] = field(default_factory=list)
+    # what ("country", "type", "ally"), label, before, after: a spelling that changes the book's words
+    respelled: list[dict] = field(default_factory=list)
+    # the page's lines, the long runs summed up (see fold); not part of changes.json
+    page: dict = field(default_factory=dict, metadata={"page_only": True})
 
     @property
     def empty(self) -> bool:
-        return not any(value for name, value in asdict(self).items() if name != "first_edition")
+        return not any(value for name, value in self.listed().items() if name != "first_edition")
+
+    def listed(self) -> dict:
+        """What changed, as changes.json gives it."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("page_only")}
 
 
 # --- the state of an edition ---------------------------------------------------
@@ -121,7 +137,7 @@ def incident_facts(row) -> dict:
 
     return {"date": row.date.isoformat(), "place": place_key(row), "type": row.type.casefold(),
             "count": cell(row.count), "response": row.response, "article4": cell(row.article4),
-            "summary": sha256(row.summary), "level": row.level.name}
+            "summary": sha256(row.summary), "source": sha256(row.source), "level": row.level.name}
 
 
 def figure_key(row) -> str:
@@ -139,7 +155,8 @@ def shown_incidents(book) -> dict:
 def meeting_state(valid: ValidMeeting) -> dict:
     meeting = valid.meeting
     facts = {"title": meeting.title, "date": format_long_date(meeting.date), "venue": meeting.venue,
-             "chair": meeting.chair, "classification": valid.ceiling.name}
+             "chair": meeting.chair, "author": meeting.author, "classification": valid.ceiling.name,
+             "language": meeting.language}
     sections = {name: sha256(json.dumps([entry.model_dump(mode="json") for entry in getattr(meeting, name)],
                                         sort_keys=True)) for name in MEETING_SECTIONS}
     return {**facts, **sections}
@@ -167,6 +184,12 @@ def in_current_terms(state: dict, current: dict) -> dict:
     state = {**{key: value for key, value in current.items() if key not in state}, **state}
     for table in ("items", "incidents"):
         state[table] = {key: {**current[table].get(key, {}), **record} for key, record in state[table].items()}
+    # and within a record: an incident's source, the meeting's author and language came later
+    for key, record in state["incidents"].items():
+        now = current["incidents"].get(key, {})
+        state["incidents"][key] = {**record, **{part: {**now[part], **record[part]} for part in ("facts", "shown_as")
+                                                if isinstance(record.get(part), dict) and part in now}}
+    state["meeting"] = {**current.get("meeting", {}), **state["meeting"]}
     return state
 
 
@@ -237,8 +260,10 @@ def compare_meeting(previous: dict, current: dict, changes: Changes) -> None:
 
 def renamed_items(old: dict, new: dict) -> dict[str, str]:
     """{old id: new id} of the briefs whose id changed (a file renamed): the same text, or
-    failing that the same title, under an id the last edition did not have."""
-    gone, came = [i for i in old if i not in new], [i for i in new if i not in old]
+    failing that the same title, under an id the last edition did not have. The old id may
+    hold another brief now (a new file under the old name): one under another title."""
+    gone = [i for i in old if i not in new or new[i]["title"] != old[i]["title"]]
+    came = [i for i in new if i not in old]
     renamed = {}
     for same in (lambda a, b: old[a].get("body") == new[b]["body"], lambda a, b: old[a]["title"] == new[b]["title"]):
         for before in gone:
@@ -276,7 +301,10 @@ def compare_incidents(previous: dict, current: dict, renamed: dict[str, str], ch
     # the briefs of the last edition by today's ids and titles, when they are still on the agenda
     shown_then = briefs_showing({renamed.get(i, i): ids for i, ids in previous["shown"].items()},
                                 {**{renamed.get(i, i): r["title"] for i, r in previous["items"].items()}, **titles})
+    renumbered = renumbered_incidents(old, new)
     for key, row in new.items():
+        if key in renumbered.values():
+            continue
         if key not in old:
             changes.new_incidents.append({**as_shown(key, row), "items": shown_now.get(key, []),
                                           "classification": row.get("facts", UNKNOWN_INCIDENT)["level"]})
@@ -286,7 +314,55 @@ def compare_incidents(previous: dict, current: dict, renamed: dict[str, str], ch
                 changes.revised_incidents.append(revised)
     changes.removed_incidents = [{**as_shown(key, row), "items": shown_then.get(key, []),
                                   "classification": row.get("facts", {}).get("level")}
-                                 for key, row in old.items() if key not in new]
+                                 for key, row in old.items() if key not in new and key not in renumbered]
+    changes.renumbered_incidents = [{**as_shown(after, new[after]), "before": before, "after": after,
+                                     "items": shown_now.get(after, []), "classification": new[after]["facts"]["level"]}
+                                    for before, after in renumbered.items()]
+    for entries in (changes.new_incidents, changes.revised_incidents, changes.removed_incidents,
+                    changes.renumbered_incidents):
+        entries.sort(key=by_item([r["title"] for r in current["items"].values()]))
+    changes.respelled = respelled_incidents(old, new)
+
+
+def renumbered_incidents(old: dict, new: dict) -> dict[str, str]:
+    """{old id: new id} of the incidents whose id alone changed (a source's reference adopted,
+    a typo put right): every fact the same, so one line says so, not a removal and a new one."""
+    def same(before, after):  # by the facts the last edition kept (an earlier briefgen kept fewer)
+        return all(new[after]["facts"].get(name) == value for name, value in old[before]["facts"].items())
+
+    gone = [key for key in old if key not in new and old[key].get("facts")]
+    came = [key for key in new if key not in old]
+    renumbered: dict[str, str] = {}
+    for before in gone:
+        after = next((key for key in came if key not in renumbered.values() and same(before, key)), None)
+        if after is not None:
+            renumbered[before] = after
+    return renumbered
+
+
+def by_item(agenda: list[str]):
+    """Sort key: the first brief that shows an incident, in agenda order (those no brief of
+    the agenda shows last), then its date and id, as the briefs' tables order them."""
+    def key(entry):
+        place = min((agenda.index(title) for title in entry["items"] if title in agenda), default=len(agenda))
+        return place, entry["date"], entry["id"]
+    return key
+
+
+def respelled_incidents(old: dict, new: dict) -> list[dict]:
+    """Each country or type the book now spells otherwise ('balloon', then 'Balloon'), once
+    however many rows it names, with the levels of the rows that show it."""
+    found: dict[tuple, dict] = {}
+    for key in (key for key in new if key in old and old[key].get("shown_as")):
+        then, now = old[key]["shown_as"], new[key]["shown_as"]
+        same = {"country": old[key].get("facts", {}).get("place") == new[key]["facts"]["place"],
+                "type": old[key].get("facts", {}).get("type") == new[key]["facts"]["type"]}
+        for what in ("country", "type"):
+            if same[what] and then.get(what, now[what]) != now[what]:
+                entry = found.setdefault((what, then[what], now[what]), {
+                    "what": what, "label": SPELT[what], "before": then[what], "after": now[what], "levels": []})
+                entry["levels"] += [old[key]["facts"].get("level"), new[key]["facts"]["level"]]
+    return list(found.values())
 
 
 def briefs_showing(shown: dict, titles: dict) -> dict[str, list[str]]:
@@ -348,6 +424,18 @@ def compare_figures(previous: dict, current: dict, changes: Changes) -> None:
                     "previous_classification": then["level"]})
     changes.new_figures = by_year([key for key in new if key not in old], names, facts_now)
     changes.removed_figures = by_year([key for key in old if key not in new], names, facts_then)
+    changes.respelled += renamed_allies(previous, current)
+
+
+def renamed_allies(previous: dict, current: dict) -> list[dict]:
+    """Each ally the book now names otherwise ('Turkey', then 'Türkiye'), with the levels of
+    its figures then and now: the tables and counts name it so."""
+    then, now = previous.get("allies", {}), current.get("allies", {})
+    levels = [(key.rsplit("|", 1)[0], facts.get("level"))
+              for facts_of in (previous["figure_facts"], current["figure_facts"]) for key, facts in facts_of.items()]
+    return [{"what": "ally", "label": SPELT["ally"], "before": then[iso], "after": now[iso],
+             "levels": [level for ally, level in levels if ally == iso] or [None]}
+            for iso in now if iso in then and then[iso] != now[iso]]
 
 
 def split_figure_key(key: str) -> tuple[str, int]:
@@ -389,12 +477,19 @@ def by_year(keys: list[str], names: dict, facts: dict) -> list[dict]:
 def marked(changes: Changes, scheme, ceiling) -> Changes:
     """Give each line naming a data row the mark of its row (a revised one the higher of
     its levels then and now), and leave out what the book may not hold: a row of the last
-    edition above this edition's ceiling (a lowered ceiling). A level the last edition did
-    not record is taken as the ceiling."""
+    edition above this edition's ceiling (a lowered ceiling). A row now within the ceiling
+    that was above it is listed as it is now, at its level now. A level the last edition
+    did not record is taken as the ceiling."""
+    def level_of(names):
+        return scheme.highest([scheme.get(name) or ceiling for name in names])
+
     def keep(entries, levels_of):
         kept = []
         for entry in entries:
-            level = scheme.highest([scheme.get(name) or ceiling for name in levels_of(entry)])
+            level = level_of(levels_of(entry))
+            if level.rank > ceiling.rank and "previous_classification" in entry:
+                level = level_of([entry["classification"]])
+                as_now(entry)
             if level.rank <= ceiling.rank:
                 entry["classification"], entry["mark"] = level.name, level.mark
                 kept.append(entry)
@@ -406,25 +501,70 @@ def marked(changes: Changes, scheme, ceiling) -> Changes:
     def both_levels(entry):
         return [entry["classification"], entry["previous_classification"]]
 
-    def its_figures(entry):
+    def its_rows(entry):
         return entry.pop("levels")
 
     changes.new_incidents = keep(changes.new_incidents, its_level)
     changes.removed_incidents = keep(changes.removed_incidents, its_level)
     changes.revised_incidents = keep(changes.revised_incidents, both_levels)
+    changes.renumbered_incidents = keep(changes.renumbered_incidents, its_level)
     changes.changed_figures = keep(changes.changed_figures, both_levels)
-    changes.new_figures = keep(changes.new_figures, its_figures)
-    changes.removed_figures = keep(changes.removed_figures, its_figures)
+    changes.new_figures = keep(changes.new_figures, its_rows)
+    changes.removed_figures = keep(changes.removed_figures, its_rows)
+    changes.respelled = keep(changes.respelled, its_rows)
+    changes.page = page_lines(changes, scheme)
     return changes
+
+
+def as_now(entry: dict) -> None:
+    """A revised figure whose last value was above this book's ceiling: its value then is
+    not the book's to give."""
+    if "before_estimate" in entry:
+        entry["before"] = None
+        entry["says"] = f"{figure_words(entry['after'], entry['after_estimate'])} of GDP, " + \
+            f"reclassified ({entry['previous_classification']} → {entry['classification']})"
+
+
+def page_lines(changes: Changes, scheme) -> dict:
+    """The incident lines the page lists, each kind as (lines, lines summing up the rest):
+    past LISTED lines about the same briefs, one line says how many more."""
+    def moved_only(entry):
+        return not entry["revised"] and not entry["reclassified"]
+
+    return {"new_incidents": fold(changes.new_incidents, lambda e: (("in", tuple(e["items"])),), "new incidents", scheme),
+            "revised_incidents": fold(changes.revised_incidents,
+                                      lambda e: (("now in", tuple(e["joined"])), ("no longer in", tuple(e["left"])))
+                                      if moved_only(e) else None, "incidents", scheme),
+            "removed_incidents": fold(changes.removed_incidents, lambda e: (("were in", tuple(e["items"])),),
+                                      "incidents removed", scheme)}
+
+
+def fold(entries: list[dict], group, what: str, scheme) -> tuple[list[dict], list[dict]]:
+    """``entries`` in order, less those past the first LISTED of a group (``group``: the
+    briefs a line names, None for a line never summed up); and a line for each group's rest,
+    under the highest mark of the lines it stands for."""
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        if group(entry) is not None:
+            groups.setdefault(group(entry), []).append(entry)
+    rest = {key: members[LISTED:] for key, members in groups.items() if len(members) > LISTED + 1}
+    left_out = {id(entry) for members in rest.values() for entry in members}
+    more = []
+    for key, members in rest.items():
+        level = scheme.highest([scheme.get(entry["classification"]) for entry in members])
+        more.append({"says": f"And {len(members)} more {what}", "classification": level.name, "mark": level.mark,
+                     "briefs": [[label, list(titles)] for label, titles in key if titles]})
+    return [entry for entry in entries if id(entry) not in left_out], more
 
 
 def levels_listed(changes: Changes, scheme) -> list:
     """The levels of the lines a changes page shows: the book is marked with the highest."""
     entries = [*changes.new_incidents, *changes.removed_incidents, *changes.revised_incidents,
-               *changes.changed_figures, *changes.new_figures, *changes.removed_figures]
+               *changes.renumbered_incidents, *changes.changed_figures, *changes.new_figures,
+               *changes.removed_figures, *changes.respelled]
     return [scheme.get(entry["classification"]) for entry in entries]
 
 
 def to_json(changes: Changes, classification: str) -> str:
     """changes.json, marked with the book's level: it names the book's restricted rows too."""
-    return json.dumps({**asdict(changes), "classification": classification}, indent=2, sort_keys=True) + "\n"
+    return json.dumps({**changes.listed(), "classification": classification}, indent=2, sort_keys=True) + "\n"

@@ -229,3 +229,99 @@ def test_the_changes_page_in_the_pdf_and_no_public_output_naming_them(tmp_path):
     kept = {name: (out / "tiny" / name).read_bytes() for name in ("book.pdf", "changes.json")}
     [result] = pipeline.build([meeting], out, jobs_count=1, force=True)  # the same edition again
     assert result.ok and kept == {name: (out / "tiny" / name).read_bytes() for name in kept}
+
+
+def test_a_new_source_a_respelt_type_and_an_incident_renumbered(tmp_path):
+    incidents = (INCIDENTS_CSV.replace("Test source C", "Test source C (updated)")
+                 .replace(",drone,", ",Drone,")  # both drone rows: the book's word for the type changes
+                 .replace("T-3,2025-08-01", "T-9,2025-08-01"))
+    changes, book = changes_between(tmp_path, {}, {"incidents": incidents})
+    revised = {i["id"]: i["revised"] for i in changes.revised_incidents}
+    assert revised == {"T-2": ["source"]}  # a respelling revises no row
+    assert [(s["what"], s["before"], s["after"]) for s in changes.respelled] == [("type", "drone", "Drone")]
+    assert changes.new_incidents == [] and changes.removed_incidents == []
+    assert [(i["before"], i["after"]) for i in changes.renumbered_incidents] == [("T-3", "T-9")]
+    text = page(changes, book)
+    assert "(PUBLIC) Incident T-2 (2025-09-19, Estonia, fixed-wing) revised (source)" in text
+    assert "(PUBLIC) Incident type now spelt Drone (was drone)" in text
+    assert "(PUBLIC) Incident T-3 now T-9 (2025-08-01, Poland, Drone), otherwise unchanged" in text
+
+
+def test_an_ally_renamed_is_listed_once(tmp_path):
+    spending = SPENDING_CSV.replace("Greece,GRC", "Hellenic Republic,GRC")
+    changes, book = changes_between(tmp_path, {}, {"spending": spending})
+    assert [(s["what"], s["before"], s["after"]) for s in changes.respelled] == [("ally", "Greece", "Hellenic Republic")]
+    assert changes.changed_figures == []
+    assert "(PUBLIC) Ally now spelt Hellenic Republic (was Greece)" in page(changes, book)
+
+
+def test_the_meeting_author_and_language_are_listed(tmp_path):
+    meeting = MEETING_YAML.replace("chair: Test Chair\n", "chair: Test Chair\nauthor: Test Ministry\nlanguage: en-GB\n")
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting})
+    assert [(m["field"], m["before"], m["after"]) for m in changes.meeting] == [
+        ("author", "–", "Test Ministry"), ("language", "en", "en-GB")]
+    assert "Author changed: – → Test Ministry" in page(changes, book)
+
+
+def test_incidents_are_listed_by_brief_then_date(tmp_path):
+    incidents = INCIDENTS_CSV + ("T-5,2025-09-30,Poland,drone,1,,none,false,Later.,Test source E\n"
+                                 "T-4,2025-09-20,Poland,drone,1,,none,false,Earlier.,Test source E\n"
+                                 "T-0,2025-07-01,Poland,drone,1,,none,false,Before any window.,Test source E\n")
+    changes, _ = changes_between(tmp_path, {}, {"incidents": incidents})
+    assert [i["id"] for i in changes.new_incidents] == ["T-4", "T-5", "T-0"]  # T-0: in no brief, last
+
+
+def test_a_widened_window_sums_up_the_incidents_it_moves(tmp_path):
+    early = "".join(f"E-{day:02},2025-08-{day:02},Poland,drone,1,,none,false,Early.,Test source E,"
+                    f"{'NATO RESTRICTED' if day == 20 else ''}\n" for day in range(2, 22))
+    incidents = with_levels(INCIDENTS_CSV, {}) + early
+    alpha = ALPHA_YAML.replace("from: 2025-09-01", "from: 2025-08-01")
+    changes, book = changes_between(tmp_path, {"incidents": incidents}, {"incidents": incidents, "alpha": alpha})
+    assert len([i for i in changes.revised_incidents if i["joined"]]) == 21  # changes.json keeps them all
+    lines = page(changes, book).splitlines()
+    assert len([line for line in lines if line.startswith("(PUBLIC) Incident E-")]) + 1 == 10  # and T-3
+    # the rest in one line, marked with the highest of the rows it stands for (E-20)
+    assert "(NR) And 11 more incidents, now in: Alpha item on drones" in lines
+    assert "E-20" not in "\n".join(lines)
+
+
+def test_a_row_reclassified_down_under_a_lowered_ceiling_is_listed_as_it_is_now(tmp_path):
+    restricted = with_levels(INCIDENTS_CSV, {"T-1": "NATO RESTRICTED"})
+    spending = with_levels(SPENDING_CSV, {})
+    lowered = MEETING_YAML.replace("classification: NATO RESTRICTED", "classification: NATO UNCLASSIFIED")
+    changes, book = changes_between(
+        tmp_path, {"incidents": restricted, "spending": spending.replace("4.48,true,,Test source A,",
+                                                                         "4.48,true,,Test source A,NATO RESTRICTED"),
+                   **LOWER},
+        {"incidents": with_levels(INCIDENTS_CSV, {}), "spending": spending.replace("4.48,", "4.50,"),
+         "meeting": lowered, **LOWER})
+    assert [(i["id"], i["mark"]) for i in changes.revised_incidents] == [("T-1", "PUBLIC")]
+    [figure] = changes.changed_figures
+    assert (figure["mark"], figure["before"], figure["after"]) == ("PUBLIC", None, "4.50")
+    text = page(changes, book)
+    assert "(PUBLIC) Spending figure revised: Poland 2025, 4.50% (NATO estimate) of GDP" in text
+    assert "4.48" not in render_book(book, changes=changes)  # its value then was restricted
+
+
+def test_a_brief_renamed_while_a_new_one_takes_its_old_id(tmp_path):
+    meeting = MEETING_YAML.replace("items: [alpha, beta]", "items: [alpha, gamma, beta]")
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting, "alpha": "title: Zeta item\n",
+                                                    "gamma": ALPHA_YAML})
+    assert changes.renamed_items == [{"title": "Alpha item on drones", "before": "alpha", "after": "gamma"}]
+    assert changes.new_items == ["Zeta item"] and changes.removed_items == [] and changes.retitled_items == []
+    assert "New brief: Alpha item on drones" not in page(changes, book)
+
+
+def test_a_state_without_the_facts_added_since_starts_no_edition(tmp_path):
+    """A state of the last release lacks incidents' sources and the meeting's author and
+    language: the first build after an upgrade keeps the edition and its changes."""
+    out = tmp_path / "out"
+    changes, _ = changes_between(tmp_path, {}, {"incidents": without(INCIDENTS_CSV, "T-3")})
+    state = json.loads((out / ".editions.json").read_text())
+    for kept in state.values():
+        for row in kept["incidents"].values():
+            del row["facts"]["source"]
+        del kept["meeting"]["author"], kept["meeting"]["language"]
+    (out / ".editions.json").write_text(json.dumps(state))
+    again, _ = next_edition(tmp_path, {"incidents": without(INCIDENTS_CSV, "T-3")})
+    assert again == changes and [i["id"] for i in again.removed_incidents] == ["T-3"]
