@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -211,3 +212,20 @@ def test_a_build_in_a_read_only_folder_still_waits_for_the_build_writing_it(tmp_
         read_only(out)
         result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--wait", "0.3"])
     assert result.exit_code == 4 and "after 0.3 s of waiting" in result.stderr
+
+
+def test_a_build_killed_while_it_held_the_lock_is_not_named_as_its_holder(tmp_path):
+    """Its record stays in the lock file; the build holding the lock now may not have
+    written one (a folder it may not write)."""
+    import fcntl
+
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    out.mkdir()
+    (out / ".briefgen.lock").write_text(json.dumps({"pid": int(gone.stdout), "user": "ops", "host": socket.gethostname(),
+                                                    "since": "2025-10-15T02:30:05+0000"}) + "\n")
+    with open(out / ".briefgen.lock") as holding:
+        fcntl.flock(holding, fcntl.LOCK_EX)
+        result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
+    assert result.exit_code == 4
+    assert result.stderr == f"briefgen: another briefgen build is writing to {out}; run again when it has finished\n"
