@@ -2,7 +2,7 @@
 
 Exit status: 0 success; 1 a problem in the input (each printed as path:line: message);
 2 a usage error (click's own); 3 an internal error; 4 the output folder is locked by
-another build.
+another build (still, after --wait SECONDS); 5 an output could not be written.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import click
 from . import __version__, pipeline
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
-from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, Policy
+from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
 
 EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -55,6 +55,10 @@ time_limit_option = click.option(
     "--time-limit", type=click.FloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT), default=DEFAULT_TIME_LIMIT,
     show_default=True, callback=a_number_of_seconds,
     help="Seconds one document may take to render before it is stopped.")
+wait_option = click.option(
+    "--wait", type=click.FloatRange(min=0, max=MAX_WAIT), default=0, metavar="SECONDS", callback=a_number_of_seconds,
+    help="If another build is writing to the output folder, wait up to this long for it to finish "
+         "(default: exit 4 at once).")
 # More processes than this only wait for each other, and each costs a start (99999 took minutes).
 MAX_JOBS = max(64, 2 * (os.cpu_count() or 1))
 OWN_TEMPLATES = "Your own templates folder; rendered in a sandbox, built-in templates fill the gaps."
@@ -115,7 +119,7 @@ def main() -> None:
       1  a problem in the input, one line each: path:line: message
       2  a usage error
       3  an internal error (a bug: --verbose shows the traceback)
-      4  another build is writing the same output folder
+      4  another build is writing the same output folder (still, after --wait)
       5  an output could not be written (disk full, no permission)
       130  interrupted (Ctrl-C); what was not finished keeps its earlier outputs
       143  stopped by SIGTERM (timeout, systemd), the same way
@@ -145,13 +149,14 @@ def check_source_date_epoch(value: str | None) -> None:
 @click.option("--force", is_flag=True, help="Rebuild everything, even what is up to date.")
 @templates_option()
 @time_limit_option
+@wait_option
 @outside_option
 @strict_option
 @log_format_option
 @verbose_option
 def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], jobs: int | None,
-          force: bool, templates: Path | None, time_limit: float, allow_outside_paths: bool, strict: bool,
-          log_format: str, verbose: bool) -> None:
+          force: bool, templates: Path | None, time_limit: float, wait: float, allow_outside_paths: bool,
+          strict: bool, log_format: str, verbose: bool) -> None:
     """Build the briefing book and fact sheets of each meeting (default: all under agendas/).
 
     Incremental: what is up to date is not rebuilt (--force rebuilds it all).
@@ -162,7 +167,7 @@ def build(meeting_dirs: tuple[Path, ...], out: Path, editions: tuple[str, ...], 
     with stopping_on_sigterm():  # the report too: a SIGTERM while it is printed is no traceback
         _guard(verbose, lambda: _finish(pipeline.build(
             _meetings(meeting_dirs), out, chosen, templates=templates or DEFAULT_TEMPLATES, strict=strict,
-            force=force, jobs_count=jobs, policy=policy), "built"))
+            force=force, jobs_count=jobs, policy=policy, wait=wait, waiting=_say_waiting(wait)), "built"))
 
 
 @main.command()
@@ -196,16 +201,17 @@ def check(meeting_dirs: tuple[Path, ...], out: Path, templates: Path | None, tim
 @out_option("Where a PDF is built when the page asks for one, and charts are kept.")
 @templates_option()
 @time_limit_option
+@wait_option
 @outside_option
 @verbose_option
 def serve(meeting_dir: Path | None, host: str, port: int, out: Path, templates: Path | None, time_limit: float,
-          allow_outside_paths: bool, verbose: bool) -> None:
+          wait: float, allow_outside_paths: bool, verbose: bool) -> None:
     """Preview a meeting's book and fact sheets in the browser, rebuilt on every change.
 
     Saving a YAML, CSV or template file rebuilds the HTML and reloads the page; an error
     shows on the page and here, and the last good preview stays. The page's PDF link
-    builds the PDF (as build does, into --out). MEETING_DIR defaults to the only meeting
-    under agendas/.
+    builds the PDF (as build does, into --out, waiting as --wait says). MEETING_DIR
+    defaults to the only meeting under agendas/.
     """
     from .serve import Preview, make_server, serve_forever
 
@@ -218,7 +224,7 @@ def serve(meeting_dir: Path | None, host: str, port: int, out: Path, templates: 
                    "and everything in it up to its classification", err=True)
     policy = Policy(allow_outside_paths=allow_outside_paths, time_limit=time_limit)
     preview = Preview(meeting, out, templates or DEFAULT_TEMPLATES, policy,
-                      say=lambda text: click.echo(text, err=True))
+                      say=lambda text: click.echo(text, err=True), wait=wait)
     try:
         server = make_server(preview, host, port)
     except OSError as exc:
@@ -369,6 +375,17 @@ def stopping_on_sigterm():
     finally:
         _state.pop("terminated", None)
         signal.signal(signal.SIGTERM, previous)
+
+
+def _say_waiting(seconds: float):
+    """What a build tells once when another holds its output folder, before it waits."""
+    def say(message: str, holder: dict | None) -> None:
+        if _state.get("json"):
+            _emit({"event": "build.waiting", "message": f"briefgen: {message}", "holder": holder, "wait": seconds})
+        else:
+            click.echo(f"briefgen: {message}", err=True)
+
+    return say
 
 
 def _say_stopped(by: str, text: str) -> None:

@@ -127,11 +127,14 @@ class Plan:
 
 def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path = DEFAULT_TEMPLATES,
           strict: bool = False, force: bool = False, jobs_count: int | None = None,
-          policy: Policy = Policy()) -> list[MeetingResult]:
-    """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest."""
+          policy: Policy = Policy(), wait: float = 0.0, waiting=None) -> list[MeetingResult]:
+    """Build each meeting into ``out/<meeting>/``; a broken meeting does not stop the rest.
+    Another build writing to ``out`` is waited for up to ``wait`` seconds (``waiting`` is
+    told so, see ``OutputLock``), then ``OutputBusy``."""
     out, editions = Path(out), tuple(editions)
-    with OutputLock(out):
-        remove_stale_temporaries(out)
+    with OutputLock(out, wait, waiting) as lock:
+        if lock.read_only is None:
+            remove_stale_temporaries(out)
         unwritable_caches.clear()
         plans = [plan_meeting(d, out, templates, editions, force, policy) for d in once_each(directories)]
         refuse_shared_folders(plans)
@@ -140,6 +143,8 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
             if plan.result.skipped:  # what the build that made them said stays said
                 plan.result.problems += last_warnings(plan, strict)
         todo = [plan for plan in plans if not (plan.result.skipped or plan.result.problems)]
+        if lock.read_only is not None:
+            return nothing_written(out, plans, todo, lock.read_only)
         runner = Runner(jobs_count or default_jobs(), stall_after=stall_limit(policy))
         try:
             if todo:
@@ -152,6 +157,24 @@ def build(directories: list[Path], out: Path, editions=EDITIONS, templates: Path
         results = Results(plan.result for plan in plans)
         if todo or index_out_of_date(out):
             write_index(out, templates, results)
+    return results
+
+
+def nothing_written(out: Path, plans: list[Plan], todo: list[Plan], why: str) -> "Results":
+    """The output folder cannot be written (published by another user, mounted read-only):
+    a meeting up to date is so, as in any build, and each one that is not, and an index out
+    of date, fails with a line naming the folder. Nothing is written, even where it could be
+    (a meeting's folder writable inside a read-only one): the lock was not taken to write."""
+    results = Results(plan.result for plan in plans)
+    unwritable = f"the output folder {out} cannot be written ({why})"
+    for plan in todo:
+        plan.result.cannot_write = True
+        plan.result.problems.append(Problem(plan.folder, None, f"not built: the meeting is not up to date, "
+                                            f"and {unwritable}"))
+    if not todo and index_out_of_date(out):
+        results.index_unwritable = True
+        results.problems.append(Problem(out / "index.html", None, f"not written: it is not up to date, "
+                                        f"and {unwritable}"))
     return results
 
 

@@ -7,15 +7,20 @@ previous output stays intact until the new one is complete.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import getpass
 import hashlib
 import json
 import logging
 import os
 import re
 import signal
+import socket
 import stat
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -55,10 +60,6 @@ class Artifact:
         return data
 
 
-class OutputBusy(Exception):
-    """Another build holds the output folder."""
-
-
 class CannotWrite(BriefgenError):
     """An output could not be written: the disk is full, or the folder is not ours to write.
     Not the input's fault, nor a bug: the CLI gives it an exit status of its own."""
@@ -72,31 +73,156 @@ class CannotWrite(BriefgenError):
         return (CannotWrite, (self.path, self.reason))
 
 
-class OutputLock:
-    """An exclusive lock on an output folder, so two builds never write it at once."""
+class OutputBusy(Exception):
+    """Another build holds the output folder."""
 
-    def __init__(self, out: Path):
-        self.path = Path(out) / ".briefgen.lock"
+
+LOCK_FILE = ".briefgen.lock"
+LOCK_POLL_SECONDS = 0.2  # how often a waiting build tries the lock again
+# Opening the lock file for writing failed because the folder is not ours to write: one
+# published by another user, or mounted read-only. Not a full disk, nor a file in the way.
+READ_ONLY_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS}
+_held_here: dict[tuple[int, int], int] = {}  # lock files this process holds (device, inode) -> thread
+
+
+class OutputLock:
+    """An exclusive lock on an output folder, so two builds never write it at once.
+
+    Held by another build, the lock is waited for up to ``wait`` seconds (``waiting`` is
+    told once, with who holds it where the lock file says), then ``OutputBusy``. The wait
+    polls rather than blocks in flock: a signal stops it at once, and it needs no alarm
+    clock (the time limit has that one).
+
+    An output folder this process may not write (published by another user, mounted
+    read-only) is locked through a read-only handle, which flock accepts, so a build
+    writing there is still waited for; ``read_only`` then says why it cannot be written,
+    and the caller must write nothing. Where even that handle cannot be had (no lock file
+    in a folder no one can write), no build can be writing there either.
+    """
+
+    def __init__(self, out: Path, wait: float = 0.0, waiting=None):
+        self.path = Path(out) / LOCK_FILE
+        self.wait, self.waiting = wait, waiting
         self.handle = None
+        self.read_only: str | None = None  # why the folder cannot be written, if it cannot
 
     def __enter__(self):
-        import fcntl
-
+        self.handle = self._open()
+        if self.handle is None:
+            return self
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.path, "a+")
-        except OSError as exc:
-            raise CannotWrite(self.path, exc) from None
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            self._take()
+        except BaseException:  # busy, or a signal while waiting: nothing is left behind
             self.handle.close()
-            raise OutputBusy(f"another briefgen build is writing to {self.path.parent}; "
-                             "run again when it has finished") from None
+            raise
+        self._say_who_holds_it()
         return self
 
     def __exit__(self, *exc_info):
+        if self.handle is None:
+            return
+        _held_here.pop(self._identity(), None)
+        if self.read_only is None:  # a waiter must not name this build once it is gone
+            with contextlib.suppress(OSError):
+                self.handle.truncate(0)
         self.handle.close()  # closing releases the lock, as does the process ending
+
+    def _open(self):
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            if exc.errno not in READ_ONLY_ERRORS or not self.path.parent.is_dir():
+                raise CannotWrite(self.path, exc) from None
+            self.read_only = exc.strerror or str(exc)
+        try:
+            return open(self.path, encoding="utf-8")
+        except OSError:  # no lock file, or not ours to read
+            return None
+
+    def _take(self) -> None:
+        if self._try():
+            return
+        folder, holder = self.path.parent, self.holder()
+        if self.wait <= 0:
+            raise OutputBusy(f"another briefgen build is writing to {folder}{described(holder)}; "
+                             "run again when it has finished")
+        if _held_here.get(self._identity()) == threading.get_ident():  # it would wait for itself
+            raise OutputBusy(f"this briefgen build is already writing to {folder}: a build started "
+                             "inside it cannot wait for it")
+        if self.waiting is not None:
+            self.waiting(f"another briefgen build is writing to {folder}{described(holder)}; "
+                         f"waiting up to {self.wait:g} s for it to finish", holder)
+        deadline = time.monotonic() + self.wait
+        while not self._try():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise OutputBusy(f"another briefgen build is still writing to {folder}{described(self.holder())} "
+                                 f"after {self.wait:g} s of waiting; run again when it has finished")
+            time.sleep(min(LOCK_POLL_SECONDS, left))
+
+    def _try(self) -> bool:
+        import fcntl
+
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        _held_here[self._identity()] = threading.get_ident()
+        return True
+
+    def _identity(self) -> tuple[int, int]:
+        info = os.fstat(self.handle.fileno())
+        return info.st_dev, info.st_ino
+
+    def _say_who_holds_it(self) -> None:
+        """Written into the lock file, for a build that has to wait to name this one."""
+        if self.read_only is not None:
+            return
+        with contextlib.suppress(OSError):  # only a courtesy to the next build
+            self.handle.truncate(0)
+            self.handle.write(json.dumps(this_process()) + "\n")
+            self.handle.flush()
+
+    def holder(self) -> dict | None:
+        """Who holds the lock, as its holder wrote it; None if it did not, or is gone."""
+        try:
+            self.handle.seek(0)
+            record = json.loads(self.handle.read(4096))
+        except (OSError, ValueError):
+            return None
+        if not (isinstance(record, dict) and isinstance(record.get("pid"), int)
+                and all(isinstance(record.get(key), (str, type(None))) for key in ("user", "host", "since"))):
+            return None
+        if record.get("host") == socket.gethostname() and not process_exists(record["pid"]):
+            return None  # a build killed before it could say it was done
+        return {key: record.get(key) for key in ("pid", "user", "host", "since")}
+
+
+def this_process() -> dict:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a user id with no name
+        user = None
+    return {"pid": os.getpid(), "user": user, "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def described(holder: dict | None) -> str:
+    if holder is None:
+        return ""
+    facts = [f"pid {holder['pid']}"] + [f"{key} {holder[key]}" for key in ("user", "host", "since") if holder[key]]
+    return f" ({', '.join(facts)})"
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: it exists
+        return True
+    return True
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

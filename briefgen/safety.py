@@ -30,6 +30,7 @@ MAX_ALIAS_VALUES = 10_000  # values YAML aliases may add to a file
 MAX_ITEMS = 200  # agenda item files in one meeting
 DEFAULT_TIME_LIMIT = 120.0  # seconds for one document (HTML of a meeting, or one layout)
 MAX_TIME_LIMIT = 1_000_000.0  # some 11 days; the system's alarm clock cannot be set much further
+MAX_WAIT = 1_000_000.0  # seconds --wait may wait for another build, as long: 1e300 is a typo, not a wait
 
 
 @dataclass(frozen=True)

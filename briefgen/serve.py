@@ -62,8 +62,9 @@ class Preview:
     """The pages of the last good build, the problems of the last build, and its number."""
 
     def __init__(self, meeting: Path, out: Path, templates: Path = DEFAULT_TEMPLATES, policy: Policy = Policy(),
-                 say=print):
+                 say=print, wait: float = 0.0):
         self.meeting, self.out, self.templates, self.policy = Path(meeting), Path(out), Path(templates), policy
+        self.wait = wait  # seconds a PDF's build waits for another build writing to ``out``
         self.say = say  # the terminal's side of a rebuild
         self.pages: dict[str, str] = {}
         self.problems: list[Problem] = []
@@ -121,7 +122,8 @@ class Preview:
         from . import pipeline
 
         with self.pdf_lock:
-            [result] = pipeline.build([self.meeting], self.out, templates=self.templates, policy=self.policy)
+            [result] = pipeline.build([self.meeting], self.out, templates=self.templates, policy=self.policy,
+                                      wait=self.wait, waiting=lambda message, holder: self.say(f"briefgen: {message}"))
         target = self.out / self.meeting.name / path
         if not result.ok or not target.is_file():
             return None, result.problems or [Problem(self.meeting, None, f"no {path} in this meeting")]
