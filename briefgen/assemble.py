@@ -64,8 +64,7 @@ def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
     add_outline(book, parts)
     add_named_destinations(book, sources)
     add_cross_part_links(book, parts)
-    for key, value in sources[0].docinfo.items():
-        book.docinfo[key] = value
+    book.docinfo = book.copy_foreign(sources[0].docinfo)  # its values may be objects of that file
     book.Root.Lang = pikepdf.String(lang)
     out = io.BytesIO()
     # The file ID from the content: same inputs, same bytes. The parts' version (WeasyPrint

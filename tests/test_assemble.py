@@ -28,3 +28,19 @@ def test_the_book_keeps_the_pdf_version_of_its_parts():
     book = pikepdf.open(io.BytesIO(assemble([synthetic(1), synthetic(2, "1.5")], [synthetic(3)], "en")))
     assert book.pdf_version == "1.7"
     assert len(book.pages) == 3
+
+
+def test_the_book_keeps_the_metadata_of_its_first_part_whatever_objects_hold_it():
+    """A part's /Info values may be objects of their own in its file (indirect), and older
+    pikepdf (the one Python 3.10 gets) refuses to take even a direct value from another
+    file: the book copies the dictionary across, rather than failing with a bug."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=A4)
+    pdf.docinfo["/Title"] = pdf.make_indirect(pikepdf.String("Meeting: briefing book"))
+    pdf.docinfo["/Producer"] = pikepdf.String("WeasyPrint 70.0")
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    first = Layout(out.getvalue(), A4, [[]])
+    book = pikepdf.open(io.BytesIO(assemble([first, synthetic(1)], [synthetic(2)], "en")))
+    assert str(book.docinfo["/Title"]) == "Meeting: briefing book"
+    assert str(book.docinfo["/Producer"]) == "WeasyPrint 70.0"
