@@ -11,6 +11,7 @@ import io
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 import yaml
@@ -75,11 +76,22 @@ class _LineLoader(_BaseLoader):
             shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else node.tag
             if isinstance(exc, (ValueError, TypeError, OverflowError)):
                 kind = "date" if node.tag.endswith(":timestamp") else "value"
-                message = f"'{shown}' is not a valid {kind}: {exc}"
+                message = f"'{shown}' is not a valid {kind}: {too_long(node) or exc}"
             else:  # 'time: !!bool maybe', '!!seq x'
                 tag = node.tag.replace(CORE_TAG, "!!")
                 message = f"'{shown}' cannot be read as {tag}: remove the tag, or give a value of its kind"
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
+
+
+def too_long(node) -> str | None:
+    """Why a number cannot be read, in the writer's terms, if it is one of more digits than
+    Python converts (its own message tells a programmer to raise a limit, in words that
+    differ between versions)."""
+    digits = sum(character.isdigit() for character in str(node.value))
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()  # 0: no limit (or a Python before it)
+    if node.tag.endswith(":int") and 0 < limit < digits:
+        return f"a number of {digits} digits is too long to be read"
+    return None
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
