@@ -235,8 +235,8 @@ def compare(previous: dict | None, current: dict) -> Changes:
     if previous is None:
         return Changes(first_edition=True)
     changes = Changes(first_edition=False)
-    current = in_full(current)
-    previous = in_full(in_current_terms(previous, current))
+    # ``previous`` comes from ``editions``, already in this briefgen's terms
+    current, previous = in_full(current), in_full(previous)
     renamed = renamed_items(previous["items"], current["items"])
     compare_meeting(previous, current, changes)
     compare_items(previous, current, renamed, changes)

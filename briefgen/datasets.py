@@ -231,7 +231,7 @@ def place_name(spelling: str) -> str:
 def type_key(kind: str) -> str:
     """What makes two spellings of an incident type one type: case, underscores and
     spacing aside ('GPS_JAMMING', 'gps jamming')."""
-    return " ".join(kind.replace("_", " ").split()).casefold()
+    return type_name(kind).casefold()
 
 
 def type_name(kind: str) -> str:

@@ -27,8 +27,8 @@ from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, files_gone, manifest_text,
-                      manifests, meetings_gone, read_manifest, unwritable_caches, write_if_new)
+from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, listing_gone, manifest_text,
+                      manifests, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -194,7 +194,7 @@ def index_out_of_date(out: Path) -> bool:
         damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).exists() or meetings_gone(out) or files_gone(out)
+    return damaged or (out / INDEX_FAILED).exists() or listing_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:

@@ -445,17 +445,16 @@ def files_in_place(folder: Path, manifest: dict) -> list[dict]:
     return [record for record in manifest["artifacts"] if (folder / record["path"]).is_file()]
 
 
-def files_gone(out: Path) -> bool:
-    """A file a manifest lists has gone since: the index, which may link it, is made again."""
-    return any(len(files_in_place(path.parent, manifest)) < len(manifest["artifacts"])
-               for path in Path(out).glob(f"*/{MANIFEST}") for manifest in [read_manifest(path.parent)] if manifest)
-
-
-def meetings_gone(out: Path) -> bool:
-    """A meeting built into ``out`` has been renamed or deleted since: the index, which may
-    still list it, is made again even when every meeting left is up to date."""
-    return any(manifest and not still_there(path.parent, manifest)
-               for path in Path(out).glob(f"*/{MANIFEST}") for manifest in [read_manifest(path.parent)])
+def listing_gone(out: Path) -> bool:
+    """Something the index may list has gone since: a meeting renamed or deleted, or a file
+    a manifest lists. The index is made again, even when every meeting left is up to date.
+    Each manifest is read once: this runs on every build, one with nothing to do too."""
+    for path in Path(out).glob(f"*/{MANIFEST}"):
+        manifest = read_manifest(path.parent)
+        if manifest and (not still_there(path.parent, manifest)
+                         or len(files_in_place(path.parent, manifest)) < len(manifest["artifacts"])):
+            return True
+    return False
 
 
 def still_there(folder: Path, manifest: dict) -> bool:

@@ -59,10 +59,7 @@ def resolved(path: Path) -> Path:
 
 def is_file(path: Path) -> bool:
     """Path.is_file, False rather than an error for a path no file can have."""
-    try:
-        return Path(path).is_file()
-    except (OSError, ValueError):
-        return False
+    return not_a_file(path) is None
 
 
 def not_a_file(path: Path) -> str | None:
