@@ -67,8 +67,8 @@ class Changes:
     renumbered_incidents: list[dict] = field(default_factory=list)
     # what ("country", "type", "ally"), label, before, after: a spelling that changes the book's words
     respelled: list[dict] = field(default_factory=list)
-    # the page's lines, the long runs summed up (see fold); not part of changes.json
-    page: dict = field(default_factory=dict, metadata={"page_only": True})
+    # the page's sections, brief by brief, long runs summed up (see page_sections); not in changes.json
+    page: list = field(default_factory=list, metadata={"page_only": True})
 
     @property
     def empty(self) -> bool:
@@ -512,7 +512,6 @@ def marked(changes: Changes, scheme, ceiling) -> Changes:
     changes.new_figures = keep(changes.new_figures, its_rows)
     changes.removed_figures = keep(changes.removed_figures, its_rows)
     changes.respelled = keep(changes.respelled, its_rows)
-    changes.page = page_lines(changes, scheme)
     return changes
 
 
@@ -525,36 +524,122 @@ def as_now(entry: dict) -> None:
             f"reclassified ({entry['previous_classification']} → {entry['classification']})"
 
 
-def page_lines(changes: Changes, scheme) -> dict:
-    """The incident lines the page lists, each kind as (lines, lines summing up the rest):
-    past LISTED lines about the same briefs, one line says how many more."""
-    def moved_only(entry):
-        return not entry["revised"] and not entry["reclassified"]
+# --- the page, brief by brief ---------------------------------------------------
 
-    return {"new_incidents": fold(changes.new_incidents, lambda e: (("in", tuple(e["items"])),), "new incidents", scheme),
-            "revised_incidents": fold(changes.revised_incidents,
-                                      lambda e: (("now in", tuple(e["joined"])), ("no longer in", tuple(e["left"])))
-                                      if moved_only(e) else None, "incidents", scheme),
-            "removed_incidents": fold(changes.removed_incidents, lambda e: (("were in", tuple(e["items"])),),
-                                      "incidents removed", scheme)}
+def page_sections(changes: Changes, agenda: list[str], with_spending: list[str], scheme) -> list[dict]:
+    """The page's lines as a reader looks for them: the meeting's first, then each brief's
+    in agenda order (an incident under every brief that shows or showed it, a figure under
+    every brief with a spending view), then the data's (spellings, and rows no brief shows).
+    ``agenda``: the briefs' titles in order; ``with_spending``: those showing figures."""
+    new_briefs = set(changes.new_items)
+    briefs = {title: [] for title in agenda}
+    data: list[dict] = []
+
+    def place(kind, entry, titles, here=lambda title: {}):
+        titles = [title for title in titles if title in briefs]
+        for title in titles:
+            line = {"kind": kind, "entry": entry, **here(title)}
+            if line.get("moved") != "now in" or title not in new_briefs:  # a new brief's rows are all new to it
+                briefs[title].append(line)
+        if not titles:
+            data.append({"kind": kind, "entry": entry, "elsewhere": True})
+
+    for title in agenda:
+        briefs[title] += brief_lines(changes, title)
+    for entry in sorted(changes.new_incidents, key=by_date):  # a brief's rows as its table orders them
+        place("new_incident", entry, entry["items"])
+    for entry in sorted(changes.revised_incidents, key=by_date):
+        place("revised_incident", entry, revised_in(entry), lambda title: {"moved": moved(entry, title)})
+    for entry in sorted(changes.renumbered_incidents, key=by_date):
+        place("renumbered_incident", entry, entry["items"])
+    for entry in sorted(changes.removed_incidents, key=by_date):
+        place("removed_incident", entry, entry["items"])
+    for kind, entries in (("changed_figure", changes.changed_figures), ("new_figures", changes.new_figures),
+                          ("removed_figures", changes.removed_figures)):
+        for entry in entries:
+            place(kind, entry, with_spending)
+    data[:0] = [{"kind": "respelled", "entry": entry} for entry in changes.respelled]
+    sections = [{"title": "The meeting", "brief": False, "lines": meeting_lines(changes)},
+                *({"title": title, "brief": True, "lines": lines} for title, lines in briefs.items()),
+                {"title": "The data", "brief": False, "lines": data}]
+    return [{**section, "lines": folded(section["lines"], scheme)} for section in sections if section["lines"]]
 
 
-def fold(entries: list[dict], group, what: str, scheme) -> tuple[list[dict], list[dict]]:
-    """``entries`` in order, less those past the first LISTED of a group (``group``: the
-    briefs a line names, None for a line never summed up); and a line for each group's rest,
-    under the highest mark of the lines it stands for."""
-    groups: dict[tuple, list[dict]] = {}
-    for entry in entries:
-        if group(entry) is not None:
-            groups.setdefault(group(entry), []).append(entry)
-    rest = {key: members[LISTED:] for key, members in groups.items() if len(members) > LISTED + 1}
-    left_out = {id(entry) for members in rest.values() for entry in members}
-    more = []
-    for key, members in rest.items():
-        level = scheme.highest([scheme.get(entry["classification"]) for entry in members])
-        more.append({"says": f"And {len(members)} more {what}", "classification": level.name, "mark": level.mark,
-                     "briefs": [[label, list(titles)] for label, titles in key if titles]})
-    return [entry for entry in entries if id(entry) not in left_out], more
+def by_date(entry: dict) -> tuple:
+    return entry["date"], entry["id"]
+
+
+def meeting_lines(changes: Changes) -> list[dict]:
+    return [*({"kind": "meeting_fact", "entry": entry} for entry in changes.meeting),
+            *({"kind": "section_revised", "entry": label} for label in changes.revised_sections),
+            *([{"kind": "agenda_order", "entry": changes.agenda_order}] if changes.agenda_order else []),
+            *({"kind": "brief_removed", "entry": title} for title in changes.removed_items)]
+
+
+def brief_lines(changes: Changes, title: str) -> list[dict]:
+    """What the page says of a brief itself: new, its file renamed, retitled, its text revised."""
+    return [*([{"kind": "brief_new"}] if title in changes.new_items else []),
+            *({"kind": "brief_renamed", "entry": r} for r in changes.renamed_items if r["title"] == title),
+            *({"kind": "brief_retitled", "entry": r} for r in changes.retitled_items if r["after"] == title),
+            *([{"kind": "brief_revised"}] if title in changes.changed_items else [])]
+
+
+def revised_in(entry: dict) -> list[str]:
+    """The briefs a revised incident's line belongs to: those it joined or left, and, if its
+    facts or level changed, every brief that shows it."""
+    facts_changed = entry["revised"] or entry["reclassified"]
+    return [*(entry["items"] if facts_changed else entry["joined"]), *entry["left"]]
+
+
+def moved(entry: dict, title: str) -> str | None:
+    return "now in" if title in entry["joined"] else "no longer in" if title in entry["left"] else None
+
+
+def folded(lines: list[dict], scheme) -> list[dict]:
+    """``lines`` less those past the first LISTED of a run (new incidents, removed ones, those
+    that only moved the same way in or out of the same briefs), each run's rest summed up in
+    one line after it, under the highest mark of the lines it stands for."""
+    runs: dict[tuple, list[dict]] = {}
+    for line in lines:
+        if run_of(line) is not None:
+            runs.setdefault(run_of(line), []).append(line)
+    rest = {key: members[LISTED:] for key, members in runs.items() if len(members) > LISTED + 1}
+    left_out = {id(line) for members in rest.values() for line in members}
+    kept = []
+    for line in lines:
+        if id(line) not in left_out:
+            kept.append(line)
+        key = run_of(line)
+        if key in rest and line is runs[key][-1]:
+            kept.append(more_line(rest[key], key, scheme))
+    return kept
+
+
+def run_of(line: dict) -> tuple | None:
+    """The run a line is summed up with, None for one always listed: a revised incident
+    whose facts changed, a figure, a brief's own change."""
+    entry, kind = line.get("entry"), line["kind"]
+    if kind == "revised_incident" and (entry["revised"] or entry["reclassified"]):
+        return None
+    if kind not in ("new_incident", "revised_incident", "removed_incident"):
+        return None
+    if not line.get("elsewhere"):
+        return (kind, line.get("moved"))
+    briefs = ((("now in", tuple(entry["joined"])), ("no longer in", tuple(entry["left"])))
+              if kind == "revised_incident" else ((IN[kind], tuple(entry["items"])),))
+    return (kind, briefs)
+
+
+IN = {"new_incident": "in", "removed_incident": "were in"}  # how a summed-up line names its briefs
+RUN_WORDS = {"new_incident": "new incidents", "revised_incident": "incidents", "removed_incident": "incidents removed"}
+
+
+def more_line(members: list[dict], key: tuple, scheme) -> dict:
+    kind, where = key
+    level = scheme.highest([scheme.get(line["entry"]["classification"]) for line in members])
+    briefs = [[label, list(titles)] for label, titles in where if titles] if isinstance(where, tuple) else []
+    says = f"And {len(members)} more {RUN_WORDS[kind]}" + (f" {where} this brief" if isinstance(where, str) else "")
+    return {"kind": "more", "says": says, "classification": level.name, "mark": level.mark, "briefs": briefs}
 
 
 def levels_listed(changes: Changes, scheme) -> list:

@@ -199,13 +199,15 @@ def changes_since_last_edition(valid, book, out_folder: Path) -> tuple[Changes, 
     """What the book's changes page shows, and the state the build stores for the next edition.
     The book is marked with the highest level the page shows: a row the last edition had
     may be higher than any this edition holds."""
-    from .changes import compare, editions, levels_listed, marked, snapshot
+    from .changes import compare, editions, levels_listed, marked, page_sections, snapshot
 
     current = snapshot(valid, book)
     previous, state = editions(out_folder, current)
     # this edition as the inputs give it, not as stored (sorted by key): the changes page
     # lists what is new in the same order whether or not the edition was built before
     changes = marked(compare(previous, current), valid.scheme, valid.ceiling)
+    changes.page = page_sections(changes, [view.item.title for view in book.items],
+                                 [view.item.title for view in book.items if view.spending], valid.scheme)
     book.highest = valid.scheme.highest([book.highest, *levels_listed(changes, valid.scheme)])
     return changes, state
 

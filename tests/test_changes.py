@@ -68,11 +68,18 @@ def next_edition(tmp_path: Path, files: dict):
 
 
 def page(changes, book) -> str:
-    """The changes page as a reader sees it, one line a change."""
+    """The changes page as a reader sees it: each heading as '## heading', one line a change."""
     html = render_book(book, changes=changes)
     section = re.search(r'<section class="changes".*?</section>', html, re.DOTALL).group(0)
-    lines = re.findall(r"<li[^>]*>.*?</li>", section)
-    return "\n".join(unescape(re.sub(r"<[^>]+>", "", line)).strip() for line in lines)
+    parts = re.findall(r"<h3[^>]*>.*?</h3>|<li[^>]*>.*?</li>", section, re.DOTALL)
+    return "\n".join(("## " if part.startswith("<h3") else "") + unescape(re.sub(r"<[^>]+>", "", part)).strip()
+                     for part in parts)
+
+
+def under(text: str, heading: str) -> list[str]:
+    """The lines of a changes page (as ``page`` gives it) under ``heading``."""
+    sections = re.split(r"^## ", text, flags=re.MULTILINE)
+    return next(part.splitlines()[1:] for part in sections if part.splitlines()[:1] == [heading])
 
 
 def test_an_incident_deleted_or_leaving_a_brief_is_listed(tmp_path):
@@ -85,15 +92,18 @@ def test_an_incident_deleted_or_leaving_a_brief_is_listed(tmp_path):
     assert revised["T-2"]["revised"] == ["date"] and revised["T-2"]["left"] == ["Alpha item on drones"]
     assert revised["T-1"]["revised"] == ["count"] and revised["T-1"]["items"] == ["Alpha item on drones"]
     text = page(changes, book)
-    assert "(PUBLIC) Incident removed: T-3 (2025-08-01, Poland, drone)" in text
-    assert "(PUBLIC) Incident T-2 (2025-08-19, Estonia, fixed-wing) revised (date), no longer in: Alpha item on drones" in text
-    assert "No change" not in text
+    assert under(text, "Alpha item on drones") == [  # by date
+        "(PUBLIC) Incident T-2 (2025-08-19, Estonia, fixed-wing) revised (date), no longer in this brief",
+        "(PUBLIC) Incident T-1 (2025-09-10, Poland, drone) revised (count)"]
+    assert under(text, "The data") == ["(PUBLIC) Incident removed: T-3 (2025-08-01, Poland, drone)"]  # in no brief
+    assert "No change" not in text and "Beta item on spending" not in text  # a brief with no change goes unnamed
 
 
 def test_an_incident_a_brief_showed_and_that_is_deleted_names_the_brief(tmp_path):
     incidents = without(INCIDENTS_CSV, "T-1")
     changes, book = changes_between(tmp_path, {}, {"incidents": incidents})
-    assert "Incident removed: T-1 (2025-09-10, Poland, drone), was in: Alpha item on drones" in page(changes, book)
+    assert under(page(changes, book), "Alpha item on drones") == [
+        "(PUBLIC) Incident removed: T-1 (2025-09-10, Poland, drone)"]
 
 
 def test_a_reclassified_row_is_listed_under_the_higher_of_its_marks(tmp_path):
@@ -161,7 +171,10 @@ def test_briefs_added_removed_reordered_renamed_and_retitled(tmp_path):
     assert changes.agenda_order == ["Beta item on defence spending", "Alpha item on drones"]
     text = page(changes, book)
     assert "Agenda reordered: Beta item on defence spending; Alpha item on drones" in text
-    assert "Brief renamed: Alpha item on drones (id alpha → gamma)" in text
+    assert under(text, "Beta item on defence spending") == ["Retitled, was: Beta item on spending", "Text revised"]
+    assert under(text, "Alpha item on drones") == ["Renamed (id alpha → gamma)"]
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## The meeting", "## Beta item on defence spending", "## Alpha item on drones"]  # in agenda order
 
 
 def test_spending_figures_deleted_added_or_made_final_and_a_view_widened(tmp_path):
@@ -220,7 +233,8 @@ def test_the_changes_page_in_the_pdf_and_no_public_output_naming_them(tmp_path):
     assert result.ok, [str(p) for p in result.problems]
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "tiny" / "book.pdf").pages[:3])
     assert "Venue changed: Test House → Other House" in text
-    assert "(PUBLIC) Incident removed: T-2 (2025-09-19, Estonia, fixed-wing), was in: Alpha item on drones" in text
+    assert ("The meeting Venue changed: Test House → Other House Alpha item on drones "
+            "(PUBLIC) Incident removed: T-2 (2025-09-19, Estonia, fixed-wing)") in text
     changes = json.loads((out / "tiny" / "changes.json").read_text())
     assert [i["id"] for i in changes["removed_incidents"]] == ["T-2"]
     for sheet in (out / "tiny" / "factsheets").glob("*.html"):
@@ -281,7 +295,7 @@ def test_a_widened_window_sums_up_the_incidents_it_moves(tmp_path):
     lines = page(changes, book).splitlines()
     assert len([line for line in lines if line.startswith("(PUBLIC) Incident E-")]) + 1 == 10  # and T-3
     # the rest in one line, marked with the highest of the rows it stands for (E-20)
-    assert "(NR) And 11 more incidents, now in: Alpha item on drones" in lines
+    assert "(NR) And 11 more incidents now in this brief" in lines
     assert "E-20" not in "\n".join(lines)
 
 
@@ -325,3 +339,55 @@ def test_a_state_without_the_facts_added_since_starts_no_edition(tmp_path):
     (out / ".editions.json").write_text(json.dumps(state))
     again, _ = next_edition(tmp_path, {"incidents": without(INCIDENTS_CSV, "T-3")})
     assert again == changes and [i["id"] for i in again.removed_incidents] == ["T-3"]
+
+
+def test_the_page_goes_brief_by_brief(tmp_path):
+    """The meeting's changes first, then each brief's in agenda order, each change under
+    every brief it touches: a new incident under both briefs that show it, a revised figure
+    under the brief with the spending view. A new brief is new: its incidents are not listed
+    as having joined it."""
+    gamma = ALPHA_YAML.replace("Alpha item on drones", "Gamma item on drones")
+    meeting = (MEETING_YAML.replace("items: [alpha, beta]", "items: [alpha, beta, gamma]")
+               .replace("venue: Test House", "venue: Other House"))
+    incidents = INCIDENTS_CSV + "T-4,2025-09-20,Estonia,drone,2,,none,false,New one.,Test source E\n"
+    spending = SPENDING_CSV.replace("Poland,POL,2025,4.48", "Poland,POL,2025,4.50")
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting, "gamma": gamma, "incidents": incidents,
+                                                    "spending": spending})
+    text = page(changes, book)
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## The meeting", "## Alpha item on drones", "## Beta item on spending", "## Gamma item on drones"]
+    assert under(text, "The meeting") == ["Venue changed: Test House → Other House"]
+    new_incident = "(PUBLIC) New incident T-4 (2025-09-20, Estonia, drone)"
+    assert under(text, "Alpha item on drones") == [new_incident]
+    assert under(text, "Beta item on spending") == [
+        "(PUBLIC) Spending figure revised: Poland 2025, 4.48% → 4.50% of GDP"]
+    assert under(text, "Gamma item on drones") == ["New brief", new_incident]
+    # changes.json keeps its shape: each incident once, naming the briefs that show it
+    assert [(i["id"], i["items"]) for i in changes.new_incidents] == [
+        ("T-4", ["Alpha item on drones", "Gamma item on drones"])]
+
+
+def test_a_removed_brief_and_a_row_no_brief_shows(tmp_path):
+    """A brief taken off the agenda is a change to the meeting; an incident it alone showed,
+    deleted since, is listed with the data, naming the brief that showed it."""
+    meeting = MEETING_YAML.replace("items: [alpha, beta]", "items: [beta]")
+    changes, book = changes_between(tmp_path, {}, {"meeting": meeting, "alpha": None,
+                                                    "incidents": without(INCIDENTS_CSV, "T-1")})
+    text = page(changes, book)
+    assert under(text, "The meeting") == ["Brief removed: Alpha item on drones"]
+    assert under(text, "The data") == [
+        "(PUBLIC) Incident removed: T-1 (2025-09-10, Poland, drone), was in: Alpha item on drones"]
+
+
+def test_a_briefs_incidents_are_listed_by_date(tmp_path):
+    """Under each brief its new incidents run by date, as its table runs, whichever brief
+    shows them first: beta (now showing incidents too) lists T-4, shown by alpha first, after T-5."""
+    beta = BETA_YAML.replace("thresholds: [2.0, 3.5]}\n", "thresholds: [2.0, 3.5]}\n  incidents: {from: 2025-09-01, countries: [EST]}\n")
+    incidents = INCIDENTS_CSV + ("T-4,2025-09-25,Estonia,drone,1,,none,false,Later.,Test source E\n"
+                                 "T-5,2025-09-05,Estonia,drone,1,,none,false,Earlier.,Test source E\n")
+    alpha = ALPHA_YAML.replace("from: 2025-09-01", "from: 2025-09-20")
+    changes, book = changes_between(tmp_path, {"beta": beta, "alpha": alpha}, {"beta": beta, "alpha": alpha,
+                                                                                "incidents": incidents})
+    text = page(changes, book)
+    assert [line.split()[3] for line in under(text, "Beta item on spending")] == ["T-5", "T-4"]
+    assert [line.split()[3] for line in under(text, "Alpha item on drones")] == ["T-4"]
