@@ -532,11 +532,11 @@ def page_sections(changes: Changes, agenda: list[str], with_spending: list[str],
     every brief with a spending view), then the data's (spellings, and rows no brief shows).
     ``agenda``: the briefs' titles in order; ``with_spending``: those showing figures."""
     new_briefs = set(changes.new_items)
-    briefs = {title: [] for title in agenda}
+    briefs: dict[str, list[dict]] = {title: [] for title in agenda}  # two briefs of one title: one heading
     data: list[dict] = []
 
     def place(kind, entry, titles, here=lambda title: {}):
-        titles = [title for title in titles if title in briefs]
+        titles = [title for title in dict.fromkeys(titles) if title in briefs]
         for title in titles:
             line = {"kind": kind, "entry": entry, **here(title)}
             if line.get("moved") != "now in" or title not in new_briefs:  # a new brief's rows are all new to it
@@ -544,7 +544,7 @@ def page_sections(changes: Changes, agenda: list[str], with_spending: list[str],
         if not titles:
             data.append({"kind": kind, "entry": entry, "elsewhere": True})
 
-    for title in agenda:
+    for title in briefs:
         briefs[title] += brief_lines(changes, title)
     for entry in sorted(changes.new_incidents, key=by_date):  # a brief's rows as its table orders them
         place("new_incident", entry, entry["items"])

@@ -391,3 +391,15 @@ def test_a_briefs_incidents_are_listed_by_date(tmp_path):
     text = page(changes, book)
     assert [line.split()[3] for line in under(text, "Beta item on spending")] == ["T-5", "T-4"]
     assert [line.split()[3] for line in under(text, "Alpha item on drones")] == ["T-4"]
+
+
+def test_two_briefs_of_one_title_share_one_heading_and_list_a_change_once(tmp_path):
+    gamma = ALPHA_YAML  # alpha's twin: the same title, showing the same incidents
+    meeting = MEETING_YAML.replace("items: [alpha, beta]", "items: [alpha, beta, gamma]")
+    incidents = INCIDENTS_CSV.replace("T-1,2025-09-10,Poland,drone,19", "T-1,2025-09-10,Poland,drone,21")
+    (tmp_path / "out").mkdir()
+    next_edition(tmp_path, {"meeting": meeting, "gamma": gamma})
+    changes, book = next_edition(tmp_path, {"meeting": meeting, "gamma": gamma, "incidents": incidents})
+    text = page(changes, book)
+    assert text.count("## Alpha item on drones") == 1
+    assert under(text, "Alpha item on drones") == ["(PUBLIC) Incident T-1 (2025-09-10, Poland, drone) revised (count)"]
