@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .errors import BriefgenError
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -306,6 +307,10 @@ def _wrote(action) -> None:
         _fail(f"briefgen: {exc}", EXIT_INPUT_ERROR)
     except CannotWrite as exc:
         _fail(str(exc), EXIT_CANNOT_WRITE)
+    except BriefgenError as exc:  # meeting.yaml or briefgen.yaml as the writer left it: path:line
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INPUT_ERROR)
     for path in written:
         click.echo(f"wrote {path}")
 
