@@ -258,7 +258,10 @@ def schema(kind: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a folder that is not there, or not ours to write
+            _fail(str(CannotWrite(output, exc)), EXIT_CANNOT_WRITE)
         click.echo(f"wrote {output}")
 
 
