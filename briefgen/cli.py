@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
+from .errors import BriefgenError
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -257,7 +258,10 @@ def schema(kind: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a folder that is not there, or not ours to write
+            _fail(str(CannotWrite(output, exc)), EXIT_CANNOT_WRITE)
         click.echo(f"wrote {output}")
 
 
@@ -306,6 +310,10 @@ def _wrote(action) -> None:
         _fail(f"briefgen: {exc}", EXIT_INPUT_ERROR)
     except CannotWrite as exc:
         _fail(str(exc), EXIT_CANNOT_WRITE)
+    except BriefgenError as exc:  # meeting.yaml or briefgen.yaml as the writer left it: path:line
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(EXIT_INPUT_ERROR)
     for path in written:
         click.echo(f"wrote {path}")
 

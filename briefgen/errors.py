@@ -30,17 +30,30 @@ class Problem:
         return f"{where}: {prefix}{one_line(self.message)}"
 
 
+# Unicode's format characters (category Cf) and its other default-ignorable code points
+# (drawn as nothing), written out: building the class from unicodedata at import would
+# cost every build a few milliseconds. Tests check both lists.
+FORMAT_CHARACTER = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+OTHER_IGNORABLE = ("\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0"
+                   "\ufff0-\ufff8\U000e0000-\U000e0fff")
+INVISIBLE = re.compile(f"[{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
+
 # A value quoted in a message (an item id, a key, a file name) may hold a line break: printed
 # as it is, it would split the problem in two, or forge a line a log reader takes for another.
 # Other controls do as much harm: a terminal escape (ESC) can clear or rewrite the screen, and
-# a bidirectional control (U+202E) shows the rest of the line backwards.
-UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
-                         "\u202a-\u202e\u2066-\u2069]")
+# a bidirectional control (U+202E) shows the rest of the line backwards. What is drawn as
+# nothing (a zero-width space) made a message contradict itself: "unknown item id
+# 'drone-wall' (item ids here: drone-wall, ...)".
+UNPRINTABLE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 
 
 def one_line(text: str) -> str:
-    """``text`` with each line break or other control written as its escape: '\\n', '\\u202e'."""
-    return UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
+    """``text`` with each line break, control or invisible character written as its escape:
+    '\\n', '\\u202e', '\\u200b'."""
+    return UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class BriefgenError(Exception):

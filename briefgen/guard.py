@@ -17,6 +17,7 @@ import unicodedata
 
 from pydantic import BaseModel
 
+from .errors import INVISIBLE
 from .locate import DEFAULT_TEMPLATES
 from .model import LineToTake, Marked, Person, Portion, ProgrammeEntry, walk_marked
 from .validate import MEETING_FILE, ValidMeeting
@@ -46,17 +47,6 @@ def _plain(run: re.Match) -> str:
 
 
 NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
-
-# Unicode's format characters (category Cf) and its other default-ignorable code points
-# (drawn as nothing), written out: building the class from unicodedata at import would
-# cost every build a few milliseconds. Tests check both lists.
-FORMAT_CHARACTER = (
-    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
-OTHER_IGNORABLE = ("\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2065\u3164\ufe00-\ufe0f\uffa0"
-                   "\ufff0-\ufff8\U000e0000-\U000e0fff")
-INVISIBLE = re.compile(f"[{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 
 
 def texts_of(marked: Marked) -> list[str]:

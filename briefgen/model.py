@@ -76,8 +76,10 @@ class Person(Marked):
 
 
 def _iso_date(value):
-    """YYYY-MM-DD only: 0 or '1759276800' would otherwise pass as a timestamp."""
-    if isinstance(value, (int, float)) or (isinstance(value, str) and not ISO_DATE.fullmatch(value)):
+    """YYYY-MM-DD only: 0 or '1759276800' would otherwise pass as a timestamp, and YAML's
+    2025-10-15 10:00 (a date and time) be refused in pydantic's words."""
+    if (isinstance(value, (int, float, dt.datetime))
+            or (isinstance(value, str) and not ISO_DATE.fullmatch(value))):
         raise ValueError("write the date as YYYY-MM-DD")
     return value
 

@@ -16,6 +16,7 @@ import yaml
 
 from .classification import Level, Scheme
 from .config import load_project
+from .load import load_yaml
 from .publish import write_atomic
 from .safety import names_a_device
 from .schema import schema_text
@@ -73,6 +74,7 @@ def new_item(meeting: Path, item_id: str) -> list[Path]:
     target = meeting / f"{item_id}.yaml"
     if target.exists():
         raise ScaffoldError(f"{target} already exists; not overwritten")
+    load_yaml(meeting_file)  # its mistakes (syntax, tags, not UTF-8) as path:line, before anything is written
     original = meeting_file.read_text(encoding="utf-8")
     listed = with_item(original, item_id)
     scheme = load_project(meeting).scheme
@@ -97,18 +99,27 @@ def item_text(meeting: Path, item_id: str, scheme: Scheme) -> str:
 def with_item(text: str, item_id: str) -> str | None:
     """``text`` with ``item_id`` added to its ``items:`` list; None if it has no list
     (items then follow the file names). Refuses an id already listed."""
+    cannot = ScaffoldError(f"cannot add '{item_id}' to the items: list of meeting.yaml as it is written; "
+                           "add it by hand")
     before = yaml.safe_load(text) or {}
+    if not isinstance(before, dict):
+        raise cannot
     listed = before.get("items")
     if listed is None:
         return None
+    if not isinstance(listed, list):
+        raise cannot
     if item_id in listed:
         raise ScaffoldError(f"'{item_id}' is already in the meeting's items: list")
     lines = text.splitlines(keepends=True)
     changed = add_to_flow_list(lines, item_id) or add_to_block_list(lines, item_id)
     result = "".join(lines)
-    if not changed or (yaml.safe_load(result) or {}).get("items") != [*listed, item_id]:
-        raise ScaffoldError(f"cannot add '{item_id}' to the items: list of meeting.yaml as it is written; "
-                            "add it by hand")
+    try:  # the edit can break the list ('[a, b, ]' became '[a, b,, c]'): parsed again before it is written
+        after = yaml.safe_load(result) if changed else None
+    except yaml.YAMLError:
+        after = None
+    if not isinstance(after, dict) or after.get("items") != [*listed, item_id]:
+        raise cannot
     return result
 
 

@@ -64,7 +64,9 @@ def describe(error: dict) -> str:
     message = plain(message)
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
-        hint = " (put it in quotes if it is text: YAML reads an unquoted 10:00 as the number 600)"
+        hint = " (put it in quotes if it is text"
+        # a time's number is most likely YAML's reading of one: said of an id or a level, it misled
+        hint += ": YAML reads an unquoted 10:00 as the number 600)" if error["loc"][-1:] == ("time",) else ")"
     elif kind == "string_type" and isinstance(error["input"], dt.date):
         hint = " (put it in quotes if it is text: YAML reads an unquoted 2025-10-15 as a date)"
     return f"{where}: {message}, found {_shown(error['input'], prose=kind in SHAPE_ERRORS)}{hint}"

@@ -230,8 +230,7 @@ def test_dates_are_shown_as_written_not_as_python_writes_them(tmp_path):
     meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("title: ", "title: 2025-10-15\nx: ", 1),
                             alpha=ALPHA_YAML.replace("{from: 2025-09-01,", "{from: 2025-09-01 10:00:00,"))
     assert sorted(error_lines(run("check", meeting))) == [
-        f"{meeting / 'alpha.yaml'}:12: data.incidents.from: datetimes provided to dates should have zero time "
-        "- e.g. be exact dates, found 2025-09-01 10:00:00",
+        f"{meeting / 'alpha.yaml'}:12: data.incidents.from: write the date as YYYY-MM-DD, found 2025-09-01 10:00:00",
         f"{meeting / 'beta.yaml'}:1: title: input should be a valid string, found 2025-10-15 (put it in quotes "
         "if it is text: YAML reads an unquoted 2025-10-15 as a date)",
         f"{meeting / 'beta.yaml'}:2: warning: unknown key 'x'"]

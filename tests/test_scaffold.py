@@ -125,6 +125,26 @@ def test_an_item_already_listed_is_refused():
         with_item("items: [a, c]\n", "c")
 
 
+def test_a_list_the_edit_would_break_is_refused_not_a_traceback():
+    for text in ("items: [a, b, ]\n", "items: 5\n", "- a\n"):  # '[a, b,, c]' did not parse
+        with pytest.raises(ScaffoldError, match="cannot add 'c' to the items: list"):
+            with_item(text, "c")
+
+
+@pytest.mark.parametrize("written, expect", [
+    (b"title: T\nitems: [a\n", "agendas/x/meeting.yaml:3: YAML syntax error: did not find expected ',' or ']'"),
+    (b"title: caf\xe9\nitems: [a]\n", "agendas/x/meeting.yaml:1: not UTF-8 text (byte 0xE9); save the file as UTF-8"),
+    (b"items: !!python/name:os.system x\n", "agendas/x/meeting.yaml:1: YAML tag '!!python/name:os.system' is "
+     "not allowed: briefgen reads plain text, numbers, dates, lists and mappings only"),
+])
+def test_new_item_in_a_meeting_file_it_cannot_read_names_its_line(project, written, expect):
+    (project / "agendas" / "x").mkdir()
+    (project / "agendas" / "x" / "meeting.yaml").write_bytes(written)
+    done = briefgen(project, "new", "item", "x", "y")
+    assert (done.returncode, done.stderr) == (1, expect + "\n")
+    assert not (project / "agendas" / "x" / "y.yaml").exists()
+
+
 def test_new_meeting_refuses_a_windows_device_name(project):
     os.chdir(project)
     refused = CliRunner().invoke(main, ["new", "meeting", "aux"])

@@ -64,3 +64,11 @@ def test_schema_command_prints_or_writes(tmp_path):
     assert written.exit_code == 0
     assert json.loads((tmp_path / "m.json").read_text()) == json_schema("meeting")
     assert CliRunner().invoke(main, ["schema", "agenda"]).exit_code == 2
+
+
+def test_schema_written_into_a_folder_that_is_not_there_is_one_line_not_a_traceback(tmp_path):
+    target = tmp_path / "missing" / "m.json"
+    refused = CliRunner().invoke(main, ["schema", "meeting", "-o", str(target)])
+    assert refused.exit_code == 5, refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert refused.stderr.strip() == f"{target}: cannot write: No such file or directory"
