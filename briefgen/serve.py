@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .errors import BriefgenError, Problem
 from .incremental import input_files
-from .locate import DEFAULT_TEMPLATES
+from .locate import DEFAULT_TEMPLATES, meeting_name
 from .safety import Policy
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,18 @@ def render_preview(meeting: Path, out: Path, templates: Path,
     In time: a user's template that loops is stopped at the time limit, as in a build.
     """
     from .charts import keep_charts_in
-    from .jobs import in_time, public_factsheets, staff_book
+    from .jobs import changes_since_last_edition, in_time, public_factsheets, staff_book
     from .render_html import render_book
     from .validate import validate_meeting
 
-    keep_charts_in(out / meeting.name / ".cache" / "charts")  # shared with build
+    folder = out / meeting_name(meeting)
+    keep_charts_in(folder / ".cache" / "charts")  # shared with build
     with in_time(meeting, policy, "rendering the preview"):
         valid = validate_meeting(meeting, policy=policy)
-        pages = {"book.html": render_book(staff_book(valid), templates)}
+        book = staff_book(valid)
+        # the changes the next build's book will list; the preview stores no edition
+        changes, _ = changes_since_last_edition(valid, book, folder)
+        pages = {"book.html": render_book(book, templates, changes=changes)}
         for item, _, _, page, _ in public_factsheets(valid, templates):
             pages[f"factsheets/{item}.html"] = page
     return pages, list(valid.warnings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -15,9 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from briefgen.serve import Preview, make_server
+from briefgen import pipeline
+from briefgen.serve import Preview, make_server, render_preview
 
-from .conftest import ALPHA_YAML, write_meeting
+from .conftest import ALPHA_YAML, MEETING_YAML, write_meeting
 
 DEADLINE = 15.0  # seconds a poll may wait; the delays themselves are measured
 
@@ -164,3 +166,16 @@ def test_the_preview_answers_only_to_its_own_address(tmp_path, tiny_server):
     for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
         status, body = raw_get(url, "/book.html", host=host)
         assert status == 200 and b"briefgen-preview" in body
+
+
+def test_the_preview_lists_the_changes_the_next_build_will_and_stores_no_edition(tmp_path):
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    pages, _ = render_preview(meeting, out, pipeline.DEFAULT_TEMPLATES)
+    assert "This is the first edition of this book." in pages["book.html"]
+    [result] = pipeline.build([meeting], out, jobs_count=1)
+    assert result.ok
+    state = (out / "tiny" / ".editions.json").read_bytes()
+    (meeting / "meeting.yaml").write_text(MEETING_YAML.replace("venue: Test House", "venue: Other House"))
+    pages, _ = render_preview(meeting, out, pipeline.DEFAULT_TEMPLATES)
+    assert "Venue changed: Test House → Other House" in re.sub(r"<[^>]+>", "", pages["book.html"])
+    assert (out / "tiny" / ".editions.json").read_bytes() == state
