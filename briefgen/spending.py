@@ -46,10 +46,10 @@ class SpendingTable:
     thresholds: list[str]  # formatted, e.g. "2%", "3.5%"
     rows: list[tuple[str, list[str]]]  # (ally, formatted % per year, "–" if none, "1.58e" if an estimate
     #                                     in a year whose other figures are not)
-    counts: list[YearCount]  # the years asked for
+    counts: list[YearCount]  # the years asked for, else the latest; none without a figure: gap_statement says so
     trend: list[YearCount]  # every year in the data, first threshold only
     gaps: list[AllyGap]  # empty if no ally is below the target: the statement says so
-    gap_year: str  # the year the gaps are measured in, "2025e" if all its figures are estimates
+    gap_year: str  # the year the gaps are measured in, "2025e" if all its figures are estimates; "" if no year
     gap_statement: str
     sources: list[str]
     data_as_of: str
@@ -58,14 +58,15 @@ class SpendingTable:
 
 
 def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) -> SpendingTable:
-    years = view.years or [max((row.year for row in rows), default=0)]
+    latest = max((row.year for row in rows), default=None)
+    years = view.years or ([latest] if latest else [])  # no figure and no year asked for: no year, not year 0
     used = [row for row in rows if row.year in years]
     level = scheme.highest(row.level for row in rows)
     sources = list(dict.fromkeys(row.source for row in rows))
     all_years = sorted({row.year for row in rows})
     trend = [year_count(rows, year, view.thresholds[:1]) for year in all_years]
-    names, last = ally_names(rows), max(years)  # the gaps to the target are measured in the last year shown
-    gaps = ally_gaps(rows, names, last, view.target, view.target_year)
+    names, last = ally_names(rows), max(years, default=None)  # the gaps to the target are measured in the last year shown
+    gaps = ally_gaps(rows, names, last, view.target, view.target_year) if last else []
     table = SpendingTable(
         years=years,
         estimates=[all_estimates(used, y) for y in years],
@@ -74,7 +75,7 @@ def spending_table(rows: list[SpendingRow], view: SpendingView, scheme: Scheme) 
         counts=[year_count(rows, year, view.thresholds) for year in years],
         trend=trend,
         gaps=gaps if any(Decimal(gap.gap) > 0 for gap in gaps) else [],  # a table of 0.00s tells nothing
-        gap_year=f"{last}{'e' if all_estimates(rows, last) else ''}",
+        gap_year=f"{last}{'e' if all_estimates(rows, last) else ''}" if last else "",
         gap_statement=gap_statement(gaps, last, view.target, view.target_year),
         sources=sources,
         data_as_of=data_as_of(rows),
@@ -169,11 +170,11 @@ def ally_gaps(rows: list[SpendingRow], names: dict[str, str], year: int, target:
     return gaps
 
 
-def gap_statement(gaps: list[AllyGap], year: int, target: Decimal, target_year: int) -> str:
+def gap_statement(gaps: list[AllyGap], year: int | None, target: Decimal, target_year: int) -> str:
     """'In 2025, 27 of 30 allies ... were below 3.5% of GDP; to reach it by 2035 ...', in
     words that fit none, one or all of them being below."""
     if not gaps:
-        return f"No figures for {year}."
+        return f"No figures for {year}." if year else "No ally has a published figure."
     below = [gap for gap in gaps if Decimal(gap.gap) > 0]
     target_text = f"{format_pct(target, places=None)}% of GDP"
     if not below:

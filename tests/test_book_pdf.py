@@ -162,6 +162,34 @@ def test_a_portion_mark_stays_on_the_page_of_its_text_at_a_page_break(tmp_path):
     assert breaks >= 4  # the background ran over several pages
 
 
+def test_an_incident_s_mark_stays_on_the_line_of_its_date(tmp_path):
+    """Where an item's incidents differ in level, each row's date carries its mark. Floated,
+    the mark was left out of the column's width, and every '(PUBLIC)' row's date went onto a
+    line of its own below the mark, while an '(NR)' row's fitted beside it. (Long summaries
+    take the slack a table of short ones leaves the date's column.)"""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.jobs import staff_book
+    from briefgen.render_html import render_book
+
+    from .conftest import INCIDENTS_CSV, write_meeting
+
+    lines = INCIDENTS_CSV.replace("Jets over Estonia.", "Jets over Estonia, " * 20).splitlines()
+    incidents = "\n".join([lines[0] + ",classification", lines[1] + ",NATO RESTRICTED",
+                            *(line + ",PUBLIC" for line in lines[2:])]) + "\n"
+    meeting = write_meeting(tmp_path, incidents=incidents)
+    html = render_book(staff_book(validate_meeting(meeting)), part="item-alpha", for_pdf=True)
+    runs = []
+    for page in PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages:
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[5])))
+    for date in ("2025-09-10", "2025-09-19"):  # (NR), then (PUBLIC)
+        [y] = [y for text, y in runs if date in text]
+        assert any(abs(y - other) < 1 for text, other in runs if re.fullmatch(r"\((NR|PUBLIC)\)", text)), (
+            f"{date} is not on its mark's line")
+
+
 @pytest.mark.parametrize("length", [100, 200, 400, 800])
 def test_a_long_meeting_title_keeps_the_cover_on_one_page(tmp_path, length):
     """A title of 330 characters at the cover's full size pushed the handling note onto a

@@ -100,6 +100,36 @@ def test_column_names_are_read_whatever_their_case_and_a_restricted_row_stays_ou
     assert "Jets over Estonia" in sheet and "Drones over Poland" not in sheet
 
 
+def test_a_spending_view_without_rows_shows_no_empty_source_or_table(tmp_path):
+    """A fact sheet whose spending figures are all restricted said "Source: . Data as of no
+    data."; so did a book over a spending file of no rows, under a table of no allies."""
+    lines = SPENDING_CSV.splitlines()
+    restricted = "\n".join([lines[0] + ",classification", *(line + ",NATO RESTRICTED" for line in lines[1:])]) + "\n"
+    valid = validate_meeting(write_meeting(tmp_path / "restricted", spending=restricted))
+    sheet = re.sub(r"<[^>]+>", "", render_factsheet(merge(redact(valid, public_only)), 1, "PUBLIC"))
+    assert "Defence spending in figures" in sheet and "Source:" not in sheet and "no data" not in sheet
+    valid = validate_meeting(write_meeting(tmp_path / "empty", spending=lines[0] + "\n"))
+    book = re.sub(r"<[^>]+>", "", render_book(merge(valid)))
+    assert "no ally has a published figure" in book
+    assert "Source: ." not in book and "Defence expenditure as % of GDP" not in book
+
+
+def test_a_spending_view_without_years_or_rows_shows_no_year_0(tmp_path):
+    """A view naming no years shows the data's latest; with no figure to show (all of them
+    restricted, on a fact sheet) its table gave a row for the year 0, and the book said
+    '0: no ally has a published figure' and 'No figures for 0.'"""
+    lines = SPENDING_CSV.splitlines()
+    restricted = "\n".join([lines[0] + ",classification", *(line + ",NATO RESTRICTED" for line in lines[1:])]) + "\n"
+    beta = BETA_YAML.replace("years: [2014, 2025], ", "")
+    valid = validate_meeting(write_meeting(tmp_path / "restricted", spending=restricted, beta=beta))
+    sheet = re.sub(r"<[^>]+>", " ", render_factsheet(merge(redact(valid, public_only)), 1, "PUBLIC"))
+    figures = sheet.split("Defence spending in figures")[1]
+    assert "No ally has a published figure." in figures and not re.search(r"\b0\b", figures)
+    book = re.sub(r"<[^>]+>", " ", render_book(merge(validate_meeting(write_meeting(tmp_path / "empty",
+                                                                                spending=lines[0] + "\n", beta=beta)))))
+    assert "No ally has a published figure." in book and "0: no ally" not in book and "for 0" not in book
+
+
 def test_a_column_named_twice_is_an_error(tmp_path):
     csv = with_column(with_column(INCIDENTS_CSV, "classification", "PUBLIC"), "CLASSIFICATION", "NATO RESTRICTED")
     meeting = write_meeting(tmp_path, incidents=csv)
