@@ -12,7 +12,7 @@ from statistics import median
 
 from .charts import Chart, draw
 from .classification import Level, Scheme
-from .formatting import format_pct
+from .formatting import format_pct, join_names
 from .model import SpendingRow, SpendingView
 
 
@@ -27,6 +27,7 @@ class YearCount:
     statement: str
     median: str  # the median ally's % of GDP, formatted with its "%"; "–" for a year without figures
     shown: list[str]  # at_or_above as a table shows it: "–" for a year without figures, not "0"
+    label: str  # the year as a fact sheet's table names it: "2025 (estimate)", "2024 (partly estimates)"
 
 
 @dataclass
@@ -139,7 +140,14 @@ def year_count(rows: list[SpendingRow], year: int, thresholds: list[Decimal]) ->
     statement = spending_statement(label, len(figures), thresholds, counts)
     middle = format_pct(Decimal(median(figures)).quantize(Decimal("0.01"), ROUND_HALF_UP)) + "%" if figures else "–"
     shown = [str(n) if figures else "–" for n in counts]  # no figure is not no ally at 2%
-    return YearCount(year, estimate, len(figures), counts, statement, middle, shown)
+    return YearCount(year, estimate, len(figures), counts, statement, middle, shown,
+                     f"{year}{estimate_note(rows, year)}")
+
+
+def estimate_note(rows: list[SpendingRow], year: int) -> str:
+    """What a year's label adds where a table or chart cannot mark each figure with its "e":
+    " (estimate)", " (partly estimates)" (as "Data as of" says it), or nothing."""
+    return " (estimate)" if all_estimates(rows, year) else " (partly estimates)" if partly_estimated(rows, year) else ""
 
 
 def spending_statement(label, with_figure, thresholds, counts) -> str:
@@ -194,9 +202,7 @@ def data_as_of(rows: list[SpendingRow]) -> str:
     if not rows:
         return "no data"
     year = max(row.year for row in rows)
-    if all_estimates(rows, year):
-        return f"{year} (estimate)"
-    return f"{year}{' (partly estimates)' if partly_estimated(rows, year) else ''}"
+    return f"{year}{estimate_note(rows, year)}"
 
 
 def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[str, str],
@@ -204,14 +210,17 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
     source = "; ".join(table.sources)
     threshold = table.thresholds[0] if table.thresholds else "2%"
     # the alt text marks estimates as the chart's labels and the tables do ("2025e", "2.50e")
+    # a year only partly estimated has no "e" on its bar: the caption and alt text say so
+    partly = [c.year for c in table.trend if partly_estimated(rows, c.year)]
     trend_alt = ("Bar chart of allies at or above " + threshold + " of GDP each year: " +
-                 ", ".join(f"{c.year}{'e' if c.estimate else ''} {c.at_or_above[0]} of {c.with_figure}"
-                           for c in table.trend) + ".")
+                 ", ".join(f"{c.year}{'e' if c.estimate else ''}{' (partly estimates)' if c.year in partly else ''}"
+                           f" {c.at_or_above[0]} of {c.with_figure}" for c in table.trend) + ".")
     trend = Chart(
         draw("allies_at_threshold", trend_alt, [c.year for c in table.trend],
              [c.at_or_above[0] for c in table.trend], [c.with_figure for c in table.trend],
              [c.estimate for c in table.trend], threshold),
-        f"Allies at or above {threshold} of GDP, {year_span(table.trend[0].year, table.trend[-1].year)}",
+        f"Allies at or above {threshold} of GDP, {year_span(table.trend[0].year, table.trend[-1].year)}"
+        + (f" ({join_names([str(y) for y in partly])}: partly estimates)" if partly else ""),
         trend_alt, source, table.data_as_of, table.level)
     latest = sorted((r for r in rows if r.year == year), key=lambda r: (-r.pct_gdp, names[r.iso3]))
     if not latest:  # a year the view asks for and the data lacks: no bars, only axes made up
@@ -223,7 +232,8 @@ def spending_charts(table: SpendingTable, rows: list[SpendingRow], names: dict[s
     by_ally = Chart(
         draw("latest_by_ally", latest_alt, [names[r.iso3] for r in latest], [float(r.pct_gdp) for r in latest],
              f"{year}{'e' if marked else ''}", lines),
-        f"Defence spending by ally, {year}, % of GDP", latest_alt, source, table.data_as_of, table.level)
+        f"Defence spending by ally, {year}{' (partly estimates)' if partly_estimated(rows, year) else ''}, % of GDP",
+        latest_alt, source, table.data_as_of, table.level)
     return [trend, by_ally]
 
 

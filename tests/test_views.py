@@ -263,7 +263,7 @@ def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_
                                                                        "2025 (NATO estimate)"]
     assert [count.estimate for count in view.counts] == [False, True]
     trend, by_ally = (chart.alt for chart in view.charts)  # the alt text marks them as the tables do
-    assert "2023 1 of 2, 2025e 2 of 2." in trend and by_ally.endswith("2025e, highest first: Poland 4.48, Greece 3.00.")
+    assert "2023 (partly estimates) 1 of 2, 2025e 2 of 2." in trend and by_ally.endswith("2025e, highest first: Poland 4.48, Greece 3.00.")
     partly = spending_view(tmp_path / "2023", mixed, BETA_YAML.replace("years: [2014, 2025]", "years: [2023]"))
     assert partly.charts[1].alt.endswith(" 2023, highest first: Greece 2.50e, Poland 1.90.")
 
@@ -353,3 +353,20 @@ def test_an_open_window_s_timeline_runs_to_the_latest_row_not_the_last_event_sho
     view = next(view.incidents for view in staff_book(validate_meeting(meeting)).items if view.incidents)
     assert view.charts[0].svg.args[-1] == (dt.date(2025, 9, 1), dt.date(2025, 10, 5))
     assert view.data_as_of == "5 October 2025"
+
+
+def test_a_partly_estimated_year_is_called_so_on_the_printed_fact_sheet_as_on_the_web(tmp_path):
+    """The web fact sheet marked each estimate "2.50e" in its table of allies (web only);
+    the printed sheet's table and chart said just "2023", so its estimates read as final."""
+    mixed = (ONE_ALLY + "Poland,POL,2023,1.90,false,,S\nGreece,GRC,2023,2.50,true,,S\n"
+             "Greece,GRC,2025,3.00,true,,S\n")
+    beta = BETA_YAML.replace("years: [2014, 2025]", "years: [2023, 2025]")
+    meeting = write_meeting(tmp_path, spending=mixed, beta=beta)
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok, [str(p) for p in result.problems]
+    sheet = tmp_path / "out" / "tiny" / "factsheets" / "beta"
+    html = sheet.with_suffix(".html").read_text(encoding="utf-8")
+    printed = " ".join(PdfReader(sheet.with_suffix(".pdf")).pages[0].extract_text().split())
+    for text in (html, printed):
+        assert "2023 (partly estimates)" in text and "2025 (estimate)" in text  # the table's years
+        assert "Allies at or above 2% of GDP, 2023–2025 (2023: partly estimates)" in text  # the chart's caption
