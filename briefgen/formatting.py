@@ -30,3 +30,25 @@ def join_names(names: list[str]) -> str:
     if not names:
         return ""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# Country names that English gives "the" in running prose: "requested by the United
+# Kingdom", "the Netherlands", "the Slovak Republic" (table cells and lists keep the name bare).
+THE_FIRST_WORDS = {"united"}
+THE_WORDS = {"republic", "kingdom", "federation", "emirates", "islands", "states", "union"}
+THE_NAMES = {"netherlands", "philippines", "bahamas", "maldives", "seychelles", "comoros", "gambia",
+             "uk", "us", "usa", "uae", "eu", "un", "osce"}  # plural names; abbreviations read letter by letter
+
+
+def in_prose(name: str, sentence_start: bool = False) -> str:
+    """A country's (or organisation's) name as a sentence gives it: with "the" where English
+    needs one, capitalised at the start of a sentence. A name written with its article
+    ("The Netherlands") keeps it, in the case its place in the sentence wants."""
+    bare = name.strip()
+    written = bare[:4].lower() == "the "
+    if written:
+        bare = bare[4:].lstrip()
+    words = bare.split(" (")[0].split()  # "Netherlands (North Sea)": the name, not its qualifier
+    needs = written or bool(words) and (words[0].lower() in THE_FIRST_WORDS or " ".join(words).lower() in THE_NAMES
+                                        or any(word.lower() in THE_WORDS for word in words))
+    return f"{'The' if sentence_start else 'the'} {bare}" if needs else name

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .charts import Chart, draw
 from .classification import Level, Scheme
 from .datasets import country_code, organisation, place_name, type_key, type_name
-from .formatting import format_date, join_names, plural
+from .formatting import format_date, in_prose, join_names, plural
 from .model import IncidentRow, IncidentView
 
 
@@ -107,7 +107,7 @@ def incident_statement(rows: list[IncidentRow], window: str, place: dict[str, st
     """'14 recorded events, 1 September 2025 to 15 October 2025; Article 4 ...'; an empty
     window says 'No recorded events, ...', not '0 recorded events'."""
     text = f"{plural(len(rows), 'recorded event') if rows else 'No recorded events'}, {window}"
-    requested = list(dict.fromkeys(place[row.id] for row in rows if row.article4))
+    requested = list(dict.fromkeys(in_prose(place[row.id]) for row in rows if row.article4))
     if requested:
         text += f"; Article 4 consultations requested by {join_names(requested)}"
     return text + "."

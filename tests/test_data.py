@@ -14,7 +14,7 @@ from briefgen.redact import public_only, redact
 from briefgen.render_html import render_book, render_factsheet
 from briefgen.validate import validate_meeting
 
-from .conftest import BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
 
 
 def errors(meeting, *options) -> list[str]:
@@ -378,3 +378,25 @@ def test_the_freshness_warnings_do_not_quote_a_restricted_row_s_date(tmp_path):
     [result] = pipeline.check([write_meeting(tmp_path / "b", incidents=future)])
     assert [p.message for p in result.problems if "after the meeting" in p.message] == [
         "dated [not shown: a NATO RESTRICTED row], more than a year after the meeting: is the date right?"]
+
+
+def test_a_country_name_in_a_sentence_takes_the_article_english_gives_it(tmp_path):
+    """'Article 4 consultations requested by United Kingdom': in running prose such names
+    take "the"; the table's cells keep the bare name."""
+    from briefgen.formatting import in_prose
+
+    takes = ["United Kingdom", "United States", "Netherlands", "Slovak Republic", "Czech Republic",
+             "Republic of Moldova", "Russian Federation", "United Arab Emirates", "Marshall Islands",
+             "Philippines", "UK", "EU", "Netherlands (North Sea)"]
+    assert [in_prose(name) for name in takes] == [f"the {name}" for name in takes]
+    assert [in_prose(name) for name in ["Poland", "Cyprus", "Czechia", "NATO", "NATO (eastern flank)"]] == [
+        "Poland", "Cyprus", "Czechia", "NATO", "NATO (eastern flank)"]
+    assert in_prose("United Kingdom", sentence_start=True) == "The United Kingdom"
+    assert in_prose("The Netherlands") == "the Netherlands" and in_prose("the Gambia", True) == "The Gambia"
+    csv = INCIDENTS_CSV + ("T-4,2025-09-20,GBR,drone,1,,none,true,Over the UK.,Src\n"
+                           "T-5,2025-09-21,Netherlands,drone,1,,none,true,Over the Netherlands.,Src\n")
+    alpha = ALPHA_YAML.replace("countries: [POL, EST]", "countries: [POL, EST, GBR, NLD]")
+    meeting = write_meeting(tmp_path, incidents=csv, alpha=alpha)
+    view = incidents_of(merge(validate_meeting(meeting)))
+    assert view.statement.endswith("requested by Poland, Estonia, the United Kingdom and the Netherlands.")
+    assert ("United Kingdom", 1) in view.by_country  # a count's label: no article
