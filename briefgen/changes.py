@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .formatting import format_long_date, format_pct
+from .formatting import format_count, format_long_date, format_pct
 from .incidents import first_spellings, place_key
 from .incremental import sha256
 from .model import walk_prose
@@ -638,7 +638,7 @@ def more_line(members: list[dict], key: tuple, scheme) -> dict:
     kind, where = key
     level = scheme.highest([scheme.get(line["entry"]["classification"]) for line in members])
     briefs = [[label, list(titles)] for label, titles in where if titles] if isinstance(where, tuple) else []
-    says = f"And {len(members)} more {RUN_WORDS[kind]}" + (f" {where} this brief" if isinstance(where, str) else "")
+    says = f"And {format_count(len(members))} more {RUN_WORDS[kind]}" + (f" {where} this brief" if isinstance(where, str) else "")
     return {"kind": "more", "says": says, "classification": level.name, "mark": level.mark, "briefs": briefs}
 
 

@@ -22,8 +22,13 @@ def format_long_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def format_count(count: int) -> str:
+    """A whole number as the book writes it, with thousands separators: '24,826'."""
+    return f"{count:,}"
+
+
 def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{format_count(count)} {noun}{'' if count == 1 else 's'}"
 
 
 def join_names(names: list[str]) -> str:

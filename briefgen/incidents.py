@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .charts import Chart, draw
 from .classification import Level, Scheme
 from .datasets import country_code, organisation, place_name, type_key, type_name
-from .formatting import format_date, in_prose, join_names, plural
+from .formatting import format_count, format_date, in_prose, join_names, plural
 from .model import IncidentRow, IncidentView
 
 
@@ -26,9 +26,12 @@ class IncidentTable:
     rows: list[IncidentRow]
     by_country: list[tuple[str, int]]
     by_type: list[tuple[str, int]]
+    shown_by_country: list[tuple[str, str]]  # by_country as a table shows it: '1,250'
+    shown_by_type: list[tuple[str, str]]
     article4: list[IncidentRow]
     place: dict[str, str]  # each row's place by id, spelt as the counts spell it
     kind: dict[str, str]  # each row's type by id, likewise
+    count: dict[str, str]  # each row's count by id as a table shows it: '1,500', '–' if none
     sources: list[str]
     data_as_of: str
     level: Level  # the highest of the rows shown
@@ -42,17 +45,22 @@ def incident_table(rows: list[IncidentRow], view: IncidentView, scheme: Scheme,
     chosen = sorted(select_incidents(rows, view), key=lambda r: (r.date, r.id))
     place, kind = first_spellings(rows)
     window = describe_window(view)
+    by_country = Counter(place[r.id] for r in chosen).most_common()
+    by_type = Counter(kind[r.id] for r in chosen).most_common()
     table = IncidentTable(
         heading=view.heading.strip() if view.heading and view.heading.strip() else None,
         window=window,
         statement=incident_statement(chosen, window, place),
         last_event=last_event_statement(chosen, meeting_date),
         rows=chosen,
-        by_country=Counter(place[r.id] for r in chosen).most_common(),
-        by_type=Counter(kind[r.id] for r in chosen).most_common(),
+        by_country=by_country,
+        by_type=by_type,
+        shown_by_country=[(name, format_count(n)) for name, n in by_country],
+        shown_by_type=[(name, format_count(n)) for name, n in by_type],
         article4=[r for r in chosen if r.article4],
         place={r.id: place[r.id] for r in chosen},
         kind={r.id: kind[r.id] for r in chosen},
+        count={r.id: "–" if r.count is None else format_count(r.count) for r in chosen},
         sources=list(dict.fromkeys(r.source for r in chosen)),
         data_as_of=data_as_of(rows, view) if chosen else "",
         level=scheme.highest(r.level for r in chosen),

@@ -400,3 +400,20 @@ def test_a_country_name_in_a_sentence_takes_the_article_english_gives_it(tmp_pat
     view = incidents_of(merge(validate_meeting(meeting)))
     assert view.statement.endswith("requested by Poland, Estonia, the United Kingdom and the Netherlands.")
     assert ("United Kingdom", 1) in view.by_country  # a count's label: no article
+
+
+def test_large_whole_numbers_are_written_with_thousands_separators(tmp_path):
+    """'24826 days before the meeting' and a count of 1500 read as a year or a code."""
+    from briefgen.formatting import plural
+
+    assert plural(24826, "day") == "24,826 days" and plural(1, "day") == "1 day"
+    csv = ("id,date,country,type,count,duration_min,response,article4,summary,source\n"
+           "T-1,1957-10-04,Poland,drone,1500,,none,false,Long ago.,Src\n")
+    alpha = ALPHA_YAML.replace("from: 2025-09-01", "from: 1950-01-01")
+    meeting = write_meeting(tmp_path, incidents=csv, alpha=alpha)
+    book = merge(validate_meeting(meeting))
+    view = incidents_of(book)
+    assert view.last_event == "Last event shown: 4 October 1957, 24,848 days before the meeting."
+    assert view.count == {"T-1": "1,500"} and view.shown_by_country == [("Poland", "1")]
+    html = render_book(book)
+    assert '<td class="num">1,500</td>' in html and "24,848 days" in html
