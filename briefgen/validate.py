@@ -17,6 +17,7 @@ from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation, type_key
 from .errors import ProblemList, display_path, plural_words, withheld
 from .formatting import format_pct, plural
+from .incidents import first_spellings, place_key
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, Marked, Meeting, walk_marked, walk_prose
@@ -298,22 +299,39 @@ def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared:
     if view is None:
         return
     tree = item._tree["data"]["incidents"]
-    rows = getattr(datasets.get("incidents"), "rows", [])
-    known = {type_key(row.type) for row in rows}
-    public = {type_key(row.type) for row in rows if row.level.public}  # messages reach logs
-    others = f", and {plural(len(known - public), 'other')} in rows that are not public" if known - public else ""
+    data = datasets.get("incidents")
+    # rows left out for their errors may hold what the rest lacks: no word of it then
+    rows = data.rows if data and not any(problem.path == data.path for problem in problems.errors) else []
+    shown = [row for row in rows if row.level.public]  # what a message names: messages reach logs
+    types = {type_key(row.type): type_key(row.type) for row in shown}
+    named = first_spellings(shown)[0]  # each place as the book names it ('POL', then 'Poland': Poland)
+    places = {place_key(row): named[row.id] for row in shown}
     for index, kind in enumerate(view.types):
-        if known and type_key(kind) not in known:
-            problems.warn(path, line_for(tree, ("types", index)), f"data.incidents.types: no incident of "
-                          f"type '{kind}' in the data (types there: {', '.join(sorted(public)) or 'none public'}"
-                          f"{others})")
+        _not_in_data(problems, path, tree, ("types", index), f"no incident of type '{kind}'", "types",
+                     type_key(kind), {type_key(row.type) for row in rows}, types)
     for index, name in enumerate(view.countries):
-        if country_code(name) is None and organisation(name) is None:
+        key = country_code(name) or organisation(name)
+        if key is None:
             problems.add(path, line_for(tree, ("countries", index)),
                          f"data.incidents.countries: unknown country '{name}' "
                          "(use an ISO 3166 alpha-3 code such as POL, or a country name)")
+        else:  # one with rows only outside the item's window is no mistake: the window shows none
+            _not_in_data(problems, path, tree, ("countries", index), f"no incident in '{name}'", "countries",
+                         key, {place_key(row) for row in rows}, places)
     if view.from_ and view.to and view.from_ > view.to:
         problems.add(path, line_for(tree, ("to",)), "data.incidents: 'to' is before 'from'")
+
+
+def _not_in_data(problems: ProblemList, path: Path, tree, where: tuple, what: str, field: str, key: str,
+                 known: set[str], public: dict[str, str]) -> None:
+    """Warn at ``data.incidents.<field>[n]`` that no row of the data has ``key``, naming the
+    public ones there (a message reaches logs not cleared for restricted text)."""
+    if not known or key in known:
+        return
+    hidden = len(known - set(public))
+    others = f", and {plural(hidden, 'other')} in rows that are not public" if hidden else ""
+    problems.warn(path, line_for(tree, where), f"data.incidents.{field}: {what} in the data ({field} there: "
+                  f"{', '.join(sorted(public.values())) or 'none public'}{others})")
 
 
 def _check_years_shown(item: Item, path: Path, spending: Dataset | None, problems: ProblemList) -> None:

@@ -263,6 +263,24 @@ def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
         "(types there: drone, and 1 other in rows that are not public)")
 
 
+def test_a_view_s_country_with_no_incident_in_the_data_is_a_warning_as_a_type_is(tmp_path):
+    """countries: [POL, EST, LVA] with no row for Latvia at all gave no word, as types: did;
+    a country whose rows all fall outside the item's window is no mistake."""
+    alpha = ALPHA_YAML.replace("countries: [POL, EST]}", "countries: [POL, EST, Latvia, NATO]}")
+    csv = INCIDENTS_CSV.replace("T-3,2025-08-01,Poland", "T-3,2025-08-01,NATO")  # outside the window
+    meeting = write_meeting(tmp_path, alpha=alpha, incidents=csv)
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'alpha.yaml'}:12: warning: data.incidents.countries: no incident in 'Latvia' in the data "
+        "(countries there: Estonia, NATO, Poland)"]
+    held = csv.replace(",source\n", ",source,classification\n", 1).replace(
+        "Test source B\n", "Test source B,\n").replace("Test source D\n", "Test source D,\n").replace(
+        "Test source C\n", "Test source C,NATO RESTRICTED\n")
+    (meeting / "data" / "incidents.csv").write_text(held, encoding="utf-8")
+    assert error_lines(run("check", meeting)) == [  # a country only restricted rows have is not named
+        f"{meeting / 'alpha.yaml'}:12: warning: data.incidents.countries: no incident in 'Latvia' in the data "
+        "(countries there: NATO, Poland, and 1 other in rows that are not public)"]
+
+
 def test_only_yaml_files_that_can_be_items_are_read_as_items(tmp_path):
     meeting = write_meeting(tmp_path)
     (meeting / "briefgen.yaml").write_text("freshness: {incidents: 30}\n", encoding="utf-8")
