@@ -268,15 +268,23 @@ def test_an_estimate_in_a_year_of_final_figures_is_marked_on_its_figure_not_the_
     assert partly.charts[1].alt.endswith(" 2023, highest first: Greece 2.50e, Poland 1.90.")
 
 
-def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
-    """With these rows the 'Events by type' caption fell at the foot of a page and its
-    rows on the next."""
+def pages_of_a_book_with_40_incidents(tmp_path, wrapped: int = 0) -> list[str]:
+    """The text of each page (without spaces) of the tiny book with 40 more incidents of four
+    types in Poland, the first ``wrapped`` of them with a summary two lines long."""
     kinds = ["drone", "balloon", "fixed-wing", "helicopter"]
-    rows = "".join(f"X-{i},2025-09-{1 + i % 28:02d},Poland,{kinds[i % 4]},1,,none,false,Row {i}.,S\n" for i in range(40))
+    long = "A long summary of what happened that wraps onto a second line of the table in the book and on " * 2
+    rows = "".join(f"X-{i},2025-09-{1 + i % 28:02d},Poland,{kinds[i % 4]},1,,none,false,{long if i < wrapped else ''}"
+                   f"Row {i}.,S\n" for i in range(40))
     meeting = write_meeting(tmp_path, incidents=INCIDENTS_CSV + rows)
     [result] = pipeline.build([meeting], tmp_path / "out", editions=("book",), jobs_count=1)
     assert result.ok, [str(p) for p in result.problems]
-    pages = ["".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages]
+    return ["".join(page.extract_text().split()) for page in PdfReader(tmp_path / "out" / "tiny" / "book.pdf").pages]
+
+
+def test_a_short_counts_table_is_not_split_from_its_caption_over_a_page(tmp_path):
+    """With these rows the 'Events by type' caption fell at the foot of a page and its
+    rows on the next."""
+    pages = pages_of_a_book_with_40_incidents(tmp_path)
     caption = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
     last_row = [n for n, text in enumerate(pages) if "helicopter10" in text]
     assert len(caption) == 1 and caption == last_row
@@ -370,3 +378,12 @@ def test_a_partly_estimated_year_is_called_so_on_the_printed_fact_sheet_as_on_th
     for text in (html, printed):
         assert "2023 (partly estimates)" in text and "2025 (estimate)" in text  # the table's years
         assert "Allies at or above 2% of GDP, 2023–2025 (2023: partly estimates)" in text  # the chart's caption
+
+
+def test_an_incidents_source_line_is_not_left_alone_at_the_top_of_a_page(tmp_path):
+    """With these rows the 'Events by type' table ended one page and the section's source
+    line stood alone at the top of the next."""
+    pages = pages_of_a_book_with_40_incidents(tmp_path, wrapped=2)
+    source = [n for n, text in enumerate(pages) if "Sources:pressreportsandofficialstatements" in text]
+    table = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
+    assert len(source) == 1 and source == table
