@@ -26,9 +26,10 @@ from .errors import BriefgenError, Problem
 from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
+from .load import read_bytes
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, listing_gone, manifest_text,
-                      manifests, read_manifest, unwritable_caches, write_if_new)
+from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication, listing_gone,
+                      manifest_text, manifests, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -189,10 +190,10 @@ INDEX_SHA256 = ".briefgen-index.sha256"
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
     damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
-    index = out / "index.html"
-    try:
-        damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
+    try:  # never waits on a FIFO in either's place: it is damaged, and made again
+        damaged = (sha256(read_bytes(out / "index.html", STATE_LIMIT))
+                   != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").strip())
+    except (OSError, UnicodeDecodeError, BriefgenError):  # missing, a folder, not ours to read
         damaged = True
     return damaged or (out / INDEX_FAILED).exists() or listing_gone(out)
 

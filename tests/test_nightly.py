@@ -860,15 +860,18 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
 
 
-@pytest.mark.parametrize("damage", ["deleted", "edited"])
+@pytest.mark.parametrize("damage", ["deleted", "edited", "fifo", "fifo-sha256"])
 def test_an_index_deleted_or_damaged_since_is_made_again_when_everything_is_up_to_date(tmp_path, damage):
     meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
     build(meeting, out, editions=("book",))
     index = (out / "index.html").read_bytes()
-    if damage == "deleted":
-        (out / "index.html").unlink()
-    else:
+    if damage == "edited":
         (out / "index.html").write_bytes(index[: len(index) // 2])  # cut short by a full disk, say
+    else:
+        damaged = out / (".briefgen-index.sha256" if damage == "fifo-sha256" else "index.html")
+        damaged.unlink()
+        if damage != "deleted":  # a pipe: reading it would wait for ever
+            os.mkfifo(damaged)
     assert build(meeting, out, editions=("book",)).outputs == []  # every meeting up to date
     assert (out / "index.html").read_bytes() == index
 
