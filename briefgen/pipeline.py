@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import math
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,15 +271,23 @@ def once_each(directories) -> list[Path]:
 
 
 def refuse_shared_folders(plans: list[Plan]) -> None:
-    """Two meetings whose folders have the same name would overwrite each other's outputs."""
-    first: dict[Path, Plan] = {}
+    """Two meetings whose folders have the same name would overwrite each other's outputs;
+    so would two whose names differ only in case (or in how an accent is encoded), written
+    where names are compared ignoring case: on macOS or Windows, or a share the output
+    folder is copied to."""
+    first: dict[str, Plan] = {}
     for plan in plans:
-        other = first.setdefault(plan.folder, plan)
-        if other is not plan:
-            plan.result.skipped = []
-            plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
-                                                f"not built: {other.result.directory} has the same folder name, "
-                                                f"and both would be written to {plan.folder}"))
+        other = first.setdefault(unicodedata.normalize("NFC", plan.folder.name).casefold(), plan)
+        if other is plan:
+            continue
+        plan.result.skipped = []
+        if other.folder == plan.folder:
+            why = f"has the same folder name, and both would be written to {plan.folder}"
+        else:
+            why = (f"has the same folder name but for case ({other.folder.name}, {plan.folder.name}), and both "
+                   "would be written to one folder where names are compared ignoring case; rename one")
+        plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
+                                            f"not built: {other.result.directory} {why}"))
 
 
 def refuse_folders_of_other_projects(plans: list[Plan]) -> None:

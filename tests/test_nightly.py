@@ -312,6 +312,19 @@ def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp
     assert json.loads((out / "tiny" / "manifest.json").read_text())["meeting"] == "tiny"  # not ""
 
 
+def test_meetings_whose_folder_names_differ_only_in_case_are_not_both_built(tmp_path):
+    """On a disk that ignores case (macOS, Windows, a share the outputs are copied to) both
+    would be written to one folder, each overwriting the other."""
+    first, second = write_meeting(tmp_path, "Tiny"), write_meeting(tmp_path, "tiny")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(first), str(second), "--out", str(out), "--edition", "book"])
+    assert result.exit_code == 1, result.stderr
+    assert f"{second / 'meeting.yaml'}: not built: {first} has the same folder name but for case (Tiny, tiny), " \
+           "and both would be written to one folder where names are compared ignoring case; rename one" \
+        in result.stderr.splitlines()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".briefgen")) == ["Tiny", "index.html"]
+
+
 def test_manifest_describes_every_artifact(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
