@@ -401,7 +401,7 @@ def read_json(path: Path):
 
     try:
         return json.loads(read_bytes(path, STATE_LIMIT))
-    except (OSError, ValueError, BriefgenError):
+    except (OSError, ValueError, RecursionError, BriefgenError):  # RecursionError: nested too deep
         return None
 
 
@@ -422,6 +422,7 @@ def well_formed_manifest(manifest) -> bool:
             and all(isinstance(manifest.get(key), kind) for key, kind in MANIFEST_FIELDS.items())
             and all(isinstance(manifest[key], kind) for key, kind in MANIFEST_OPTIONAL.items() if key in manifest)
             and all(well_formed_artifact(record) for record in manifest["artifacts"])
+            and all(isinstance(pages, int) for pages in manifest.get("brief_pages", {}).values())
             and all(isinstance(w, dict) and isinstance(w.get("path"), str) and isinstance(w.get("message"), str)
                     and isinstance(w.get("line"), (int, type(None))) for w in manifest.get("warnings", [])))
 

@@ -797,6 +797,7 @@ def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monk
     ("manifest.json", "[]"), ("manifest.json", '{"artifacts": 5}'),
     ("manifest.json", '{"title": "x", "date": "y", "artifacts": [{"path": "book.pdf"}]}'),
     ("manifest.json", None),  # a pipe: reading it would wait for ever
+    ("manifest.json", "[" * 100_000), (".editions.json", "[" * 100_000),  # nested too deep to read
     (".editions.json", "[1, 2]"), (".editions.json", '{"current": {"items": 1}}'),
     ("part", "[1]"), ("part", '{"pdf": "not base64 at all!"}'),
 ])
