@@ -59,13 +59,15 @@ _folder: list[Path] = []  # where drawn charts are kept between builds, if anywh
 _used: set[str] = set()  # the charts the current meeting showed
 _on_disk: set[Path] = set()  # kept charts known to be whole in this run
 _reuse: list[bool] = [True]  # False under --force: kept charts are drawn again
+_write: list[bool] = [True]  # False in the preview: it reads kept charts, keeping none
 
 
-def keep_charts_in(folder: Path, reuse: bool = True) -> None:
+def keep_charts_in(folder: Path, reuse: bool = True, write: bool = True) -> None:
     """Keep drawn charts in ``folder`` between builds (a build's cache folder); with
-    ``reuse`` false (``--force``), draw every chart again over the kept ones."""
+    ``reuse`` false (``--force``), draw every chart again over the kept ones. With ``write``
+    false (the preview, which holds no lock on the output folder), only read them there."""
     _folder[:] = [folder]
-    _reuse[0] = reuse
+    _reuse[0], _write[0] = reuse, write
     _used.clear()
     _on_disk.clear()
 
@@ -139,7 +141,7 @@ class Drawing:
             _meanwhile[0]()
             data = svg_data(CHARTS[self.kind](*self.args))
             _meanwhile[0]()
-        if kept and kept not in _on_disk:  # also when drawn for another meeting of this run
+        if kept and _write[0] and kept not in _on_disk:  # also when drawn for another meeting of this run
             if _read(kept) != data:
                 keep_in_cache(kept, data)  # a killed build leaves no half chart behind
             _on_disk.add(kept)

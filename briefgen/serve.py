@@ -49,7 +49,9 @@ def render_preview(meeting: Path, out: Path, templates: Path,
     from .render_html import render_book
     from .validate import validate_meeting
 
-    keep_charts_in(out / meeting.name / ".cache" / "charts")  # shared with build
+    # a build's kept charts are read, and none written: the output folder is the builds',
+    # one at a time under its lock, which the preview does not take
+    keep_charts_in(out / meeting.name / ".cache" / "charts", write=False)
     with in_time(meeting, policy, "rendering the preview"):
         valid = validate_meeting(meeting, policy=policy)
         pages = {"book.html": render_book(staff_book(valid), templates)}
