@@ -999,6 +999,31 @@ def test_a_sigterm_python_dropped_still_stops_the_build_with_exit_status_143(tmp
     assert signal.getsignal(signal.SIGTERM) == before  # put back: nothing is raised while Python shuts down
 
 
+DROPPING_A_SIGTERM = """
+import os, signal, sys
+from briefgen import cli, pipeline
+
+class Dropping:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, where Python drops it
+
+def build(*args, **kwargs):
+    Dropping()
+    return pipeline.Results()
+
+pipeline.build = build
+cli.main(["build", sys.argv[1], "--log-format", "json"])
+"""
+
+
+def test_a_sigterm_python_dropped_prints_no_traceback_amid_the_json_log(tmp_path):
+    """Python tells what it drops on stderr ('Exception ignored in: ...'), in plain text."""
+    process = subprocess.run([sys.executable, "-c", DROPPING_A_SIGTERM, str(write_meeting(tmp_path))],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 143, process.stderr
+    assert [json.loads(line)["event"] for line in process.stderr.splitlines()][-1] == "build.stopped"
+
+
 def test_a_sigterm_while_the_report_is_printed_stops_the_build_with_exit_status_143(tmp_path, monkeypatch):
     from briefgen import cli
 
