@@ -196,7 +196,7 @@ def index_out_of_date(out: Path) -> bool:
                    != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").strip())
     except (OSError, UnicodeDecodeError, BriefgenError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).exists() or listing_gone(out)
+    return damaged or (out / INDEX_FAILED).is_file() or listing_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
@@ -206,7 +206,8 @@ def write_index(out: Path, templates: Path, results: "Results") -> None:
         index = render_index(manifests(out), templates)
         write_if_new(out / "index.html", index)
         write_if_new(out / INDEX_SHA256, sha256(index) + "\n")
-        (out / INDEX_FAILED).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder of its name is not the mark: left alone
+            (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:
         results.problems += exc.problems
         results.index_unwritable = True

@@ -892,6 +892,17 @@ def test_an_index_deleted_or_damaged_since_is_made_again_when_everything_is_up_t
     assert (out / "index.html").read_bytes() == index
 
 
+def test_a_folder_named_as_the_mark_of_a_failed_index_fails_no_build(tmp_path):
+    """The mark left while a user's index.html fails is a file: a folder of its name is not
+    it (and made every build that wrote the index an internal error, exit status 3)."""
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out, editions=("book",))
+    (out / ".briefgen-index-failed").mkdir()
+    (out / "index.html").unlink()
+    build(meeting, out, editions=("book",))
+    assert (out / "index.html").is_file() and (out / ".briefgen-index-failed").is_dir()
+
+
 def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, monkeypatch):
     """Fingerprinted before it was saved, built from the text saved: put back as it was
     when fingerprinted, the file must not make the next build call the outputs up to date."""
