@@ -19,8 +19,10 @@ from statistics import median
 from markupsafe import Markup
 
 from .classification import Level
+from .errors import BriefgenError
 from .incremental import versions
-from .publish import keep_in_cache
+from .load import read_bytes
+from .publish import STATE_LIMIT, keep_in_cache
 
 STYLE = {
     "svg.hashsalt": "briefgen",
@@ -156,10 +158,10 @@ class Drawing:
 def _read(kept: Path | None) -> str | None:
     """A kept chart, if it is one: a cache file goes into the HTML as it is, so anything
     but a whole SVG in base64 (truncated, tampered with, a link elsewhere) is drawn again."""
-    try:
-        data = kept.read_text(encoding="ascii") if kept and not kept.is_symlink() else None
+    try:  # a regular file only: a FIFO in its place would hold the build for ever
+        data = read_bytes(kept, STATE_LIMIT).decode("ascii") if kept and not kept.is_symlink() else None
         svg = base64.b64decode(data, validate=True) if data else b""
-    except (OSError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+    except (OSError, ValueError, BriefgenError):  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
     return data if svg.startswith(b"<?xml") and svg.rstrip().endswith(b"</svg>") else None
 

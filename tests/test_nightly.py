@@ -575,6 +575,18 @@ def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     assert len(after) == len(before) and after != before  # the redrawn chart replaced the old one
 
 
+def test_a_fifo_in_place_of_a_kept_chart_is_drawn_over(tmp_path):
+    """Reading it would wait for a writer for ever."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    kept = sorted((out / "tiny" / ".cache" / "charts").glob("*.svg64"))[0]
+    kept.unlink()
+    os.mkfifo(kept)
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("Decide the alpha question.", "Decide it."))
+    build(meeting, out)
+    assert kept.is_file()
+
+
 def test_kept_charts_are_drawn_again_by_other_code_and_by_force(tmp_path, monkeypatch):
     from briefgen import charts
 
