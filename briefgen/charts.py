@@ -19,8 +19,10 @@ from statistics import median
 from markupsafe import Markup
 
 from .classification import Level
+from .errors import BriefgenError
 from .incremental import versions
-from .publish import keep_in_cache
+from .load import read_bytes
+from .publish import STATE_LIMIT, keep_in_cache
 
 STYLE = {
     "svg.hashsalt": "briefgen",
@@ -59,13 +61,15 @@ _folder: list[Path] = []  # where drawn charts are kept between builds, if anywh
 _used: set[str] = set()  # the charts the current meeting showed
 _on_disk: set[Path] = set()  # kept charts known to be whole in this run
 _reuse: list[bool] = [True]  # False under --force: kept charts are drawn again
+_write: list[bool] = [True]  # False in the preview: it reads kept charts, keeping none
 
 
-def keep_charts_in(folder: Path, reuse: bool = True) -> None:
+def keep_charts_in(folder: Path, reuse: bool = True, write: bool = True) -> None:
     """Keep drawn charts in ``folder`` between builds (a build's cache folder); with
-    ``reuse`` false (``--force``), draw every chart again over the kept ones."""
+    ``reuse`` false (``--force``), draw every chart again over the kept ones. With ``write``
+    false (the preview, which holds no lock on the output folder), only read them there."""
     _folder[:] = [folder]
-    _reuse[0] = reuse
+    _reuse[0], _write[0] = reuse, write
     _used.clear()
     _on_disk.clear()
 
@@ -139,7 +143,7 @@ class Drawing:
             _meanwhile[0]()
             data = svg_data(CHARTS[self.kind](*self.args))
             _meanwhile[0]()
-        if kept and kept not in _on_disk:  # also when drawn for another meeting of this run
+        if kept and _write[0] and kept not in _on_disk:  # also when drawn for another meeting of this run
             if _read(kept) != data:
                 keep_in_cache(kept, data)  # a killed build leaves no half chart behind
             _on_disk.add(kept)
@@ -154,10 +158,10 @@ class Drawing:
 def _read(kept: Path | None) -> str | None:
     """A kept chart, if it is one: a cache file goes into the HTML as it is, so anything
     but a whole SVG in base64 (truncated, tampered with, a link elsewhere) is drawn again."""
-    try:
-        data = kept.read_text(encoding="ascii") if kept and not kept.is_symlink() else None
+    try:  # a regular file only: a FIFO in its place would hold the build for ever
+        data = read_bytes(kept, STATE_LIMIT).decode("ascii") if kept and not kept.is_symlink() else None
         svg = base64.b64decode(data, validate=True) if data else b""
-    except (OSError, ValueError):  # binascii.Error and UnicodeDecodeError are ValueErrors
+    except (OSError, ValueError, BriefgenError):  # binascii.Error and UnicodeDecodeError are ValueErrors
         return None
     return data if svg.startswith(b"<?xml") and svg.rstrip().endswith(b"</svg>") else None
 

@@ -377,12 +377,18 @@ def stopping_on_sigterm():
         _state["terminated"] = True
         raise Terminated()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    def unraisable(dropped):  # Terminated dropped there is told by _guard, not as a traceback amid the log
+        if not isinstance(dropped.exc_value, Terminated):
+            previous_hook(dropped)
+
+    previous, previous_hook = signal.signal(signal.SIGTERM, stop), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         _state.pop("terminated", None)
         signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
 
 
 def _say_waiting(seconds: float):

@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import os
 import select
+import sys
 import threading
 import time
 import traceback
@@ -236,11 +237,31 @@ def _workers_context():
     Not plain fork: this process may have started threads. Not spawn: each worker, and
     each replacement, would import WeasyPrint again (0.7 s of a core each time).
     """
+    start_resource_tracker()
     if "forkserver" not in multiprocessing.get_all_start_methods():  # not on every platform
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["briefgen.worker"])
     return context
+
+
+QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, told to keep its warnings to itself.
+
+    It outlives a build killed outright (SIGKILL, the OOM killer), then warns of the pool's
+    semaphores left behind on the stderr it shares with the build: plain text at the end of
+    a log of JSON lines. It is started with this process's -W options: one more quiets it.
+    """
+    from multiprocessing import resource_tracker
+
+    sys.warnoptions.append(QUIET_TRACKER)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(QUIET_TRACKER)
 
 
 def start_worker(build: int) -> None:

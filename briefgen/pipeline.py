@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import math
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +27,10 @@ from .errors import BriefgenError, Problem
 from .formatting import plural
 from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
+from .load import read_bytes
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, Artifact, CannotWrite, OutputLock, Publication, listing_gone, manifest_text,
-                      manifests, read_manifest, unwritable_caches, write_if_new)
+from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication, listing_gone,
+                      manifest_text, manifests, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
 
@@ -189,12 +191,12 @@ INDEX_SHA256 = ".briefgen-index.sha256"
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
     damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
-    index = out / "index.html"
-    try:
-        damaged = sha256(index.read_bytes()) != (out / INDEX_SHA256).read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):  # missing, a folder, not ours to read
+    try:  # never waits on a FIFO in either's place: it is damaged, and made again
+        damaged = (sha256(read_bytes(out / "index.html", STATE_LIMIT))
+                   != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").strip())
+    except (OSError, UnicodeDecodeError, BriefgenError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).exists() or listing_gone(out)
+    return damaged or (out / INDEX_FAILED).is_file() or listing_gone(out)
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
@@ -204,7 +206,8 @@ def write_index(out: Path, templates: Path, results: "Results") -> None:
         index = render_index(manifests(out), templates)
         write_if_new(out / "index.html", index)
         write_if_new(out / INDEX_SHA256, sha256(index) + "\n")
-        (out / INDEX_FAILED).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a folder of its name is not the mark: left alone
+            (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:
         results.problems += exc.problems
         results.index_unwritable = True
@@ -269,15 +272,23 @@ def once_each(directories) -> list[Path]:
 
 
 def refuse_shared_folders(plans: list[Plan]) -> None:
-    """Two meetings whose folders have the same name would overwrite each other's outputs."""
-    first: dict[Path, Plan] = {}
+    """Two meetings whose folders have the same name would overwrite each other's outputs;
+    so would two whose names differ only in case (or in how an accent is encoded), written
+    where names are compared ignoring case: on macOS or Windows, or a share the output
+    folder is copied to."""
+    first: dict[str, Plan] = {}
     for plan in plans:
-        other = first.setdefault(plan.folder, plan)
-        if other is not plan:
-            plan.result.skipped = []
-            plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
-                                                f"not built: {other.result.directory} has the same folder name, "
-                                                f"and both would be written to {plan.folder}"))
+        other = first.setdefault(unicodedata.normalize("NFC", plan.folder.name).casefold(), plan)
+        if other is plan:
+            continue
+        plan.result.skipped = []
+        if other.folder == plan.folder:
+            why = f"has the same folder name, and both would be written to {plan.folder}"
+        else:
+            why = (f"has the same folder name but for case ({other.folder.name}, {plan.folder.name}), and both "
+                   "would be written to one folder where names are compared ignoring case; rename one")
+        plan.result.problems.append(Problem(plan.result.directory / "meeting.yaml", None,
+                                            f"not built: {other.result.directory} {why}"))
 
 
 def refuse_folders_of_other_projects(plans: list[Plan]) -> None:

@@ -130,13 +130,13 @@ class OutputLock:
     def _open(self):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            return open(self.path, "a+", encoding="utf-8")
+            return open_lock_file(self.path, writable=True)
         except OSError as exc:
             if exc.errno not in READ_ONLY_ERRORS or not self.path.parent.is_dir():
                 raise CannotWrite(self.path, exc) from None
             self.read_only = exc.strerror or str(exc)
         try:
-            return open(self.path, encoding="utf-8")
+            return open_lock_file(self.path, writable=False)
         except OSError:  # no lock file, or not ours to read
             return None
 
@@ -197,6 +197,18 @@ class OutputLock:
         if record.get("host") == socket.gethostname() and not process_exists(record["pid"]):
             return None  # a build killed before it could say it was done
         return {key: record.get(key) for key in ("pid", "user", "host", "since")}
+
+
+def open_lock_file(path: Path, writable: bool):
+    """The lock file, opened without waiting: a FIFO in its place would hold the open until
+    something wrote to it (for ever, in a nightly build). Anything but a regular file there
+    (a FIFO, a folder, left by a person or a crash) is refused, naming it."""
+    flags = (os.O_RDWR | os.O_CREAT | os.O_APPEND) if writable else os.O_RDONLY
+    descriptor = os.open(path, flags | os.O_NONBLOCK, 0o666)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise CannotWrite(path, "not a regular file; remove it (briefgen makes its lock file itself)")
+    return os.fdopen(descriptor, "a+" if writable else "r", encoding="utf-8")
 
 
 def this_process() -> dict:
@@ -389,7 +401,7 @@ def read_json(path: Path):
 
     try:
         return json.loads(read_bytes(path, STATE_LIMIT))
-    except (OSError, ValueError, BriefgenError):
+    except (OSError, ValueError, RecursionError, BriefgenError):  # RecursionError: nested too deep
         return None
 
 
@@ -410,6 +422,7 @@ def well_formed_manifest(manifest) -> bool:
             and all(isinstance(manifest.get(key), kind) for key, kind in MANIFEST_FIELDS.items())
             and all(isinstance(manifest[key], kind) for key, kind in MANIFEST_OPTIONAL.items() if key in manifest)
             and all(well_formed_artifact(record) for record in manifest["artifacts"])
+            and all(isinstance(pages, int) for pages in manifest.get("brief_pages", {}).values())
             and all(isinstance(w, dict) and isinstance(w.get("path"), str) and isinstance(w.get("message"), str)
                     and isinstance(w.get("line"), (int, type(None))) for w in manifest.get("warnings", [])))
 

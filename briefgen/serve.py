@@ -50,7 +50,9 @@ def render_preview(meeting: Path, out: Path, templates: Path,
     from .validate import validate_meeting
 
     folder = out / meeting_name(meeting)
-    keep_charts_in(folder / ".cache" / "charts")  # shared with build
+    # a build's kept charts are read, and none written: the output folder is the builds',
+    # one at a time under its lock, which the preview does not take
+    keep_charts_in(folder / ".cache" / "charts", write=False)
     with in_time(meeting, policy, "rendering the preview"):
         valid = validate_meeting(meeting, policy=policy)
         book = staff_book(valid)

@@ -125,6 +125,18 @@ def test_brief_length_from_the_build_and_from_check(tmp_path):
     assert warnings_of(meeting, out=out) == []
 
 
+def test_check_ignores_a_manifest_whose_page_counts_are_not_numbers(tmp_path):
+    """Edited by hand: the manifest is not one briefgen wrote, and check reads no page rule
+    from it (it failed as a bug in briefgen, exit status 3)."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    [result] = pipeline.build([meeting], out, editions=("book",), jobs_count=1)
+    assert result.ok
+    path = out / "tiny" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "brief_pages": {"alpha": "five"}}))
+    result = CliRunner().invoke(main, ["check", str(meeting), "--out", str(out)])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+
+
 def test_every_rule_is_documented_in_the_readme():
     readme = (REFERENCE.parent.parent / "README.md").read_text(encoding="utf-8")
     for rule in RULES:

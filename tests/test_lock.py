@@ -229,3 +229,20 @@ def test_a_build_killed_while_it_held_the_lock_is_not_named_as_its_holder(tmp_pa
         result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out)])
     assert result.exit_code == 4
     assert result.stderr == f"briefgen: another briefgen build is writing to {out}; run again when it has finished\n"
+
+
+@pytest.mark.parametrize("where", ["writable", "read-only"])
+def test_a_fifo_in_place_of_the_lock_file_fails_the_build_at_once(tmp_path, read_only, where):
+    """Opened as a lock file, a FIFO would hold the build until something wrote to it: for
+    ever, in a nightly build (the read-only folder's way in, through a read-only handle)."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / ".briefgen.lock")
+    if where == "read-only":
+        read_only(out)
+    process = subprocess.run([sys.executable, "-m", "briefgen", "build", str(meeting), "--out", str(out)],
+                             capture_output=True, text=True, timeout=120)
+    assert process.returncode == 5, process.stderr
+    assert process.stderr == (f"{out / '.briefgen.lock'}: cannot write: not a regular file; remove it "
+                              "(briefgen makes its lock file itself)\n")
+    assert sorted(path.name for path in out.iterdir()) == [".briefgen.lock"]

@@ -312,6 +312,19 @@ def test_meetings_are_written_under_their_own_names_and_never_share_a_folder(tmp
     assert json.loads((out / "tiny" / "manifest.json").read_text())["meeting"] == "tiny"  # not ""
 
 
+def test_meetings_whose_folder_names_differ_only_in_case_are_not_both_built(tmp_path):
+    """On a disk that ignores case (macOS, Windows, a share the outputs are copied to) both
+    would be written to one folder, each overwriting the other."""
+    first, second = write_meeting(tmp_path, "Tiny"), write_meeting(tmp_path, "tiny")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(first), str(second), "--out", str(out), "--edition", "book"])
+    assert result.exit_code == 1, result.stderr
+    assert f"{second / 'meeting.yaml'}: not built: {first} has the same folder name but for case (Tiny, tiny), " \
+           "and both would be written to one folder where names are compared ignoring case; rename one" \
+        in result.stderr.splitlines()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".briefgen")) == ["Tiny", "index.html"]
+
+
 def test_manifest_describes_every_artifact(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
@@ -415,8 +428,10 @@ def test_the_workers_of_a_killed_build_end_with_it(tmp_path, stop):
     try:
         family = _descendants_once_working(process.pid, at_least=3)  # the fork server and two workers
         process.send_signal(stop)
-        _, errors = process.communicate(timeout=30)
+        _, errors = process.communicate(timeout=30)  # to the end of stderr, shared with what outlives the build
         assert not _still_running(family)
+        for line in errors.splitlines():  # multiprocessing's resource tracker warned of leaks in plain text
+            json.loads(line)
         if stop == signal.SIGTERM:  # this one can be heard: a clean stop, the log says so
             assert process.returncode == 143
             assert json.loads(errors.splitlines()[-1]) == {
@@ -558,6 +573,18 @@ def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     build(meeting, out)
     after = {path.name for path in charts.glob("*.svg64")}
     assert len(after) == len(before) and after != before  # the redrawn chart replaced the old one
+
+
+def test_a_fifo_in_place_of_a_kept_chart_is_drawn_over(tmp_path):
+    """Reading it would wait for a writer for ever."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    build(meeting, out)
+    kept = sorted((out / "tiny" / ".cache" / "charts").glob("*.svg64"))[0]
+    kept.unlink()
+    os.mkfifo(kept)
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("Decide the alpha question.", "Decide it."))
+    build(meeting, out)
+    assert kept.is_file()
 
 
 def test_kept_charts_are_drawn_again_by_other_code_and_by_force(tmp_path, monkeypatch):
@@ -784,6 +811,7 @@ def test_a_long_shelf_holds_only_a_few_meetings_in_memory_at_once(tmp_path, monk
     ("manifest.json", "[]"), ("manifest.json", '{"artifacts": 5}'),
     ("manifest.json", '{"title": "x", "date": "y", "artifacts": [{"path": "book.pdf"}]}'),
     ("manifest.json", None),  # a pipe: reading it would wait for ever
+    ("manifest.json", "[" * 100_000), (".editions.json", "[" * 100_000),  # nested too deep to read
     (".editions.json", "[1, 2]"), (".editions.json", '{"current": {"items": 1}}'),
     ("part", "[1]"), ("part", '{"pdf": "not base64 at all!"}'),
 ])
@@ -860,17 +888,31 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
 
 
-@pytest.mark.parametrize("damage", ["deleted", "edited"])
+@pytest.mark.parametrize("damage", ["deleted", "edited", "fifo", "fifo-sha256"])
 def test_an_index_deleted_or_damaged_since_is_made_again_when_everything_is_up_to_date(tmp_path, damage):
     meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
     build(meeting, out, editions=("book",))
     index = (out / "index.html").read_bytes()
-    if damage == "deleted":
-        (out / "index.html").unlink()
-    else:
+    if damage == "edited":
         (out / "index.html").write_bytes(index[: len(index) // 2])  # cut short by a full disk, say
+    else:
+        damaged = out / (".briefgen-index.sha256" if damage == "fifo-sha256" else "index.html")
+        damaged.unlink()
+        if damage != "deleted":  # a pipe: reading it would wait for ever
+            os.mkfifo(damaged)
     assert build(meeting, out, editions=("book",)).outputs == []  # every meeting up to date
     assert (out / "index.html").read_bytes() == index
+
+
+def test_a_folder_named_as_the_mark_of_a_failed_index_fails_no_build(tmp_path):
+    """The mark left while a user's index.html fails is a file: a folder of its name is not
+    it (and made every build that wrote the index an internal error, exit status 3)."""
+    meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
+    build(meeting, out, editions=("book",))
+    (out / ".briefgen-index-failed").mkdir()
+    (out / "index.html").unlink()
+    build(meeting, out, editions=("book",))
+    assert (out / "index.html").is_file() and (out / ".briefgen-index-failed").is_dir()
 
 
 def test_an_input_saved_during_the_build_is_built_again_by_the_next(tmp_path, monkeypatch):
@@ -978,6 +1020,31 @@ def test_a_sigterm_python_dropped_still_stops_the_build_with_exit_status_143(tmp
     result = CliRunner().invoke(main, ["build", str(write_meeting(tmp_path)), "--log-format", "json"])
     assert result.exit_code == 143 and json.loads(result.stderr.splitlines()[-1])["event"] == "build.stopped"
     assert signal.getsignal(signal.SIGTERM) == before  # put back: nothing is raised while Python shuts down
+
+
+DROPPING_A_SIGTERM = """
+import os, signal, sys
+from briefgen import cli, pipeline
+
+class Dropping:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, where Python drops it
+
+def build(*args, **kwargs):
+    Dropping()
+    return pipeline.Results()
+
+pipeline.build = build
+cli.main(["build", sys.argv[1], "--log-format", "json"])
+"""
+
+
+def test_a_sigterm_python_dropped_prints_no_traceback_amid_the_json_log(tmp_path):
+    """Python tells what it drops on stderr ('Exception ignored in: ...'), in plain text."""
+    process = subprocess.run([sys.executable, "-c", DROPPING_A_SIGTERM, str(write_meeting(tmp_path))],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 143, process.stderr
+    assert [json.loads(line)["event"] for line in process.stderr.splitlines()][-1] == "build.stopped"
 
 
 def test_a_sigterm_while_the_report_is_printed_stops_the_build_with_exit_status_143(tmp_path, monkeypatch):

@@ -113,6 +113,18 @@ def tiny_server(tmp_path):
         server.server_close()
 
 
+def test_the_preview_writes_nothing_into_the_output_folder(tmp_path):
+    """It takes no lock there: a build may be writing it, and removing what it finds there
+    half-written. Charts a build kept there are read; the preview keeps none."""
+    from briefgen.locate import DEFAULT_TEMPLATES
+    from briefgen.serve import render_preview
+
+    out = tmp_path / "out"
+    pages, _ = render_preview(write_meeting(tmp_path), out, DEFAULT_TEMPLATES)
+    assert "data:image/svg+xml;base64," in pages["book.html"]  # its charts were drawn, or read
+    assert not out.exists()
+
+
 def test_the_pdf_link_builds_the_pdf(tmp_path, tiny_server):
     url = tiny_server(write_meeting(tmp_path))
     page = get(url + "factsheets/alpha.html")
