@@ -526,6 +526,11 @@ def as_now(entry: dict) -> None:
 
 # --- the page, brief by brief ---------------------------------------------------
 
+# A summed-up run of lines: what it counts, and how it names the briefs of rows no brief shows now.
+RUN_WORDS = {"new_incident": "new incidents", "revised_incident": "incidents", "removed_incident": "incidents removed"}
+IN = {"new_incident": "in", "removed_incident": "were in"}
+
+
 def page_sections(changes: Changes, agenda: list[str], with_spending: list[str], scheme) -> list[dict]:
     """The page's lines as a reader looks for them: the meeting's first, then each brief's
     in agenda order (an incident under every brief that shows or showed it, a figure under
@@ -599,17 +604,17 @@ def folded(lines: list[dict], scheme) -> list[dict]:
     """``lines`` less those past the first LISTED of a run (new incidents, removed ones, those
     that only moved the same way in or out of the same briefs), each run's rest summed up in
     one line after it, under the highest mark of the lines it stands for."""
+    keys = [run_of(line) for line in lines]
     runs: dict[tuple, list[dict]] = {}
-    for line in lines:
-        if run_of(line) is not None:
-            runs.setdefault(run_of(line), []).append(line)
+    for line, key in zip(lines, keys):
+        if key is not None:
+            runs.setdefault(key, []).append(line)
     rest = {key: members[LISTED:] for key, members in runs.items() if len(members) > LISTED + 1}
     left_out = {id(line) for members in rest.values() for line in members}
     kept = []
-    for line in lines:
+    for line, key in zip(lines, keys):
         if id(line) not in left_out:
             kept.append(line)
-        key = run_of(line)
         if key in rest and line is runs[key][-1]:
             kept.append(more_line(rest[key], key, scheme))
     return kept
@@ -629,9 +634,6 @@ def run_of(line: dict) -> tuple | None:
               if kind == "revised_incident" else ((IN[kind], tuple(entry["items"])),))
     return (kind, briefs)
 
-
-IN = {"new_incident": "in", "removed_incident": "were in"}  # how a summed-up line names its briefs
-RUN_WORDS = {"new_incident": "new incidents", "revised_incident": "incidents", "removed_incident": "incidents removed"}
 
 
 def more_line(members: list[dict], key: tuple, scheme) -> dict:
