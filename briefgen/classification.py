@@ -25,14 +25,14 @@ class Scheme:
                        for rank, (name, mark, public) in enumerate(levels)]
         self._lookup = {}
         for level in self.levels:
-            self._lookup[_key(level.name)] = level
-            self._lookup[_key(level.mark)] = level
+            self._lookup[level_key(level.name)] = level
+            self._lookup[level_key(level.mark)] = level
 
     def get(self, text) -> Level | None:
         """The level named by ``text``, or None if the scheme has no such level."""
         if not isinstance(text, str):
             return None
-        return self._lookup.get(_key(text))
+        return self._lookup.get(level_key(text))
 
     def names(self) -> list[str]:
         return [level.name for level in self.levels]
@@ -47,8 +47,12 @@ class Scheme:
         return max(levels, key=lambda level: level.rank, default=self.levels[0])
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split()).upper()
+def level_key(text: str) -> tuple[str, str]:
+    """``text`` in capitals and in small letters, its spaces tidied: equal for two spellings
+    of a level that differ in case alone. Capitals alone would match lookalikes: 'publıc'
+    (dotless ı) and 'ſecret' (long s) are 'PUBLIC' and 'SECRET' in capitals."""
+    text = " ".join(text.split())
+    return text.upper(), text.lower()
 
 
 NATO = Scheme([

@@ -26,7 +26,7 @@ from pathlib import Path
 import pycountry
 from pydantic import Field
 
-from .classification import NATO, Scheme
+from .classification import NATO, Scheme, level_key
 from .errors import ProblemList
 from .locate import find_config
 from .model import Schema
@@ -103,10 +103,10 @@ def _check_allies(path: Path, config: ProjectConfig, problems: ProblemList) -> N
 
 def _check_levels(path: Path, config: ProjectConfig, problems: ProblemList) -> None:
     tree = config._tree["classification"]["levels"]
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     closed = None  # the first level not public: none above it may be public
     for index, level in enumerate(config.classification.levels):
-        labels = {" ".join(label.split()).upper() for label in (level.name, level.mark)}
+        labels = {level_key(label) for label in (level.name, level.mark)}
         if labels & seen:
             problems.add(path, tree.line_of(index), f"classification level '{level.name}' "
                          "repeats a name or mark declared above")

@@ -66,11 +66,26 @@ class CannotWrite(BriefgenError):
 
     def __init__(self, path: Path, reason: OSError | str):
         self.path = Path(path)
+        blocker = file_in_the_way(self.path) if isinstance(reason, OSError) and reason.errno in FOLDER_BLOCKED else None
+        if blocker is not None:  # 'File exists' on the file briefgen wanted to write misleads
+            self.path, reason = blocker, "a file is in the way: briefgen writes a folder here; move the file away"
         self.reason = (reason.strerror or str(reason)) if isinstance(reason, OSError) else reason
         super().__init__([Problem(self.path, None, f"cannot write: {self.reason}")])
 
     def __reduce__(self):
         return (CannotWrite, (self.path, self.reason))
+
+
+# A folder on the way to a file could not be made: something else holds its name.
+FOLDER_BLOCKED = {errno.EEXIST, errno.ENOTDIR}
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The first of ``path``'s folders, from the top, that exists as something else."""
+    for folder in reversed(path.parents):
+        if os.path.lexists(folder) and not folder.is_dir():
+            return folder
+    return None
 
 
 class OutputBusy(Exception):
@@ -202,13 +217,23 @@ class OutputLock:
 def open_lock_file(path: Path, writable: bool):
     """The lock file, opened without waiting: a FIFO in its place would hold the open until
     something wrote to it (for ever, in a nightly build). Anything but a regular file there
-    (a FIFO, a folder, left by a person or a crash) is refused, naming it."""
+    (a FIFO, a folder, left by a person or a crash) is refused, naming it; so is a symbolic
+    link, not followed: the build writes its name into the lock file and empties it when
+    done, and would do so to whatever file the link named."""
     flags = (os.O_RDWR | os.O_CREAT | os.O_APPEND) if writable else os.O_RDONLY
-    descriptor = os.open(path, flags | os.O_NONBLOCK, 0o666)
+    try:
+        descriptor = os.open(path, flags | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symbolic link, O_NOFOLLOW says so
+            raise CannotWrite(path, NOT_A_LOCK_FILE) from None
+        raise
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):
         os.close(descriptor)
-        raise CannotWrite(path, "not a regular file; remove it (briefgen makes its lock file itself)")
+        raise CannotWrite(path, NOT_A_LOCK_FILE)
     return os.fdopen(descriptor, "a+" if writable else "r", encoding="utf-8")
+
+
+NOT_A_LOCK_FILE = "not a regular file; remove it (briefgen makes its lock file itself)"
 
 
 def this_process() -> dict:

@@ -80,7 +80,29 @@ def test_an_output_folder_that_cannot_be_made_is_one_line_and_exit_status_5(tmp_
     not_a_folder.write_text("")
     result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(not_a_folder / "out")])
     assert result.exit_code == 5
-    assert result.stderr.splitlines() == [f"{not_a_folder / 'out' / '.briefgen.lock'}: cannot write: Not a directory"]
+    assert result.stderr.splitlines() == [f"{not_a_folder}: cannot write: {IN_THE_WAY}"]
+
+
+IN_THE_WAY = "a file is in the way: briefgen writes a folder here; move the file away"
+
+
+def test_a_file_where_a_meeting_needs_a_folder_is_named_itself(tmp_path):
+    """Not 'factsheets/alpha.html: File exists', which sends the reader looking for a
+    fact sheet: the file in the way is named, and the book built before stays whole."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    assert CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--jobs", "1"]).exit_code == 0
+    factsheets = out / "tiny" / "factsheets"
+    for sheet in factsheets.iterdir():
+        sheet.unlink()
+    factsheets.rmdir()
+    factsheets.write_text("")
+    before = snapshot(out / "tiny")
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML.replace("Alpha background paragraph.", "Revised."))
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 5, result.output + result.stderr
+    assert result.stderr.splitlines() == [f"{factsheets}: cannot write: {IN_THE_WAY}",
+                                          "briefgen: 1 of 1 meeting(s) failed"]
+    assert snapshot(out / "tiny") == before
 
 
 def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path, full_disk_for):

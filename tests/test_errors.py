@@ -107,6 +107,19 @@ def test_bad_classification(tmp_path, level, message):
     assert error_lines(run("check", meeting)) == [f"{meeting / 'alpha.yaml'}:6: {message}"]
 
 
+@pytest.mark.parametrize("lookalike", ["publıc", "nato ſecret"])  # dotless ı, long s: PUBLIC, SECRET in capitals
+def test_a_lookalike_of_a_level_is_not_taken_for_it(tmp_path, lookalike):
+    alpha = ALPHA_YAML.replace("classification: PUBLIC}\nlines", f"classification: {lookalike}}}\nlines")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    [line] = error_lines(run("check", meeting))
+    assert line.startswith(f"{meeting / 'alpha.yaml'}:6: unknown classification '{lookalike}' (known: PUBLIC, ")
+
+
+def test_a_level_differing_in_case_and_spaces_alone_is_taken_for_it(tmp_path):
+    alpha = ALPHA_YAML.replace("classification: PUBLIC}\nlines", "classification: ' Public '}\nlines")
+    assert run("check", write_meeting(tmp_path, alpha=alpha)).exit_code == 0
+
+
 def test_a_classification_is_reported_on_its_own_line(tmp_path):
     alpha = ALPHA_YAML.replace("  - {text: Alpha public message., classification: PUBLIC}",
                                "  - text: Alpha public message.\n    classification: NATO PRIVATE")

@@ -245,6 +245,24 @@ def test_a_fifo_in_place_of_the_lock_file_fails_the_build_at_once(tmp_path):
     assert sorted(path.name for path in out.iterdir()) == [".briefgen.lock"]
 
 
+@pytest.mark.parametrize("target", ["a file of someone's", "nowhere"])
+def test_a_symbolic_link_in_place_of_the_lock_file_is_refused_and_not_followed(tmp_path, target):
+    """The build writes its name into its lock file and empties it when done: through a
+    link, into a file of anyone's choosing. A link to nowhere said 'No such file'."""
+    meeting, out = write_meeting(tmp_path), tmp_path / "out"
+    out.mkdir()
+    linked = tmp_path / "precious.txt"
+    if target != "nowhere":
+        linked.write_text("keep me\n")
+    (out / ".briefgen.lock").symlink_to(linked)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 5, result.output + result.stderr
+    assert result.stderr == (f"{out / '.briefgen.lock'}: cannot write: not a regular file; remove it "
+                             "(briefgen makes its lock file itself)\n")
+    assert (linked.read_text() == "keep me\n") if target != "nowhere" else not os.path.lexists(linked)
+    assert sorted(path.name for path in out.iterdir()) == [".briefgen.lock"]
+
+
 def test_a_fifo_lock_file_opened_read_only_is_refused_at_once(tmp_path):
     """A read-only output folder's lock file is opened read-only, the open a FIFO holds until
     something writes to it (the previous test's build, as a user who cannot write there).
