@@ -32,8 +32,9 @@ def test_yaml_syntax_error(tmp_path):
     meeting = write_meeting(tmp_path, alpha="title: Alpha\npurpose: [unclosed\nbackground: x\n")
     result = run("check", meeting)
     assert result.exit_code == 1
-    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:3: YAML syntax error: "
-                                   "did not find expected ',' or ']'"]
+    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:2: YAML syntax error: "
+                                   "did not find expected ',' or ']' "
+                                   "(the '[' opened on this line is not closed with ']')"]
 
 
 def test_missing_required_field(tmp_path):

@@ -77,7 +77,7 @@ def test_an_edit_shows_within_a_second_and_errors_keep_the_last_good_page(served
 
     item.write_text(edited.replace("title: Drones, edited in preview", "title: [broken"), encoding="utf-8")
     page, _ = wait_for(book, lambda p: 'id="briefgen-problems"' in p)
-    assert "drone-wall.yaml:4: YAML syntax error" in page  # path:line, on the page
+    assert "drone-wall.yaml:3: YAML syntax error" in page  # path:line, on the page
     assert "Drones, edited in preview" in page  # the last good content stays
 
     item.write_text(text, encoding="utf-8")
@@ -93,7 +93,7 @@ def test_an_edit_shows_within_a_second_and_errors_keep_the_last_good_page(served
     assert process.wait(timeout=10) == 0
     assert "Stopped." in list(lines.queue)[-1]
     terminal = process.stderr.read()
-    assert "drone-wall.yaml:4: YAML syntax error" in terminal and "rebuilt in" in terminal
+    assert "drone-wall.yaml:3: YAML syntax error" in terminal and "rebuilt in" in terminal
 
 
 @pytest.fixture
