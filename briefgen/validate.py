@@ -163,14 +163,23 @@ def _agenda_order(meeting, found, broken, directory, problems) -> list[str]:
         if item_id in order:
             problems.add(directory / MEETING_FILE, line, f"items: '{item_id}' is listed twice")
         elif item_id not in found and item_id not in broken:
-            problems.add(directory / MEETING_FILE, line,
-                         f"items: unknown item id '{item_id}' (item ids here: {known})")
+            problems.add(directory / MEETING_FILE, line, _unknown_id(item_id, found, known))
         elif item_id in found:
             order.append(item_id)
-    for item_id, (_, path) in found.items():
-        if item_id not in meeting.items:
-            problems.warn(path, 1, f"item '{item_id}' is not in the meeting's items: list; it is left out")
+    for item_id, (item, path) in found.items():
+        if item_id not in meeting.items and path.stem not in meeting.items:  # else told above
+            problems.warn(path, item._tree.line_of("id"),
+                          f"item '{item_id}' is not in the meeting's items: list; it is left out")
     return order
+
+
+def _unknown_id(item_id: str, found: dict[str, tuple[Item, Path]], known: str) -> str:
+    """An id the agenda lists and no item has; most often a file whose id: says otherwise."""
+    named = next((other for other, (_, path) in found.items() if path.stem == item_id), None)
+    if named is None:
+        return f"items: unknown item id '{item_id}' (item ids here: {known})"
+    return (f"items: unknown item id '{item_id}': {item_id}.yaml says id: {named}; make the two "
+            "agree (an item without id: takes its file's name)")
 
 
 def _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems) -> Level:

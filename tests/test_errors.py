@@ -52,6 +52,23 @@ def test_unknown_item_id(tmp_path):
                                    "(item ids here: alpha, beta)"]
 
 
+def test_an_item_whose_id_differs_from_its_file_name_is_one_error_saying_so(tmp_path):
+    meeting = write_meeting(tmp_path, beta="id: betta\n" + BETA_YAML)
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'meeting.yaml'}:6: items: unknown item id 'beta': beta.yaml "
+                                   "says id: betta; make the two agree (an item without id: takes its file's name)"]
+
+
+def test_an_item_left_off_the_agenda_is_a_warning_at_its_id(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("[alpha, beta]", "[alpha]"),
+                            beta="# a comment\nid: beta\n" + BETA_YAML)
+    result = run("check", meeting)
+    assert result.exit_code == 0
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:2: warning: item 'beta' is not in the "
+                                   "meeting's items: list; it is left out"]
+
+
 def test_non_numeric_spending_figure(tmp_path):
     spending = SPENDING_CSV.replace("Poland,POL,2014,1.88", "Poland,POL,2014,1.88%")
     meeting = write_meeting(tmp_path, spending=spending)
