@@ -77,7 +77,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     for item in items:
         _check_views(item, item_paths[item.id], datasets, declared, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
-        _check_factsheet_public(item, item_paths[item.id], problems)
+        _check_factsheet_public(item, item_paths[item.id], scheme.public_level, problems)
         _check_prose(item, item_paths[item.id], directory, problems)
     problems.raise_if_errors()
     lint_meeting(meeting, meeting_path, items, item_paths, problems)
@@ -372,15 +372,17 @@ def _check_listed_once(values: list, key: str, tree, path: Path, problems: Probl
             problems.add(path, line_for(tree, (key, index)), f"data.spending.{key}: {shown} is listed twice")
 
 
-def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:
+def _check_factsheet_public(item: Item, path: Path, public: Level | None, problems: ProblemList) -> None:
     """Everything in a fact sheet goes to the press, so it must be explicitly public."""
     if item.factsheet is None:
         return
+    mend = f": mark it classification: {public.name} if the press may see it" if public else ""
     for loc, marked in walk_marked(item.factsheet, ("factsheet",)):
         if not marked.level.public:
+            unmarked = " (unmarked, it takes the item's level)" if marked.classification is None else ""
             problems.add(path, line_for(item._tree, loc),
                          f"{'.'.join(str(part) for part in loc)}: a fact sheet portion must be "
-                         f"public, but it is {marked.level.name}")
+                         f"public, but it is {marked.level.name}{unmarked}{mend}")
 
 
 def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
