@@ -161,6 +161,14 @@ def test_top_level_list_is_reported(tmp_path):
         f"{meeting / 'beta.yaml'}:1: expected a mapping of fields, found a list"]
 
 
+def test_a_mapping_written_as_one_line_of_text_names_the_keys_it_wants(tmp_path):
+    people = "  - {name: Ann Example, role: Minister, country: Testland, bio: Has a bio., classification: PUBLIC}"
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(people, "  - Jane Doe, Minister"))
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'meeting.yaml'}:10: people.0: expected a mapping of "
+        "fields (name, classification, role, country, bio), found a text of 3 words (not quoted here)"]
+
+
 def test_missing_data_file(tmp_path):
     meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("data/spending.csv", "data/nope.csv"))
     assert error_lines(run("check", meeting)) == [
