@@ -294,7 +294,7 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
         elif age > max_days[name]:
             problems.warn(dataset.path, None, f"data set '{name}' is {age} days old at the meeting "
                           f"(latest row {dated}; the limit is {max_days[name]} days, "
-                          "set by freshness: in briefgen.yaml)")
+                          "which freshness: in briefgen.yaml can change)")
 
 
 def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared: set[str],
