@@ -12,12 +12,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from briefgen import pipeline
-from briefgen.serve import Preview, make_server, render_preview
+from briefgen.errors import Problem
+from briefgen.serve import Preview, make_server, preview_bar, render_preview
 
 from .conftest import ALPHA_YAML, MEETING_YAML, write_meeting
 
@@ -191,3 +193,13 @@ def test_the_preview_lists_the_changes_the_next_build_will_and_stores_no_edition
     pages, _ = render_preview(meeting, out, pipeline.DEFAULT_TEMPLATES)
     assert "Venue changed: Test House → Other House" in re.sub(r"<[^>]+>", "", pages["book.html"])
     assert (out / "tiny" / ".editions.json").read_bytes() == state
+
+
+def test_the_problems_banner_has_its_colour_and_every_declaration_of_its_style():
+    """A style run together ('pre-wrap' + 'border-color:...') loses both declarations:
+    the border showed in black, the same for errors and warnings."""
+    for severity, colour in (("error", "#a40000"), ("warning", "#8a5a00")):
+        bar = preview_bar("m", "book.html", ["book.html"], [Problem(Path("x.yaml"), 3, "wrong", severity)])
+        [style] = re.findall(r'id="briefgen-problems"[^>]*style="([^"]*)"', bar)
+        declarations = dict(part.split(":", 1) for part in style.split(";") if part)
+        assert declarations["border-color"] == colour and declarations["white-space"] == "pre-wrap"
