@@ -175,7 +175,7 @@ def load_yaml(path: Path):
         screen_yaml(text, path)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = _mistake_mark(exc)
         raise _fail(path, loader.line_of(mark) if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
@@ -195,8 +195,29 @@ _HINTS = {
     "mapping values are not allowed": "check the indentation of this line, or put a text "
                                       "holding ': ' in quotes",
     "did not find expected key": "check the indentation of this line and the one above",
+    "expected '-' indicator": "check the indentation of this line: each entry of the list "
+                              "above starts with '- '",
     "expected a single document": "one document per file: remove the '---' line",
 }
+
+
+# The parser finds these out lines later (a key without its ':' on the next line, an
+# unclosed quote or bracket at the next key or the end of the file): the mistake is where
+# the thing it was reading began, and the message points there.
+_FOUND_LATER = {
+    "while scanning a simple key": "write ': ' after the key, or indent this line if it "
+                                   "goes on the text above",
+    "while scanning a quoted scalar": "the quote opened on this line is not closed",
+    "while parsing a flow sequence": "the '[' opened on this line is not closed with ']'",
+    "while parsing a flow mapping": "the '{' opened on this line is not closed with '}'",
+}
+
+
+def _mistake_mark(exc: yaml.MarkedYAMLError):
+    """Where the mistake is: the start of what the parser was reading, for _FOUND_LATER."""
+    if exc.context in _FOUND_LATER and exc.context_mark:
+        return exc.context_mark
+    return exc.problem_mark or exc.context_mark
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
@@ -206,6 +227,7 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     if exc.context and reason.startswith("but "):
         reason = f"{exc.context}, {reason}"
     hints = [hint for found, hint in _HINTS.items() if found in reason]
+    hints += [_FOUND_LATER[exc.context]] if exc.context in _FOUND_LATER else []
     if _tab_before(exc.problem_mark, text):
         hints.insert(0, "indent with spaces, not tabs")
     return f"YAML syntax error: {reason}" + (f" ({hints[0]})" if hints else "")

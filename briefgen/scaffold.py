@@ -282,7 +282,7 @@ press_line:
 
 # Facts and figures from the meeting's data sets; leave empty for none.
 data:
-  incidents:     # e.g. {{from: 2025-09-01, to: 2025-10-15, countries: [POL, EST], types: [drone]}}
+  incidents:     # e.g. {{heading: Airspace incidents, from: 2025-09-01, to: 2025-10-15, countries: [POL, EST], types: [drone]}}
   spending:      # e.g. {{years: [2014, 2025], thresholds: [2.0, 3.5], target: 3.5, target_year: 2035}}
 
 {factsheet}"""

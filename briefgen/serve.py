@@ -159,7 +159,7 @@ def preview_bar(meeting: str, current: str, names: list[str], problems: list[Pro
 BAR_STYLE = ("font:14px/1.4 sans-serif;background:#0b2545;color:#fff;padding:.4em .8em;"
              "position:sticky;top:0;z-index:10;overflow-x:auto;white-space:nowrap")
 PROBLEMS_STYLE = ("font:13px/1.4 monospace;background:#fff8e6;border:2px solid;padding:.5em .8em;"
-                  "margin:.5em 0;overflow-x:auto;white-space:pre-wrap")
+                  "margin:.5em 0;overflow-x:auto;white-space:pre-wrap;")
 EMPTY_PAGE = "<!DOCTYPE html><html><head><meta charset=utf-8><title>briefgen preview</title></head><body></body></html>"
 RELOAD_SCRIPT = """<script>
 (function poll(seen) {

@@ -77,7 +77,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     for item in items:
         _check_views(item, item_paths[item.id], datasets, declared, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
-        _check_factsheet_public(item, item_paths[item.id], problems)
+        _check_factsheet_public(item, item_paths[item.id], scheme.public_level, problems)
         _check_prose(item, item_paths[item.id], directory, problems)
     problems.raise_if_errors()
     lint_meeting(meeting, meeting_path, items, item_paths, problems)
@@ -163,14 +163,23 @@ def _agenda_order(meeting, found, broken, directory, problems) -> list[str]:
         if item_id in order:
             problems.add(directory / MEETING_FILE, line, f"items: '{item_id}' is listed twice")
         elif item_id not in found and item_id not in broken:
-            problems.add(directory / MEETING_FILE, line,
-                         f"items: unknown item id '{item_id}' (item ids here: {known})")
+            problems.add(directory / MEETING_FILE, line, _unknown_id(item_id, found, known))
         elif item_id in found:
             order.append(item_id)
-    for item_id, (_, path) in found.items():
-        if item_id not in meeting.items:
-            problems.warn(path, 1, f"item '{item_id}' is not in the meeting's items: list; it is left out")
+    for item_id, (item, path) in found.items():
+        if item_id not in meeting.items and path.stem not in meeting.items:  # else told above
+            problems.warn(path, item._tree.line_of("id"),
+                          f"item '{item_id}' is not in the meeting's items: list; it is left out")
     return order
+
+
+def _unknown_id(item_id: str, found: dict[str, tuple[Item, Path]], known: str) -> str:
+    """An id the agenda lists and no item has; most often a file whose id: says otherwise."""
+    named = next((other for other, (_, path) in found.items() if path.stem == item_id), None)
+    if named is None:
+        return f"items: unknown item id '{item_id}' (item ids here: {known})"
+    return (f"items: unknown item id '{item_id}': {item_id}.yaml says id: {named}; make the two "
+            "agree (an item without id: takes its file's name)")
 
 
 def _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems) -> Level:
@@ -285,7 +294,7 @@ def _check_freshness(datasets, meeting_date, max_days: dict[str, int], problems)
         elif age > max_days[name]:
             problems.warn(dataset.path, None, f"data set '{name}' is {age} days old at the meeting "
                           f"(latest row {dated}; the limit is {max_days[name]} days, "
-                          "set by freshness: in briefgen.yaml)")
+                          "which freshness: in briefgen.yaml can change)")
 
 
 def _check_views(item: Item, path: Path, datasets: dict[str, Dataset], declared: set[str],
@@ -363,15 +372,17 @@ def _check_listed_once(values: list, key: str, tree, path: Path, problems: Probl
             problems.add(path, line_for(tree, (key, index)), f"data.spending.{key}: {shown} is listed twice")
 
 
-def _check_factsheet_public(item: Item, path: Path, problems: ProblemList) -> None:
+def _check_factsheet_public(item: Item, path: Path, public: Level | None, problems: ProblemList) -> None:
     """Everything in a fact sheet goes to the press, so it must be explicitly public."""
     if item.factsheet is None:
         return
+    mend = f": mark it classification: {public.name} if the press may see it" if public else ""
     for loc, marked in walk_marked(item.factsheet, ("factsheet",)):
         if not marked.level.public:
+            unmarked = " (unmarked, it takes the item's level)" if marked.classification is None else ""
             problems.add(path, line_for(item._tree, loc),
                          f"{'.'.join(str(part) for part in loc)}: a fact sheet portion must be "
-                         f"public, but it is {marked.level.name}")
+                         f"public, but it is {marked.level.name}{unmarked}{mend}")
 
 
 def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:

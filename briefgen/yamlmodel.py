@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import sys
 import typing
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
         result = model.model_validate(tree)
     except ValidationError as exc:
         for error in exc.errors():
-            problems.add(path, line_for(tree, error["loc"]), describe(error))
+            problems.add(path, line_for(tree, error["loc"]), describe(error, model))
         return None
     result._tree = tree  # kept so later checks can find lines
     return result
@@ -51,16 +52,18 @@ def line_for(tree, loc: tuple) -> int:
     return line
 
 
-def describe(error: dict) -> str:
-    """A short, factual message for one pydantic error."""
+def describe(error: dict, model: type[BaseModel] | None = None) -> str:
+    """A short, factual message for one pydantic error in a file read into ``model``."""
     where = ".".join(str(part) for part in error["loc"]) or "file"
     kind, message = error["type"], error["msg"]
     if kind == "missing":
         return f"{where}: missing required field"
     if kind == "model_type":
-        if error.get("ctx", {}).get("class_name") == "Portion":
+        wanted = error.get("ctx", {}).get("class_name")
+        if wanted == "Portion":
             return f"{where}: expected markdown text or a mapping {{text, classification}}"
-        return f"{where}: expected a mapping of fields, found {_shown(error['input'], prose=True)}"
+        return (f"{where}: expected a mapping of fields{_field_names(model, wanted)}, "
+                f"found {_shown(error['input'], prose=True)}")
     message = plain(message)
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words
@@ -70,6 +73,16 @@ def describe(error: dict) -> str:
     elif kind == "string_type" and isinstance(error["input"], dt.date):
         hint = " (put it in quotes if it is text: YAML reads an unquoted 2025-10-15 as a date)"
     return f"{where}: {message}, found {_shown(error['input'], prose=kind in SHAPE_ERRORS)}{hint}"
+
+
+def _field_names(model: type[BaseModel] | None, class_name: str | None) -> str:
+    """' (question, answer, classification)': the keys of the mapping wanted, required first,
+    for a mapping of ``model``'s module (a line to take written as one sentence)."""
+    wanted = getattr(sys.modules.get(getattr(model, "__module__", "")), class_name or "", None)
+    if not (isinstance(wanted, type) and issubclass(wanted, BaseModel)):
+        return ""
+    fields = sorted(wanted.model_fields.items(), key=lambda field: not field[1].is_required())
+    return f" ({', '.join(info.alias or name for name, info in fields)})"
 
 
 # Where a list or a mapping was wanted, a string found is prose written in the wrong shape.

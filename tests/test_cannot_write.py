@@ -59,7 +59,7 @@ def test_a_full_disk_outranks_bad_input_in_the_exit_status(tmp_path, full_disk_f
     full_disk_for(["unlucky/book.pdf"])
     result = CliRunner().invoke(main, ["build", str(broken), str(unlucky), "--out", str(out), "--jobs", "1"])
     assert result.exit_code == 5, result.output + result.stderr
-    assert result.stderr.startswith(f"{broken / 'alpha.yaml'}:2: YAML syntax error")
+    assert result.stderr.startswith(f"{broken / 'alpha.yaml'}:1: YAML syntax error")
     assert "briefgen: 2 of 2 meeting(s) failed" in result.stderr
 
 

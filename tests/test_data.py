@@ -207,7 +207,7 @@ def test_an_ally_named_two_ways_is_one_row(tmp_path):
 def test_stale_data_warns_and_fails_under_strict(tmp_path):
     meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2025-12-01"))
     expected = (f"{meeting / 'data' / 'incidents.csv'}: warning: data set 'incidents' is 73 days old at the "
-                "meeting (latest row 2025-09-19; the limit is 30 days, set by freshness: in briefgen.yaml)")
+                "meeting (latest row 2025-09-19; the limit is 30 days, which freshness: in briefgen.yaml can change)")
     assert errors(meeting) == [expected]
     result = CliRunner().invoke(main, ["check", "--strict", str(meeting)])
     assert result.exit_code == 1
@@ -373,7 +373,7 @@ def test_the_freshness_warnings_do_not_quote_a_restricted_row_s_date(tmp_path):
     [result] = pipeline.check([meeting])
     assert [p.message for p in result.problems if "days old" in p.message] == [
         "data set 'incidents' is 391 days old at the meeting (latest row [not shown: a NATO RESTRICTED row]; "
-        "the limit is 30 days, set by freshness: in briefgen.yaml)"]
+        "the limit is 30 days, which freshness: in briefgen.yaml can change)"]
     future = old.replace("2025-09-19", "2027-12-01")
     [result] = pipeline.check([write_meeting(tmp_path / "b", incidents=future)])
     assert [p.message for p in result.problems if "after the meeting" in p.message] == [

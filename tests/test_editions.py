@@ -202,13 +202,15 @@ def test_a_fact_sheet_fact_that_is_not_public_is_an_error(tmp_path):
     line = len(ALPHA_YAML.splitlines()) + 3
     assert result.stderr.splitlines()[0] == (
         f"{meeting / 'alpha.yaml'}:{line}: factsheet.facts.0: a fact sheet portion must be public, "
-        "but it is NATO UNCLASSIFIED")
+        "but it is NATO UNCLASSIFIED: mark it classification: PUBLIC if the press may see it")
 
 
 def test_an_unmarked_fact_sheet_fact_takes_the_item_level_and_fails(tmp_path):
     meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "factsheet:\n  facts: [Unmarked fact.]\n")
     result = CliRunner().invoke(main, ["check", str(meeting)])
-    assert "factsheet.facts.0: a fact sheet portion must be public, but it is NATO RESTRICTED" in result.stderr
+    assert result.stderr.splitlines()[0].endswith(
+        "factsheet.facts.0: a fact sheet portion must be public, but it is NATO RESTRICTED (unmarked, it takes "
+        "the item's level): mark it classification: PUBLIC if the press may see it")
 
 
 def test_a_restricted_incident_row_above_the_ceiling_is_an_error(tmp_path):

@@ -32,8 +32,9 @@ def test_yaml_syntax_error(tmp_path):
     meeting = write_meeting(tmp_path, alpha="title: Alpha\npurpose: [unclosed\nbackground: x\n")
     result = run("check", meeting)
     assert result.exit_code == 1
-    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:3: YAML syntax error: "
-                                   "did not find expected ',' or ']'"]
+    assert error_lines(result) == [f"{meeting / 'alpha.yaml'}:2: YAML syntax error: "
+                                   "did not find expected ',' or ']' "
+                                   "(the '[' opened on this line is not closed with ']')"]
 
 
 def test_missing_required_field(tmp_path):
@@ -49,6 +50,23 @@ def test_unknown_item_id(tmp_path):
     assert result.exit_code == 1
     assert error_lines(result) == [f"{meeting / 'meeting.yaml'}:6: items: unknown item id 'gamma' "
                                    "(item ids here: alpha, beta)"]
+
+
+def test_an_item_whose_id_differs_from_its_file_name_is_one_error_saying_so(tmp_path):
+    meeting = write_meeting(tmp_path, beta="id: betta\n" + BETA_YAML)
+    result = run("check", meeting)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"{meeting / 'meeting.yaml'}:6: items: unknown item id 'beta': beta.yaml "
+                                   "says id: betta; make the two agree (an item without id: takes its file's name)"]
+
+
+def test_an_item_left_off_the_agenda_is_a_warning_at_its_id(tmp_path):
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("[alpha, beta]", "[alpha]"),
+                            beta="# a comment\nid: beta\n" + BETA_YAML)
+    result = run("check", meeting)
+    assert result.exit_code == 0
+    assert error_lines(result) == [f"{meeting / 'beta.yaml'}:2: warning: item 'beta' is not in the "
+                                   "meeting's items: list; it is left out"]
 
 
 def test_non_numeric_spending_figure(tmp_path):
@@ -154,6 +172,14 @@ def test_top_level_list_is_reported(tmp_path):
     meeting = write_meeting(tmp_path, beta="- title: x\n")
     assert error_lines(run("check", meeting)) == [
         f"{meeting / 'beta.yaml'}:1: expected a mapping of fields, found a list"]
+
+
+def test_a_mapping_written_as_one_line_of_text_names_the_keys_it_wants(tmp_path):
+    people = "  - {name: Ann Example, role: Minister, country: Testland, bio: Has a bio., classification: PUBLIC}"
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(people, "  - Jane Doe, Minister"))
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'meeting.yaml'}:10: people.0: expected a mapping of "
+        "fields (name, classification, role, country, bio), found a text of 3 words (not quoted here)"]
 
 
 def test_missing_data_file(tmp_path):

@@ -42,7 +42,7 @@ def test_lines_are_counted_as_an_editor_counts_them_past_a_pasted_line_separator
     path.write_text('title: "One\u2028two"\nnote: "a\x85b"\nlist:\n  - a\n  - b\n', encoding="utf-8")
     tree = load_yaml(path)
     assert tree.line_of("note") == 2 and tree["list"].item_lines == [4, 5]
-    for broken, line in (("list: [a\n", 4), ("tagged: !!python/object x\n", 3), ("a: b: c\n", 3)):
+    for broken, line in (("list: [a\n", 3), ("tagged: !!python/object x\n", 3), ("a: b: c\n", 3)):
         path.write_text('title: "One\u2028two"\nnote: "a\x85b"\n' + broken, encoding="utf-8")
         try:
             load_yaml(path)
@@ -65,3 +65,26 @@ def test_a_tag_pyyaml_cannot_build_is_an_error_at_its_line(tmp_path):
                 (2, f"'{shown}' cannot be read as {tag}: remove the tag, or give a value of its kind")]
         else:
             raise AssertionError(f"accepted {value}")
+
+
+def test_a_syntax_error_the_parser_finds_later_is_reported_where_the_mistake_is(tmp_path):
+    """A key without its ':', an unclosed quote or bracket: the parser stops at the next key,
+    or at the end of the file (a line past the last); the writer needs the line to mend."""
+    path = tmp_path / "x.yaml"
+    for text, line, hint in (
+            ("title: T\npurpose Why\n\nobjectives: []\n", 2, "write ': ' after the key"),
+            ("title: T\npurpose: Why,\nand how\nobjectives: []\n", 3, "or indent this line"),
+            ("title: T\nnotes to self\n", 2, "write ': ' after the key"),
+            ('title: T\ntime: "10:00\nlead: x\n', 2, "the quote opened on this line is not closed"),
+            ("title: T\nitems: [a, b\nlead: x\n\n", 2, "the '[' opened on this line is not closed"),
+            ("title: T\ndata: {spending: x\nlead: x\n", 2, "the '{' opened on this line is not closed"),
+            ("objectives:\n  - a\n  - text: b\n  classification: PUBLIC\n", 4,
+             "each entry of the list above starts with '- '")):
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_yaml(path)
+        except Exception as exc:  # BriefgenError
+            [problem] = exc.problems
+            assert (problem.line, hint in problem.message) == (line, True), (text, problem.message)
+        else:
+            raise AssertionError(f"accepted {text!r}")

@@ -132,7 +132,8 @@ def test_a_list_the_edit_would_break_is_refused_not_a_traceback():
 
 
 @pytest.mark.parametrize("written, expect", [
-    (b"title: T\nitems: [a\n", "agendas/x/meeting.yaml:3: YAML syntax error: did not find expected ',' or ']'"),
+    (b"title: T\nitems: [a\n", "agendas/x/meeting.yaml:2: YAML syntax error: did not find expected ',' or ']' "
+     "(the '[' opened on this line is not closed with ']')"),
     (b"title: caf\xe9\nitems: [a]\n", "agendas/x/meeting.yaml:1: not UTF-8 text (byte 0xE9); save the file as UTF-8"),
     (b"items: !!python/name:os.system x\n", "agendas/x/meeting.yaml:1: YAML tag '!!python/name:os.system' is "
      "not allowed: briefgen reads plain text, numbers, dates, lists and mappings only"),

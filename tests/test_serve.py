@@ -12,12 +12,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from briefgen import pipeline
-from briefgen.serve import Preview, make_server, render_preview
+from briefgen.errors import Problem
+from briefgen.serve import Preview, make_server, preview_bar, render_preview
 
 from .conftest import ALPHA_YAML, MEETING_YAML, write_meeting
 
@@ -77,7 +79,7 @@ def test_an_edit_shows_within_a_second_and_errors_keep_the_last_good_page(served
 
     item.write_text(edited.replace("title: Drones, edited in preview", "title: [broken"), encoding="utf-8")
     page, _ = wait_for(book, lambda p: 'id="briefgen-problems"' in p)
-    assert "drone-wall.yaml:4: YAML syntax error" in page  # path:line, on the page
+    assert "drone-wall.yaml:3: YAML syntax error" in page  # path:line, on the page
     assert "Drones, edited in preview" in page  # the last good content stays
 
     item.write_text(text, encoding="utf-8")
@@ -93,7 +95,7 @@ def test_an_edit_shows_within_a_second_and_errors_keep_the_last_good_page(served
     assert process.wait(timeout=10) == 0
     assert "Stopped." in list(lines.queue)[-1]
     terminal = process.stderr.read()
-    assert "drone-wall.yaml:4: YAML syntax error" in terminal and "rebuilt in" in terminal
+    assert "drone-wall.yaml:3: YAML syntax error" in terminal and "rebuilt in" in terminal
 
 
 @pytest.fixture
@@ -191,3 +193,13 @@ def test_the_preview_lists_the_changes_the_next_build_will_and_stores_no_edition
     pages, _ = render_preview(meeting, out, pipeline.DEFAULT_TEMPLATES)
     assert "Venue changed: Test House → Other House" in re.sub(r"<[^>]+>", "", pages["book.html"])
     assert (out / "tiny" / ".editions.json").read_bytes() == state
+
+
+def test_the_problems_banner_has_its_colour_and_every_declaration_of_its_style():
+    """A style run together ('pre-wrap' + 'border-color:...') loses both declarations:
+    the border showed in black, the same for errors and warnings."""
+    for severity, colour in (("error", "#a40000"), ("warning", "#8a5a00")):
+        bar = preview_bar("m", "book.html", ["book.html"], [Problem(Path("x.yaml"), 3, "wrong", severity)])
+        [style] = re.findall(r'id="briefgen-problems"[^>]*style="([^"]*)"', bar)
+        declarations = dict(part.split(":", 1) for part in style.split(";") if part)
+        assert declarations["border-color"] == colour and declarations["white-space"] == "pre-wrap"
