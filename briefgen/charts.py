@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ STYLE = {
     "axes.spines.right": False,
 }
 MIN_HEIGHT_MM = 30  # room for the axes' labels and ticks whatever the number of rows
+# A row's label (a country, an ally) wraps after this many characters: on one line, a name
+# such as "United Kingdom of Great Britain and Northern Ireland" took half the chart's width.
+LABEL_CHARACTERS = 28
 NAVY, RED, GREY = "#0b2545", "#a40000", "#8da9c4"
 PALETTE = ["#0b2545", "#a40000", "#2f6690", "#d98c00", "#3a7d44", "#7b3294", "#5c5c5c", "#c2185b"]
 # After the palette's eight colours a timeline's rows change shape, so that no two countries
@@ -227,10 +231,12 @@ def latest_by_ally(allies: list[str], values: list[float], year_label: str,
     """Horizontal bars: each ally's % of GDP in one year, with the threshold lines."""
     import matplotlib
 
-    figure = new_figure(160, max(12 + 4.2 * len(allies), MIN_HEIGHT_MM))
+    labels, lines = row_labels(allies)
+    figure = new_figure(160, max(12 + max(4.2, 3.4 * lines) * len(allies), MIN_HEIGHT_MM))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
-        axes.barh(allies, values, color=GREY, height=0.7)
+        axes.barh(range(len(allies)), values, color=GREY, height=0.7)
+        axes.set_yticks(range(len(allies)), labels)
         axes.invert_yaxis()
         for (value, label), colour in zip(thresholds, [RED, NAVY, "#3a7d44", "#d98c00"]):
             axes.axvline(value, color=colour, linewidth=1, linestyle="--")
@@ -248,7 +254,8 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
     import matplotlib
     import matplotlib.dates
 
-    figure = new_figure(160, max(14 + 6 * len(countries), MIN_HEIGHT_MM))
+    labels, lines = row_labels(countries)
+    figure = new_figure(160, max(14 + max(6, 3.6 * lines) * len(countries), MIN_HEIGHT_MM))
     axes = figure.axes[0]
     with matplotlib.rc_context(STYLE):
         for index, country in enumerate(countries):
@@ -256,7 +263,7 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
             sizes = [18 + 6 * min(count, 20) for c, _, count in events if c == country]
             colour, marker = country_style(index)
             axes.scatter(dates, [index] * len(dates), s=sizes, color=colour, marker=marker, alpha=0.85, zorder=3)
-        axes.set_yticks(range(len(countries)), countries)
+        axes.set_yticks(range(len(countries)), labels)
         axes.set_ylim(len(countries) - 0.5, -0.5)
         axes.grid(axis="x", color="#dddddd", zorder=0)
         first, last = shown
@@ -272,6 +279,14 @@ def incidents_over_time(countries: list[str], events: list[tuple[str, object, in
         axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter(
             "%d %b" if start.year == end.year else "%d %b\n%Y"))  # the year below: as wide as "01 Jan"
     return figure
+
+
+def row_labels(names: list[str]) -> tuple[list[str], float]:
+    """``names`` wrapped at LABEL_CHARACTERS, and the lines two neighbouring rows' labels
+    take, on average, at most: the rows are spaced for them, so that their lines never meet."""
+    labels = [textwrap.fill(name, LABEL_CHARACTERS, break_long_words=False) for name in names]
+    lines = [label.count("\n") + 1 for label in labels]
+    return labels, max([(a + b) / 2 for a, b in zip(lines, lines[1:])] + lines[:1])
 
 
 def country_style(index: int) -> tuple[str, str]:

@@ -64,6 +64,24 @@ def test_timeline_ticks_never_crowd_a_month_s_first_day_and_years_go_below_the_d
     assert tick_labels(whole_year)[-1] == "01 Jan\n2026"  # the margin reaches 2026: not "01 Jan" twice
 
 
+LONG_NAME = "United Kingdom of Great Britain and Northern Ireland"
+
+
+def test_a_long_country_name_leaves_a_chart_its_width_and_its_rows_apart():
+    """On one line, a long name took half of a timeline's or a bar chart's width: its dots
+    and bars were drawn in what was left."""
+    day = dt.date(2025, 9, 10)
+    names = ["Poland", LONG_NAME, "Bosnia and Herzegovina and more", "Estonia"]
+    for figure in (charts.incidents_over_time(names, [(LONG_NAME, day, 3)], (day, day)),
+                   charts.latest_by_ally(names, [4.48, 2.3, 1.5, 3.38], "2025e", [(2.0, "2%")])):
+        tick_labels(figure)  # laid out
+        axes = figure.axes[0]
+        assert axes.get_position().width > 2 / 3  # a short name leaves it nine tenths
+        boxes = sorted((label.get_window_extent() for label in axes.get_yticklabels()), key=lambda box: box.y0)
+        assert len(boxes) == len(names) and boxes[0].y0 >= 0 and all(box.x0 >= 0 for box in boxes)
+        assert all(below.y1 <= above.y0 for below, above in zip(boxes, boxes[1:]))  # no label over another
+
+
 def test_one_ally_gets_a_chart_with_its_axes_and_threshold_and_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns when the axes collapse to nothing
