@@ -222,9 +222,22 @@ def _mark(marked: Marked, default: Level, ceiling: Level, scheme, path, line, pr
 def _level(scheme: Scheme, name, path, line, problems) -> Level | None:
     level = scheme.get(name)
     if level is None:
-        problems.add(path, line, f"unknown classification {_level_shown(scheme, name)} "
-                     f"(known: {', '.join(scheme.names())})")
+        shown = _level_shown(scheme, name)
+        hint = _level_meant(scheme, str(name)) if shown.startswith("'") else ""  # not for prose
+        problems.add(path, line, f"unknown classification {shown}{hint} (known: {', '.join(scheme.names())})")
     return level
+
+
+def _level_meant(scheme: Scheme, name: str) -> str:
+    """'; did you mean 'NATO RESTRICTED'?' for 'Restricted' (a level's last words) or a
+    misspelling; every level ending so, for 'SECRET'."""
+    import difflib
+
+    wanted, names = " ".join(name.split()).upper(), {level.name.upper(): level.name for level in scheme.levels}
+    meant = [names[known] for known in names if known.endswith(" " + wanted)]
+    meant = meant or [names[known] for known in difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.75)]
+    quoted = [f"'{level}'" for level in meant]
+    return f"; did you mean {' or '.join(quoted)}?" if meant else ""
 
 
 def _level_shown(scheme: Scheme, name) -> str:

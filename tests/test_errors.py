@@ -130,7 +130,21 @@ def test_a_lookalike_of_a_level_is_not_taken_for_it(tmp_path, lookalike):
     alpha = ALPHA_YAML.replace("classification: PUBLIC}\nlines", f"classification: {lookalike}}}\nlines")
     meeting = write_meeting(tmp_path, alpha=alpha)
     [line] = error_lines(run("check", meeting))
-    assert line.startswith(f"{meeting / 'alpha.yaml'}:6: unknown classification '{lookalike}' (known: PUBLIC, ")
+    assert line.startswith(f"{meeting / 'alpha.yaml'}:6: unknown classification '{lookalike}'; did you mean ")
+
+
+@pytest.mark.parametrize("written, meant", [
+    ("Restricted", "'NATO RESTRICTED'"),  # a level's last word
+    ("top secret", "'COSMIC TOP SECRET'"),
+    ("SECRET", "'NATO SECRET' or 'COSMIC TOP SECRET'"),  # the last word of two
+    ("NATO RESTRCTED", "'NATO RESTRICTED'"),  # misspelt
+])
+def test_an_unknown_level_suggests_the_level_meant(tmp_path, written, meant):
+    alpha = ALPHA_YAML.replace("classification: PUBLIC}\nlines", f"classification: {written}}}\nlines")
+    meeting = write_meeting(tmp_path, alpha=alpha)
+    assert error_lines(run("check", meeting)) == [
+        f"{meeting / 'alpha.yaml'}:6: unknown classification '{written}'; did you mean {meant}? (known: PUBLIC, "
+        "NATO UNCLASSIFIED, NATO RESTRICTED, NATO CONFIDENTIAL, NATO SECRET, COSMIC TOP SECRET)"]
 
 
 def test_a_level_differing_in_case_and_spaces_alone_is_taken_for_it(tmp_path):
