@@ -119,7 +119,7 @@ def _prepare(directory: str, out_folder: str, editions_wanted: tuple[str, ...], 
         for item, title, level, html, rows in public_factsheets(valid, templates_dir):
             source = str(valid.item_paths[item])
             request = LayoutRequest(html, str(templates_dir), roots, source, f"fact sheet '{item}'",
-                                    policy.time_limit)
+                                    policy.time_limit, tagged=True)  # published: it must be accessible
             prepared.factsheets.append(FactsheetJob(item, title, level, source, html, request, rows))
     if set(editions_wanted) >= {"book", "factsheets"}:  # every chart the meeting shows was drawn
         forget_unused_charts()

@@ -72,6 +72,7 @@ class LayoutRequest:
     source: str  # the input file named in errors
     what: str = "document"
     time_limit: float | None = DEFAULT_TIME_LIMIT  # seconds
+    tagged: bool = False  # a structure tree for screen readers (headings, tables, figures' alt text)
 
 
 @dataclass
@@ -139,7 +140,7 @@ def lay_out(request: LayoutRequest) -> Layout:
             document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render(
                 font_config=font_config(request.base_dir, tuple(request.allowed_roots)))
             refuse_attachments(document)
-            pdf = document.write_pdf()
+            pdf = document.write_pdf(pdf_tags=request.tagged)
             layout = describe(document, pdf)
         layout.remarks = remarks
         return layout
