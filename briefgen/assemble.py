@@ -12,13 +12,14 @@ and the contents links.
 from __future__ import annotations
 
 import io
+import itertools
 import warnings
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
 
 from .classification import Level, Scheme
-from .render_pdf import Layout
+from .render_pdf import CROSS_PART_LINK, Layout
 
 
 def page_banners(parts: list[Layout], scheme: Scheme) -> list[Level]:
@@ -59,6 +60,8 @@ def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
         warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
         for source in sources:
             book.pages.extend(source.pages)
+    if all(Name.StructTreeRoot in source.Root for source in sources):  # half a tree would mislead a reader
+        merge_structure_trees(book, sources)
     pieces = [pikepdf.open(io.BytesIO(piece.pdf)) for piece in overlay]  # kept open while their pages are used
     stamp_pages(book, [page for piece in pieces for page in piece.pages])
     add_outline(book, parts)
@@ -89,7 +92,8 @@ def stamp_pages(book: pikepdf.Pdf, stamps: list[pikepdf.Page]) -> None:
         form = book.copy_foreign(stamp.as_form_xobject())
         name = page.add_resource(form, Name.XObject, Name(f"/Stamp{number}"))
         page.contents_add(book.make_stream(b"q\n"), prepend=True)
-        page.contents_add(book.make_stream(b"Q\nq " + name.unparse() + b" Do Q\n"))
+        # an artifact: a screen reader skips banners and page numbers, as it skips page furniture
+        page.contents_add(book.make_stream(b"Q\n/Artifact BMC q " + name.unparse() + b" Do Q EMC\n"))
 
 
 def add_outline(book: pikepdf.Pdf, parts: list[Layout]) -> None:
@@ -122,14 +126,119 @@ def add_named_destinations(book: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> Non
 
 
 def add_cross_part_links(book: pikepdf.Pdf, parts: list[Layout]) -> None:
-    """Links marked with data-target (the contents) go to the page of their anchor."""
+    """Links to another part (the contents, prose) go to the page of their anchor; one whose
+    anchor is in no part (the linter warns of it) is taken away, with its structure."""
     targets = anchor_pages(parts)
-    for start, part in zip(start_pages(parts), parts):
-        for page, anchor, rect in part.targets:
+    for page in book.pages:
+        for annotation in list(page.obj.get(Name.Annots, ())):
+            anchor = cross_part_anchor(annotation)
             if anchor in targets:
-                link = Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array(rect), Border=Array([0, 0, 0]),
-                                  Dest=Array([book.pages[targets[anchor]].obj, Name.Fit]))
-                annotated = book.pages[start + page].obj
-                if Name.Annots not in annotated:
-                    annotated.Annots = Array()
-                annotated.Annots.append(book.make_indirect(link))
+                del annotation.A
+                annotation.Dest = Array([book.pages[targets[anchor]].obj, Name.Fit])
+            elif anchor is not None:
+                remove_annotation(book, page.obj, annotation)
+
+
+def cross_part_anchor(annotation: pikepdf.Object) -> str | None:
+    """The anchor a link laid out with a stand-in address goes to; None for other links."""
+    uri = str(annotation.get(Name.A, {}).get(Name.URI, ""))
+    return uri.removeprefix(CROSS_PART_LINK) if uri.startswith(CROSS_PART_LINK) else None
+
+
+def remove_annotation(book: pikepdf.Pdf, page: pikepdf.Dictionary, annotation: pikepdf.Object) -> None:
+    page.Annots = Array([kept for kept in page.Annots if kept.objgen != annotation.objgen])
+    if Name.StructParent in annotation:
+        tree = pikepdf.NumberTree(book.Root.StructTreeRoot.ParentTree)
+        link = tree[int(annotation.StructParent)]
+        link.K = Array([kid for kid in link.K if not is_reference_to(kid, annotation)])
+        del tree[int(annotation.StructParent)]
+
+
+def is_reference_to(kid: pikepdf.Object, annotation: pikepdf.Object) -> bool:
+    return isinstance(kid, Dictionary) and kid.get(Name.Type) == Name.OBJR and kid.Obj.objgen == annotation.objgen
+
+
+def merge_structure_trees(book: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> None:
+    """One structure tree for the book from its parts' (WeasyPrint's, one per part).
+
+    Each part's elements go, in order, under one Document; each page and annotation gets a
+    new key into the one parent tree (pages first, by book page number, as WeasyPrint
+    numbers them, then annotations); the parts' element IDs (which table headers name, and
+    which WeasyPrint numbers from 1 in each part) take the part's number so they stay unique.
+    """
+    document = book.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
+    entries, role_map, first_page = {}, Dictionary(), 0
+    annotation_keys = itertools.count(len(book.pages))
+    for number, source in enumerate(sources):
+        root = book.copy_foreign(source.Root.StructTreeRoot)  # its pages are the book's copies already
+        pages = book.pages[first_page:first_page + len(source.pages)]
+        entries.update(renumber_parents(root, pages, first_page, annotation_keys))
+        adopt_elements(document, top_elements(root), f"p{number}-")
+        for role, standard in root.get(Name.RoleMap, Dictionary()).items():
+            if role not in role_map:
+                role_map[role] = standard
+        first_page += len(source.pages)
+    book.Root.StructTreeRoot = structure_root(book, document, entries, role_map)
+    book.Root.MarkInfo = Dictionary(Marked=True)
+    book.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
+
+
+def renumber_parents(root: pikepdf.Object, pages, first_page: int, annotation_keys) -> dict:
+    """The part's parent-tree entries under the book's keys; its pages and annotations
+    are given those keys."""
+    old = pikepdf.NumberTree(root.ParentTree)
+    entries = {}
+    for number, page in enumerate(pages, start=first_page):
+        if Name.StructParents in page.obj:
+            entries[number] = old[int(page.obj.StructParents)]
+            page.obj.StructParents = number
+        for annotation in page.obj.get(Name.Annots, ()):
+            if Name.StructParent in annotation:
+                key = next(annotation_keys)
+                entries[key] = old[int(annotation.StructParent)]
+                annotation.StructParent = key
+    return entries
+
+
+def top_elements(root: pikepdf.Object) -> list[pikepdf.Object]:
+    """A part's elements under its Document (WeasyPrint's one top element)."""
+    return [kid for top in as_list(root.K) for kid in (as_list(top.K) if top.get(Name.S) == Name.Document else [top])]
+
+
+def as_list(value) -> list:
+    return list(value) if isinstance(value, Array) else [value]
+
+
+def adopt_elements(document: pikepdf.Object, elements: list[pikepdf.Object], prefix: str) -> None:
+    for element in elements:
+        element.P = document
+        document.K.append(element)
+        prefix_ids(element, prefix)
+
+
+def prefix_ids(element: pikepdf.Object, prefix: str) -> None:
+    """Prefix the IDs of ``element`` and everything under it, and the table headers that
+    name them (walked without recursion: a deep tree must not reach Python's limit)."""
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if Name.ID in node:
+            node.ID = pikepdf.String(prefix + str(node.ID))
+        for attributes in as_list(node.get(Name.A, Array())):
+            if isinstance(attributes, Dictionary) and Name.Headers in attributes:
+                attributes.Headers = Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
+        stack.extend(kid for kid in as_list(node.get(Name.K, Array()))
+                     if isinstance(kid, Dictionary) and Name.S in kid)
+
+
+def structure_root(book: pikepdf.Pdf, document: pikepdf.Object, entries: dict, role_map: Dictionary):
+    root = book.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=Array([document])))
+    document.P = root
+    parent_tree = pikepdf.NumberTree.new(book)
+    for key in sorted(entries):
+        parent_tree[key] = entries[key]
+    root.ParentTree = parent_tree.obj
+    root.ParentTreeNextKey = max(entries, default=-1) + 1
+    if role_map:
+        root.RoleMap = role_map
+    return root

@@ -422,7 +422,9 @@ class Flow:
             plan.layouts[name] = cached
         else:
             priority = (self.LAST_STAGE if last_stage else self.DOCUMENT) + (-len(html),)
-            self.submit(plan, name, lay_out, (part_request(plan, html, "book"),), key, priority)
+            # the stamps are drawn over the pages as artifacts: they need no structure of their own
+            request = part_request(plan, html, "book", tagged=not name.startswith("stamps:"))
+            self.submit(plan, name, lay_out, (request,), key, priority)
 
     def submit(self, plan: Plan, name: str, function, args: tuple, key: str | None = None,
                priority: tuple = LAST_STAGE) -> None:
@@ -576,10 +578,10 @@ def factsheet_paths(sheet: jobs.FactsheetJob) -> list[str]:
     return [f"factsheets/{sheet.item}.html", f"factsheets/{sheet.item}.pdf"]
 
 
-def part_request(plan: Plan, html: str, what: str) -> LayoutRequest:
+def part_request(plan: Plan, html: str, what: str, tagged: bool = False) -> LayoutRequest:
     roots = jobs.allowed_roots(plan.templates, plan.result.directory)
     return LayoutRequest(html, str(plan.templates), roots, str(plan.result.directory / "meeting.yaml"), what,
-                         plan.policy.time_limit)
+                         plan.policy.time_limit, tagged)
 
 
 def layout_key(html: str) -> str:

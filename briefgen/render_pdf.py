@@ -140,6 +140,7 @@ def lay_out(request: LayoutRequest) -> Layout:
             document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render(
                 font_config=font_config(request.base_dir, tuple(request.allowed_roots)))
             refuse_attachments(document)
+            link_across_parts(document)
             pdf = document.write_pdf(pdf_tags=request.tagged)
             layout = describe(document, pdf)
         layout.remarks = remarks
@@ -195,6 +196,28 @@ def refuse_attachments(document) -> None:
     if links or document.metadata.attachments:
         shown = links[0][:200] if links else "the file of a <link rel=attachment>"
         raise FatalURLFetchingError(f"refused to attach {shown} to the PDF")
+
+
+# Stands for a link's target in another part of the book until the assembly knows its page
+CROSS_PART_LINK = "briefgen-anchor:"
+
+
+def link_across_parts(document) -> None:
+    """Give each ``data-target`` link (to another part of the book) its annotation now,
+    with a stand-in address the assembly replaces by its anchor's page.
+
+    Made here rather than in the assembly so that WeasyPrint puts it in the structure
+    tree, inside the Link element of the link's own text.
+    """
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
+    for page in document.pages:
+        for box in boxes(page._page_box):
+            element = getattr(box, "element", None)
+            target = element.get("data-target") if element is not None else None
+            if target and box.element_tag == "a" and not isinstance(box, (LineBox, TextBox)):
+                x, y, width, height = box.hit_area()
+                page.links.append(("external", CROSS_PART_LINK + target, (x, y, x + width, y + height), box))
 
 
 def _not_written(request: LayoutRequest, reason: str) -> BriefgenError:

@@ -84,3 +84,75 @@ def test_each_chart_a_fact_sheet_prints_is_a_figure_with_its_alt_text(sheets):
         assert all(alt.strip() for alt in alts)
         charts += len(alts)
     assert charts, "no fact sheet prints a chart: nothing to check"
+
+
+# --- the book: laid out in parts, their structure trees merged into one
+
+@pytest.fixture(scope="module")
+def book(reference_book):
+    return pikepdf.open(reference_book / "book.pdf")
+
+
+def marked_ids(page: pikepdf.Page) -> set[int]:
+    """The MCIDs of the page's marked content."""
+    return {int(operands[1].MCID) for operands, operator in pikepdf.parse_content_stream(page)
+            if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]}
+
+
+def test_the_book_has_one_structure_tree_under_one_document(book):
+    assert book.Root.MarkInfo.Marked is True
+    assert [kid.S for kid in children(book.Root.StructTreeRoot)] == ["/Document"]
+    assert book.Root.ViewerPreferences.DisplayDocTitle is True and str(book.Root.Lang)
+
+
+def test_each_page_s_marked_content_has_its_own_entry_in_the_parent_tree(book):
+    parents = pikepdf.NumberTree(book.Root.StructTreeRoot.ParentTree)
+    keys = []
+    for page in book.pages:
+        marked = marked_ids(page)
+        assert marked, "a page of the book has no marked content"
+        keys.append(int(page.obj.StructParents))
+        entry = parents[keys[-1]]
+        assert all(entry[mcid].S for mcid in marked)  # each MCID has its element
+    assert len(set(keys)) == len(keys)
+    assert int(book.Root.StructTreeRoot.ParentTreeNextKey) > max(parents.keys())
+
+
+def test_every_link_is_a_link_element_holding_its_annotation(book):
+    parents = pikepdf.NumberTree(book.Root.StructTreeRoot.ParentTree)
+    links = [a for page in book.pages for a in page.obj.get("/Annots", ()) if a.Subtype == "/Link"]
+    assert links
+    for annotation in links:
+        element = parents[int(annotation.StructParent)]
+        assert element.S == "/Link"
+        assert [kid for kid in element.K if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"
+                and kid.Obj.objgen == annotation.objgen]
+
+
+def test_nothing_is_drawn_outside_marked_content_the_stamps_are_artifacts(book):
+    for number, page in enumerate(book.pages, start=1):
+        depth, artifacts = 0, 0
+        for operands, operator in pikepdf.parse_content_stream(page):
+            operator = str(operator)
+            if operator in ("BDC", "BMC"):
+                depth += 1
+                artifacts += operator == "BMC" and operands[0] == "/Artifact"
+            elif operator == "EMC":
+                depth -= 1
+            elif operator in ("Do", "Tj", "TJ", "'", '"'):
+                assert depth > 0, f"page {number}: {operator} outside marked content"
+        assert artifacts, f"page {number}: its stamp is not an artifact"
+
+
+def test_the_book_s_h1s_follow_the_outline_and_so_the_agenda(book):
+    pages = {page.obj.objgen: number for number, page in enumerate(book.pages)}
+    with book.open_outline() as outline:
+        top = [pages[item.destination[0].objgen] for item in outline.root]
+    h1_pages = [pages[h1.Pg.objgen] for h1 in of_kind(book, "/H1")]
+    assert h1_pages[0] == 0 and h1_pages[1:] == top  # the cover's title is an H1 the outline leaves out
+
+
+def test_each_chart_the_book_prints_is_a_figure_with_its_alt_text(book, reference_book):
+    alts = [str(figure.get("/Alt", "")) for figure in of_kind(book, "/Figure")]
+    assert alts and all(alt.strip() for alt in alts)
+    assert alts == printed_chart_alts((reference_book / "book.html").read_text(encoding="utf-8"))
