@@ -125,7 +125,6 @@ def layout_from(record: dict) -> Layout:
         levels=[[text(name) for name in page] for page in record["levels"]],
         bookmarks=[(int(level), text(label), int(page), float(top)) for level, label, page, top in record["bookmarks"]],
         anchors={text(anchor): int(page) for anchor, page in record["anchors"].items()},
-        targets=[(int(page), text(anchor), tuple(float(v) for v in rect)) for page, anchor, rect in record["targets"]],
         used_mm_after_first=float(record["used_mm_after_first"]), text=text(record["text"]),
         remarks=[text(remark) for remark in record["remarks"]])
 

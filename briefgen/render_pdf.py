@@ -84,7 +84,6 @@ class Layout:
     levels: list[list[str]]  # per page: the classifications found on it
     bookmarks: list[tuple[int, str, int, float]] = field(default_factory=list)  # level, label, page, top (pt)
     anchors: dict[str, int] = field(default_factory=dict)  # id -> page
-    targets: list[tuple[int, str, tuple[float, float, float, float]]] = field(default_factory=list)
     used_mm_after_first: float = 0.0  # content beyond page one, for "cut about N mm"
     text: str = ""  # every piece of text drawn into the PDF, for the leak guard
     remarks: list[str] = field(default_factory=list)  # WeasyPrint's warnings (CSS it ignored...)
@@ -238,10 +237,6 @@ def describe(document, pdf: bytes) -> Layout:
             if element is None:
                 continue
             found.add(element.get("data-classification"))
-            target = element.get("data-target")
-            if target and box.element_tag == "a":
-                rect = (box.position_x, box.position_y, box.position_x + box.width, box.position_y + box.height)
-                layout.targets.append((number, target, to_pdf_rect(rect, height_pt)))
         layout.levels.append(sorted(name for name in found if name))
         for anchor in page.anchors:
             layout.anchors.setdefault(anchor, number)
@@ -249,12 +244,6 @@ def describe(document, pdf: bytes) -> Layout:
     layout.bookmarks = flatten_bookmarks(document.make_bookmark_tree(), height_pt)
     layout.used_mm_after_first = sum(used_height(page) for page in document.pages[1:]) * PX_TO_MM
     return layout
-
-
-def to_pdf_rect(rect, height_pt: float) -> tuple[float, float, float, float]:
-    """CSS px from the top left to PDF points from the bottom left."""
-    x1, y1, x2, y2 = (value * PX_TO_PT for value in rect)
-    return (x1, height_pt - y2, x2, height_pt - y1)
 
 
 def flatten_bookmarks(tree, height_pt: float, level: int = 1) -> list[tuple[int, str, int, float]]:
