@@ -216,6 +216,12 @@ def adopt_elements(document: pikepdf.Object, elements: list[pikepdf.Object], pre
         prefix_ids(element, prefix)
 
 
+# Elements that hold text, not tables: IDs are on table cells only (WeasyPrint's header
+# cells), so the walk does not go into these, a tree's bulk (an element per line of text).
+HOLD_NO_TABLE = {Name(f"/{role}") for role in ("P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "Span", "Link",
+                                               "Lbl", "Caption", "Figure", "Code", "Quote", "Reference", "Note")}
+
+
 def prefix_ids(element: pikepdf.Object, prefix: str) -> None:
     """Prefix the IDs of ``element`` and everything under it, and the table headers that
     name them (walked without recursion: a deep tree must not reach Python's limit)."""
@@ -227,8 +233,9 @@ def prefix_ids(element: pikepdf.Object, prefix: str) -> None:
         for attributes in as_list(node.get(Name.A, Array())):
             if isinstance(attributes, Dictionary) and Name.Headers in attributes:
                 attributes.Headers = Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
-        stack.extend(kid for kid in as_list(node.get(Name.K, Array()))
-                     if isinstance(kid, Dictionary) and Name.S in kid)
+        if node.S not in HOLD_NO_TABLE:
+            stack.extend(kid for kid in as_list(node.get(Name.K, Array()))
+                         if isinstance(kid, Dictionary) and Name.S in kid)
 
 
 def structure_root(book: pikepdf.Pdf, document: pikepdf.Object, entries: dict, role_map: Dictionary):

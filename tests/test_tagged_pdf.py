@@ -156,3 +156,19 @@ def test_each_chart_the_book_prints_is_a_figure_with_its_alt_text(book, referenc
     alts = [str(figure.get("/Alt", "")) for figure in of_kind(book, "/Figure")]
     assert alts and all(alt.strip() for alt in alts)
     assert alts == printed_chart_alts((reference_book / "book.html").read_text(encoding="utf-8"))
+
+
+def test_the_book_s_table_header_ids_are_unique_and_every_cell_names_its_own_table_s(book):
+    """WeasyPrint numbers each part's header cells from 1: merged as they were, a cell of one
+    brief's table would be read with another brief's headers."""
+    tables = of_kind(book, "/Table")
+    assert len(tables) > 1, "the book has fewer than two tables: nothing to check"
+    seen = set()
+    for table in tables:
+        cells = list(elements(table))
+        ids = {str(cell.ID) for cell in cells if "/ID" in cell}
+        assert ids and not ids & seen
+        seen |= ids
+        named = {str(header) for cell in cells for attributes in ([cell.A] if "/A" in cell else [])
+                 for header in (attributes.get("/Headers", ()) if isinstance(attributes, pikepdf.Dictionary) else ())}
+        assert named and named <= ids
