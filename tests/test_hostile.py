@@ -141,9 +141,19 @@ class World:
 
     def plain(self, text: str) -> str:
         """Output with this machine's paths and port replaced, to compare with cases.yaml."""
+        for path, name in ((self.secret, "<secret>"), (self.outside, "<outside>")):
+            text = self.uncut(text, path, name)
         return (text.replace(f"{self.project}/", "").replace(str(self.project), "<project>")
                 .replace(str(self.secret), "<secret>").replace(str(self.outside), "<outside>")
                 .replace(str(self.port), "<port>"))
+
+    def uncut(self, text: str, path: Path, name: str) -> str:
+        """``path`` cut short in a message ('/tmp/.../secret.t…': quoted values have a length
+        limit, which a long temporary folder reaches) as ``name``, as if whole."""
+        whole = str(path)
+        for end in range(len(whole) - 1, len(str(self.root)), -1):
+            text = text.replace(whole[:end] + "…", name)
+        return text
 
 
 def apply_case(case: Case, world: World) -> None:
