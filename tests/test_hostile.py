@@ -148,7 +148,7 @@ class World:
                 .replace(str(self.port), "<port>"))
 
     def uncut(self, text: str, path: Path, name: str) -> str:
-        """``path`` cut short in a message ('/tmp/.../secret.t…': quoted values have a length
+        """``path`` cut short in a message ('…/secret.t…': quoted values have a length
         limit, which a long temporary folder reaches) as ``name``, as if whole."""
         whole = str(path)
         for end in range(len(whole) - 1, len(str(self.root)), -1):
