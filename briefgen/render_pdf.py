@@ -139,9 +139,8 @@ def lay_out(request: LayoutRequest) -> Layout:
             document = HTML(string=request.html, base_url=request.base_dir + "/", url_fetcher=fetcher).render(
                 font_config=font_config(request.base_dir, tuple(request.allowed_roots)))
             refuse_attachments(document)
-            link_across_parts(document)
-            pdf = document.write_pdf(pdf_tags=request.tagged)
-            layout = describe(document, pdf)
+            layout = describe(document)  # before writing: it adds the links between parts
+            layout.pdf = document.write_pdf(pdf_tags=request.tagged)
         layout.remarks = remarks
         return layout
     except FatalURLFetchingError as exc:
@@ -201,32 +200,23 @@ def refuse_attachments(document) -> None:
 CROSS_PART_LINK = "briefgen-anchor:"
 
 
-def link_across_parts(document) -> None:
-    """Give each ``data-target`` link (to another part of the book) its annotation now,
-    with a stand-in address the assembly replaces by its anchor's page.
-
-    Made here rather than in the assembly so that WeasyPrint puts it in the structure
-    tree, inside the Link element of the link's own text.
-    """
-    from weasyprint.formatting_structure.boxes import LineBox, TextBox
-
-    for page in document.pages:
-        for box in boxes(page._page_box):
-            element = getattr(box, "element", None)
-            target = element.get("data-target") if element is not None else None
-            if target and box.element_tag == "a" and not isinstance(box, (LineBox, TextBox)):
-                x, y, width, height = box.hit_area()
-                page.links.append(("external", CROSS_PART_LINK + target, (x, y, x + width, y + height), box))
-
-
 def _not_written(request: LayoutRequest, reason: str) -> BriefgenError:
     return BriefgenError([Problem(Path(request.source), None, f"{request.what} not written: {reason}")])
 
 
-def describe(document, pdf: bytes) -> Layout:
+def describe(document) -> Layout:
+    """What landed on each page (its PDF is written after), in one walk of the page boxes
+    that also gives each ``data-target`` link (to another part of the book) its annotation.
+
+    The annotation has a stand-in address, which the assembly replaces by the anchor's page.
+    It is made before the PDF is written, not in the assembly, so that WeasyPrint puts it in
+    the structure tree, inside the Link element of the link's own text.
+    """
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
     first = document.pages[0]
     height_pt = first.height * PX_TO_PT
-    layout = Layout(pdf, (first.width * PX_TO_PT, height_pt), [])
+    layout = Layout(b"", (first.width * PX_TO_PT, height_pt), [])
     drawn = []
     for number, page in enumerate(document.pages):
         found = set()
@@ -237,6 +227,10 @@ def describe(document, pdf: bytes) -> Layout:
             if element is None:
                 continue
             found.add(element.get("data-classification"))
+            target = element.get("data-target")
+            if target and box.element_tag == "a" and not isinstance(box, (LineBox, TextBox)):
+                x, y, width, height = box.hit_area()
+                page.links.append(("external", CROSS_PART_LINK + target, (x, y, x + width, y + height), box))
         layout.levels.append(sorted(name for name in found if name))
         for anchor in page.anchors:
             layout.anchors.setdefault(anchor, number)

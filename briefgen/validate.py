@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .classification import Level, Scheme
+from .classification import Level, Scheme, level_key
 from .config import load_project
 from .datasets import Dataset, check_unused_columns, country_code, load_datasets, organisation, type_key
 from .errors import ProblemList, display_path, plural_words, withheld
@@ -233,7 +233,7 @@ def _level_meant(scheme: Scheme, name: str) -> str:
     misspelling; every level ending so, for 'SECRET'."""
     import difflib
 
-    wanted, names = " ".join(name.split()).upper(), {level.name.upper(): level.name for level in scheme.levels}
+    wanted, names = level_key(name)[0], {level_key(level.name)[0]: level.name for level in scheme.levels}
     meant = [names[known] for known in names if known.endswith(" " + wanted)]
     meant = meant or [names[known] for known in difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.75)]
     quoted = [f"'{level}'" for level in meant]
