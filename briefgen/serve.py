@@ -210,6 +210,11 @@ def stamps(meeting: Path, templates: Path, allow_outside_paths: bool = False) ->
 
 class Handler(BaseHTTPRequestHandler):
     preview: Preview  # set on the subclass made for each server
+    head_only = False  # a HEAD request: the headers a GET would have, no body
+
+    def do_HEAD(self) -> None:  # noqa: N802 (link checkers and some browsers ask before they fetch)
+        self.head_only = True
+        self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
         url = urlsplit(self.path)
@@ -264,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if self.head_only:
+            return
         try:
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the browser left: nothing to tell

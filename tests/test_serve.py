@@ -150,11 +150,11 @@ def test_no_built_output_carries_the_preview_script(reference_book):
     assert "__reload" not in (reference_book / "book.html").read_text(encoding="utf-8")
 
 
-def raw_get(url: str, path: str, host: str | None = None) -> tuple[int, bytes]:
+def raw_get(url: str, path: str, host: str | None = None, method: str = "GET") -> tuple[int, bytes]:
     """GET ``path`` as sent, unnormalised, with another Host header if given."""
     address = urlsplit(url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=40)
-    connection.putrequest("GET", path, skip_host=host is not None)
+    connection.putrequest(method, path, skip_host=host is not None)
     if host is not None:
         connection.putheader("Host", host)
     connection.endheaders()
@@ -180,6 +180,16 @@ def test_the_preview_answers_only_to_its_own_address(tmp_path, tiny_server):
     for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
         status, body = raw_get(url, "/book.html", host=host)
         assert status == 200 and b"briefgen-preview" in body
+
+
+def test_a_head_request_gets_the_headers_of_a_get_and_no_body(tmp_path, tiny_server):
+    url = tiny_server(write_meeting(tmp_path))
+    with urllib.request.urlopen(urllib.request.Request(url + "book.html", method="HEAD"), timeout=40) as response:
+        assert response.status == 200 and response.headers["Content-Type"] == "text/html; charset=utf-8"
+        length = int(response.headers["Content-Length"])
+        assert response.read() == b""
+    assert length == len(get(url + "book.html").encode("utf-8"))
+    assert raw_get(url, "/no-such-page.html", method="HEAD") == (404, b"")
 
 
 def test_the_preview_lists_the_changes_the_next_build_will_and_stores_no_edition(tmp_path):
