@@ -559,8 +559,9 @@ def page_sections(changes: Changes, agenda: list[str], with_spending: list[str],
         place("renumbered_incident", entry, entry["items"])
     for entry in sorted(changes.removed_incidents, key=by_date):
         place("removed_incident", entry, entry["items"])
-    for kind, entries in (("changed_figure", changes.changed_figures), ("new_figures", changes.new_figures),
-                          ("removed_figures", changes.removed_figures)):
+    for kind, entries in (("changed_figure", changes.changed_figures),
+                          ("new_figures", year_runs(changes.new_figures)),
+                          ("removed_figures", year_runs(changes.removed_figures))):
         for entry in entries:
             place(kind, entry, with_spending)
     data[:0] = [{"kind": "respelled", "entry": entry} for entry in changes.respelled]
@@ -568,6 +569,20 @@ def page_sections(changes: Changes, agenda: list[str], with_spending: list[str],
                 *({"title": title, "brief": True, "lines": lines} for title, lines in briefs.items()),
                 {"title": "The data", "brief": False, "lines": data}]
     return [{**section, "lines": folded(section["lines"], scheme)} for section in sections if section["lines"]]
+
+
+def year_runs(entries: list[dict]) -> list[dict]:
+    """Years in a row with the same allies under the same mark, as one line ('2014–2018'):
+    a view widened to years before holds every ally in each, and would list them year by year."""
+    runs: list[dict] = []
+    for entry in entries:
+        last = runs[-1] if runs else None
+        if (last and entry["year"] == last["to_year"] + 1 and entry["allies"] == last["allies"]
+                and entry["classification"] == last["classification"]):
+            last["to_year"] = entry["year"]
+        else:
+            runs.append({**entry, "to_year": entry["year"]})
+    return runs
 
 
 def by_date(entry: dict) -> tuple:

@@ -194,6 +194,21 @@ def test_spending_figures_deleted_added_or_made_final_and_a_view_widened(tmp_pat
     assert "(PUBLIC) New spending figures, 2026: Poland, Estonia" in text
 
 
+def test_years_in_a_row_with_the_same_allies_and_mark_are_one_line(tmp_path):
+    rows = [(ally, year, level) for year, level in ((2026, ""), (2027, ""), (2028, ""), (2029, "NATO RESTRICTED"))
+            for ally in ("Poland", "Estonia")] + [("Estonia", 2031, ""), ("Estonia", 2032, "")]
+    iso = {"Poland": "POL", "Estonia": "EST"}
+    spending = with_levels(SPENDING_CSV, {}) + "".join(
+        f"{ally},{iso[ally]},{year},3.00,true,,Test source A,{level}\n" for ally, year, level in rows)
+    changes, book = changes_between(tmp_path, {}, {"spending": spending})
+    assert [f["year"] for f in changes.new_figures] == [2026, 2027, 2028, 2029, 2031, 2032]  # changes.json: by year
+    text = page(changes, book)
+    assert [line for line in text.splitlines() if "New spending figures" in line] == [
+        "(PUBLIC) New spending figures, 2026–2028: Poland, Estonia",
+        "(NR) New spending figures, 2029: Poland, Estonia",
+        "(PUBLIC) New spending figures, 2031–2032: Estonia"]
+
+
 def test_a_state_of_an_earlier_briefgen_starts_no_edition(tmp_path):
     """Its state lacks the facts added since: an upgrade keeps the edition and its changes."""
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
