@@ -27,6 +27,7 @@ RULES = {
     "brief-length": "a brief is at most four pages in the book, before its facts and figures",
     "factsheet-pages": "a fact sheet is one page",
     "prose-link": "a link in prose goes to a place in the book",
+    "prose-tags": "a tag written in prose (<b>, <em>, <a>...) is closed in its paragraph",
 }
 MAX_BRIEF_PAGES = 4
 # A brief's facts and figures (tables and charts computed from the data, the ids of their
@@ -42,6 +43,7 @@ def lint_meeting(meeting: Meeting, meeting_path: Path, items: list[Item], item_p
         for rule in ITEM_RULES:
             rule(item, item_paths[item.id], problems)
     programme_person(meeting, meeting_path, problems)
+    prose_tags(meeting, meeting_path, problems)
 
 
 def warn(problems: ProblemList, path: Path, line: int | None, rule: str, message: str) -> None:
@@ -90,7 +92,18 @@ def factsheet_content(item: Item, path: Path, problems: ProblemList) -> None:
          "mark what the press may see as public, or say press: closed")
 
 
-ITEM_RULES = (item_purpose, item_objective, item_line_to_take, press_line, factsheet_content)
+def prose_tags(model: BaseModel, path: Path, problems: ProblemList) -> None:
+    """A tag left open carries on past its text, as far as the end of the portion."""
+    from .prose import unclosed_tags
+
+    for loc, _marked, text in walk_prose(model):
+        for tag in dict.fromkeys(unclosed_tags(text)):
+            warn(problems, path, line_for(model._tree, loc), "prose-tags",
+                 f"{'.'.join(map(str, loc))}: <{tag}> is not closed in its paragraph, so what follows may be "
+                 f"set as it is: write </{tag}> where it should end")
+
+
+ITEM_RULES = (item_purpose, item_objective, item_line_to_take, press_line, factsheet_content, prose_tags)
 
 
 def normal_name(name: str) -> str:

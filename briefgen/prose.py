@@ -149,6 +149,40 @@ class _DepthGauge(HTMLParser):
         self.depth -= 1
 
 
+# Allowed tags whose effect runs on until they are closed: left open, they carry on past
+# their text (the sanitiser closes them, at the end of the portion, or later).
+RUNNING_TAGS = {"strong", "em", "b", "i", "code", "a", "sup", "sub", "abbr"}
+
+
+def unclosed_tags(text: str) -> list[str]:
+    """The running tags written as HTML in markdown ``text`` and not closed in their paragraph."""
+    balance = _TagBalance()
+    balance.feed(_markdown(text))
+    balance.close()
+    return balance.unclosed + [tag for tag in balance.open if tag in RUNNING_TAGS]
+
+
+class _TagBalance(HTMLParser):
+    """Open elements, as a stack; a running tag still open when an element around it ends
+    (its paragraph, say) is unclosed. An end tag with nothing to close is dropped, by the
+    sanitiser too."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.unclosed: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.open:
+            while (last := self.open.pop()) != tag:
+                if last in RUNNING_TAGS:
+                    self.unclosed.append(last)
+
+
 def images_in(text: str) -> list[str]:
     """Every image source in markdown ``text`` (markdown images and raw <img>), as written."""
     return _AttributeCollector.values(_markdown(text), "img", "src")

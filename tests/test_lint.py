@@ -87,6 +87,22 @@ def test_programme_person_must_be_in_whos_who(tmp_path):
         "the who's who (people:) [programme-person]"]
 
 
+@pytest.mark.parametrize("written, unclosed", [
+    ("Decide the <b>alpha question.", ["b"]),
+    ("Decide the <em>alpha\n\nquestion</em>.", ["em"]),  # closed in the next paragraph: not in its own
+    ("Decide <a href='#people'>the <i>alpha</a> question.", ["i"]),
+    ("Decide the <b>alpha</b> question, <sup>1</sup> `<b>` <br> </i>.", []),  # code is text; a stray end tag is dropped
+    ("<table><tr><td>Decide the alpha question.</table>", []),  # cells and rows close themselves
+])
+def test_a_tag_left_open_in_prose_is_named_at_its_line(tmp_path, written, unclosed):
+    quoted = '"' + written.replace("\n", "\\n") + '"'
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace("purpose: Decide the alpha question.", f"purpose: {quoted}"))
+    warnings = warnings_of(meeting)
+    assert warnings == [f"{meeting / 'alpha.yaml'}:3: warning: purpose: <{tag}> is not closed in its paragraph, so "
+                        f"what follows may be set as it is: write </{tag}> where it should end [prose-tags]"
+                        for tag in unclosed]
+
+
 def test_strict_makes_a_lint_warning_fail_check(tmp_path):
     meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace("purpose: Decide the alpha question.\n", ""))
     result = CliRunner().invoke(main, ["check", "--strict", str(meeting)])
