@@ -485,6 +485,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(event, sort_keys=True)
 
 
+def _own_info_or_a_warning(record: logging.LogRecord) -> bool:
+    """A JSON log's events: briefgen's own at INFO, another library's only from WARNING
+    (README's `log` event); its INFO remarks (matplotlib's on category axes) are chatter."""
+    return record.name.split(".")[0] == "briefgen" or record.levelno >= logging.WARNING
+
+
 class ProgressHandler(logging.Handler):
     """In a terminal: one status line, rewritten as documents are laid out."""
 
@@ -513,6 +519,7 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if _state["json"]:
         handler.setFormatter(JsonFormatter())
+        handler.addFilter(_own_info_or_a_warning)
         level = logging.INFO
     else:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

@@ -47,17 +47,20 @@ def images_from(meeting_dir: Path):
 
 def md(text: str, lead: Markup | str = "") -> Markup:
     """The ``md`` filter: prose as sanitised HTML, images from the meeting being rendered.
-    ``lead`` (a portion's mark) opens the prose: inside its first paragraph, where it is
-    laid out as that paragraph's text is. Floated beside the paragraph, WeasyPrint could
-    leave it at the foot of a page whose text went over to the next."""
+    ``lead`` (a portion's mark) opens the prose: inside its first paragraph, or the first
+    item of the list it opens with, where it is laid out as that text is. Floated beside the
+    paragraph, WeasyPrint could leave it at the foot of a page whose text went over to the
+    next; floated beside a list, the first item's bullet was printed over it."""
     html = markdown_to_html(text, _meeting_dir.get())
-    opening = FIRST_PARAGRAPH.match(html)
+    opening = FIRST_LINE.match(html)
     if opening is None:
         return Markup(lead) + html
     return html[:opening.end()] + Markup(lead) + html[opening.end():]
 
 
-FIRST_PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>")
+# Where the first line of text opens: a paragraph, or a list's first item (and the
+# paragraph inside it, in a list whose items markdown spaced apart)
+FIRST_LINE = re.compile(r"<p(?:\s[^>]*)?>|<[ou]l(?:\s[^>]*)?>\s*<li(?:\s[^>]*)?>(?:<p(?:\s[^>]*)?>)?")
 
 
 def css_string(text: str) -> Markup:

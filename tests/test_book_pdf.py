@@ -259,3 +259,29 @@ def test_no_build_time_reaches_the_pdfs_whatever_source_date_epoch_says(tmp_path
     assert outputs[0] == outputs[1]
     metadata = PdfReader(tmp_path / "out-0" / "tiny" / "book.pdf").metadata
     assert not {"/CreationDate", "/ModDate"} & set(metadata)
+
+
+@pytest.mark.parametrize("bullet, marker", [("-", "•"), ("1.", "1.")])
+def test_a_portion_that_opens_with_a_list_has_its_mark_beside_the_first_item_not_under_its_bullet(
+        tmp_path, bullet, marker):
+    """The mark floated beside the list, and the first item's bullet, drawn outside the
+    item at the same margin, was printed over it: '(PUB•IC)'."""
+    import io
+
+    from weasyprint import HTML
+
+    from briefgen.jobs import staff_book
+    from briefgen.render_html import render_book
+
+    from .conftest import ALPHA_YAML, write_meeting
+
+    background = (f"background:\n  - text: |-\n      {bullet} First point\n      {bullet} Second point\n"
+                  "    classification: NATO UNCLASSIFIED\n")
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace("background: Alpha background paragraph.\n", background))
+    html = render_book(staff_book(validate_meeting(meeting)), part="item-alpha", for_pdf=True)
+    runs = []
+    for page in PdfReader(io.BytesIO(HTML(string=html).write_pdf())).pages:
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: runs.append((text.strip(), tm[4], tm[5])))
+    [(mark_x, mark_y)] = [(x, y) for text, x, y in runs if text == "(NU)"]
+    markers = [x for text, x, y in runs if text == marker and abs(y - mark_y) < 3]
+    assert markers and all(x < mark_x for x in markers), "the first item's bullet is printed over the mark"

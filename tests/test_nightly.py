@@ -1079,3 +1079,19 @@ def test_json_log_events_carry_the_fields_the_readme_documents(tmp_path):
         {event["event"] for event in events}
     for event in events:
         assert set(event) - {"event"} == documented[event["event"]], event
+
+
+def test_a_json_log_holds_no_other_library_s_info_messages(tmp_path):
+    """matplotlib says at INFO that it plots years such as '2014' as categories (as meant):
+    such chatter is no event. Another library's warning is a `log` event, as README says."""
+    from briefgen import charts
+
+    charts._drawn.clear()  # drawn earlier in this process: nothing would be drawn, nor said
+    spending = SPENDING_CSV.replace("true", "false")  # no '2025e': every bar's label reads as a number
+    meeting = write_meeting(tmp_path, spending=spending)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
+                                       "--log-format", "json", "--jobs", "1"])
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    chatter = [e for e in events if e["event"] == "log" and e["level"] not in ("warning", "error", "critical")]
+    assert not chatter, chatter

@@ -405,3 +405,16 @@ def test_an_incidents_source_line_is_not_left_alone_at_the_top_of_a_page(tmp_pat
     source = [n for n, text in enumerate(pages) if "Sources:pressreportsandofficialstatements" in text]
     table = [n for n, text in enumerate(pages) if "Eventsbytype" in text]
     assert len(source) == 1 and source == table
+
+
+def test_each_spending_statement_in_the_book_carries_its_figures_mark(tmp_path):
+    """The statements counted allies at each threshold from rows up to NATO RESTRICTED with
+    no mark of their own, where the incidents' statement and the gaps' carried theirs."""
+    header, first, *rest = SPENDING_CSV.splitlines()
+    rows = [header + ",classification", first + ",NATO RESTRICTED", *(row + "," for row in rest)]
+    meeting = write_meeting(tmp_path, spending="\n".join(rows) + "\n")
+    html = render_book(staff_book(validate_meeting(meeting)))
+    statements = re.search(r'<ul class="statements"[^>]*>(.*?)</ul>', html, re.DOTALL).group(1)
+    items = re.findall(r"<li>(.*?)</li>", statements, re.DOTALL)
+    assert len(items) == 2  # 2014 and 2025
+    assert all(re.match(r'<span class="mark" title="NATO RESTRICTED">.*\(NR\)', item) for item in items), items
