@@ -92,6 +92,22 @@ def test_contents_page_numbers_match_where_items_start(reader, page_texts, item_
         assert title in page_texts[starts[title] - 1]
 
 
+def test_contents_dots_and_page_numbers_are_regular_in_every_row(reader, page_texts, item_titles):
+    """Bold dots (an item's row) are wider than regular ones: the rows' dots did not line up."""
+    contents = next(index for index, text in enumerate(page_texts)
+                    if text.startswith(("NATO RESTRICTED Contents", "Contents")))
+    fonts: dict[str, set[str]] = {}
+
+    def note_font(text, cm, tm, font, size):
+        if text.strip() and font:
+            kind = "number" if text.strip().isdigit() else "dots" if set(text.strip()) == {"."} else text.strip()
+            fonts.setdefault(kind, set()).add(font["/BaseFont"].split("+")[-1])
+
+    reader.pages[contents].extract_text(visitor_text=note_font)
+    assert fonts["dots"] == fonts["number"] == {"DejaVu-Sans"}
+    assert fonts[item_titles[0]] == {"DejaVu-Sans-Bold"}
+
+
 def test_metadata_has_title_and_language(reader):
     assert reader.metadata.title.startswith("Meeting of NATO Ministers of Defence")
     assert reader.trailer["/Root"]["/Lang"] == "en"
