@@ -118,6 +118,9 @@ class Plan:
     changes_sha256: str | None = None  # of the changes.json this build wrote
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
+    # without --strict, WeasyPrint's warnings are told by the log; the manifest keeps them,
+    # so a build with nothing to do tells them again and --strict fails on them then
+    remark_warnings: list[Problem] = field(default_factory=list)
     withdrawn: bool = False  # a kept fact sheet was withdrawn: the manifest must say so
     published: bool = False
 
@@ -420,6 +423,7 @@ class Flow:
         cached = None if self.force else plan.cache.get(key)
         if cached is not None:
             plan.layouts[name] = cached
+            self.tell_remarks(plan, name, cached)  # they are this build's warnings as much as the last one's
         else:
             priority = (self.LAST_STAGE if last_stage else self.DOCUMENT) + (-len(html),)
             # the stamps are drawn over the pages as artifacts: they need no structure of their own
@@ -455,14 +459,21 @@ class Flow:
         plan.result.laid_out.append(name)
         meeting = plan.result.directory.name
         log.info("laid out %s of %s", name, meeting, extra={"event": "layout.done", "meeting": meeting, "part": name})
+        self.tell_remarks(plan, name, layout)
+
+    def tell_remarks(self, plan: Plan, name: str, layout) -> None:
+        meeting = plan.result.directory.name
         for remark in layout.remarks:  # once a meeting: every part of a book shares its CSS
             remark = shortened(remark)  # it may quote a whole data: URL
             if remark not in plan.remarks:
                 plan.remarks.add(remark)
                 log.warning("%s, %s: WeasyPrint: %s", meeting, name, remark,
                             extra={"event": "layout.warning", "meeting": meeting, "part": name})
+                problem = Problem(source_of(plan, name), None, f"WeasyPrint: {remark}", "warning")
                 if self.strict:  # --strict: every warning fails the run, WeasyPrint's too
-                    plan.result.problems.append(Problem(source_of(plan, name), None, f"WeasyPrint: {remark}"))
+                    plan.result.problems += as_errors([problem])
+                else:
+                    plan.remark_warnings.append(problem)
 
     def advance(self, plan: Plan) -> None:
         """Take the meeting's book on as far as it can go; publish when all is done."""
@@ -713,7 +724,7 @@ def warning_records(plan: Plan) -> list[dict]:
     """This build's warnings, with paths relative to the meeting folder (the manifest
     does not depend on where the project lies)."""
     return [{"path": os.path.relpath(p.path, plan.result.directory), "line": p.line, "message": p.message}
-            for p in plan.result.problems if p.severity == "warning"]
+            for p in [*plan.result.problems, *plan.remark_warnings] if p.severity == "warning"]
 
 
 def brief_pages(plan: Plan) -> dict[str, int]:

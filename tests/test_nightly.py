@@ -774,6 +774,23 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
                             r"at \d+:\d+, unknown property\.", line) for line in strict.stderr.splitlines()), strict.stderr
 
 
+def test_weasyprint_remarks_are_told_again_while_up_to_date_and_fail_a_later_strict_build(tmp_path):
+    """A day's build without --strict, then the nightly one with it and nothing changed:
+    the remarks are the build's warnings, and --strict fails on them as on any other."""
+    meeting, templates, out = write_meeting(tmp_path), tmp_path / "templates", tmp_path / "out"
+    templates.mkdir()
+    css = (PROJECT / "templates" / "factsheet.css").read_text(encoding="utf-8")
+    (templates / "factsheet.css").write_text(css + "\nbody { frobnicate: 3; }\n", encoding="utf-8")
+    args = ["build", str(meeting), "--templates", str(templates), "--out", str(out)]
+    first = CliRunner().invoke(main, args)
+    again = CliRunner().invoke(main, args)
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert (first.exit_code, again.exit_code, strict.exit_code) == (0, 0, 1), strict.stderr
+    told = re.compile(rf"{re.escape(str(meeting))}/(alpha|beta)\.yaml: (warning: )?WeasyPrint: Ignored `frobnicate: 3`")
+    assert "up to date" in again.stdout and any(told.match(line) for line in again.stderr.splitlines())
+    assert any(told.match(line) and "warning: " not in line for line in strict.stderr.splitlines()), strict.stderr
+
+
 def test_python_warnings_during_a_layout_are_kept_as_its_remarks(capsys):
     """Pillow warns of a huge image with a Python warning: in a worker it went to stderr raw."""
     import warnings
