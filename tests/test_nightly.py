@@ -1096,3 +1096,26 @@ def test_json_log_events_carry_the_fields_the_readme_documents(tmp_path):
         {event["event"] for event in events}
     for event in events:
         assert set(event) - {"event"} == documented[event["event"]], event
+
+
+def test_in_a_terminal_the_status_line_is_cleared_before_the_report(tmp_path):
+    """The report ('wrote ...', problems, the summary) starts on a clean line, not after
+    the last '[n] laid out ...' left on the status line."""
+    import pty
+
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "colour: blue\n")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the build, its stdout and stderr the terminal
+        os.chdir(PROJECT)
+        os.execv(sys.executable, [sys.executable, "-m", "briefgen", "build", str(meeting), "--out",
+                                  str(tmp_path / "out"), "--jobs", "1"])
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO: the build has ended
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    text = shown.decode()
+    assert "wrote " in text and "laid out" in text
+    for after_status in re.findall(r"\[\d+\] laid out [^\s]+ of tiny(.?)", text, flags=re.S):
+        assert after_status in ("\r", ""), text  # the next status line, or its clearing, comes next
