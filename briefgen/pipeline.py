@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -29,7 +30,7 @@ from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .load import read_bytes
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication, listing_gone,
+from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication,
                       manifest_text, manifests, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
@@ -186,29 +187,36 @@ def nothing_written(out: Path, plans: list[Plan], todo: list[Plan], why: str) ->
 # Left in the output folder while a user's index.html fails, so that a build with nothing
 # else to do renders it again and says so, rather than "up to date" over the last index.
 INDEX_FAILED = ".briefgen-index-failed"
-# The sha256 of the index last written: one deleted or damaged since is made again, as a
-# meeting's files are, by a build with nothing else to do.
+# The sha256 of the index last written, then that of what it lists: one deleted or damaged
+# since is made again, as a meeting's files are, by a build with nothing else to do; so is
+# one that lists a meeting or a file gone since, or leaves out one back since.
 INDEX_SHA256 = ".briefgen-index.sha256"
 
 
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
-    damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
+    damaged, a user's index.html failed last time, or what it lists has changed since."""
     try:  # never waits on a FIFO in either's place: it is damaged, and made again
-        damaged = (sha256(read_bytes(out / "index.html", STATE_LIMIT))
-                   != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").strip())
+        now = [sha256(read_bytes(out / "index.html", STATE_LIMIT)), listing_sha256(manifests(out))]
+        damaged = now != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").split()
     except (OSError, UnicodeDecodeError, BriefgenError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).is_file() or listing_gone(out)
+    return damaged or (out / INDEX_FAILED).is_file()
+
+
+def listing_sha256(listing: list[dict]) -> str:
+    """What an index is made from: each meeting listed and the files it links."""
+    return sha256(json.dumps(listing, sort_keys=True))
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
     from .render_html import render_index
 
     try:
-        index = render_index(manifests(out), templates)
+        listing = manifests(out)
+        index = render_index(listing, templates)
         write_if_new(out / "index.html", index)
-        write_if_new(out / INDEX_SHA256, sha256(index) + "\n")
+        write_if_new(out / INDEX_SHA256, f"{sha256(index)}\n{listing_sha256(listing)}\n")
         with contextlib.suppress(OSError):  # a folder of its name is not the mark: left alone
             (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:

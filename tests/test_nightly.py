@@ -905,6 +905,20 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
 
 
+def test_a_meeting_back_since_it_was_left_out_of_the_index_is_listed_again_though_up_to_date(tmp_path):
+    """A share of agendas not mounted one night, a folder moved aside and back: the index
+    lists what the output folder holds again, though no meeting needs building."""
+    kept, away = (write_meeting(tmp_path / "agendas", name) for name in ("tiny", "away"))
+    out = tmp_path / "out"
+    pipeline.build([kept, away], out)
+    aside = away.rename(tmp_path / "aside")
+    build(kept, out)
+    assert 'href="./away/' not in (out / "index.html").read_text(encoding="utf-8")
+    aside.rename(away)
+    assert [result.outputs for result in pipeline.build([kept, away], out)] == [[], []]  # up to date
+    assert 'href="./away/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("damage", ["deleted", "edited", "fifo", "fifo-sha256"])
 def test_an_index_deleted_or_damaged_since_is_made_again_when_everything_is_up_to_date(tmp_path, damage):
     meeting, out = write_meeting(tmp_path / "agendas"), tmp_path / "out"
