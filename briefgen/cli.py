@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
-from .errors import BriefgenError
+from .errors import BriefgenError, display_path
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -444,7 +444,8 @@ def _problem_text(problem) -> None:
 
 
 def _problem_json(problem) -> None:
-    _emit({"event": "problem", "severity": problem.severity, "path": str(problem.path),
+    """Its path as its text names it: a file is named the same on every night's log."""
+    _emit({"event": "problem", "severity": problem.severity, "path": display_path(problem.path),
            "line": problem.line, "message": problem.message, "text": str(problem)})
 
 

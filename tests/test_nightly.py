@@ -563,6 +563,22 @@ def test_json_log_is_one_event_per_line(tmp_path):
     assert events[-1] == {"event": "build.done", "failed": 0, "meetings": 1, "written": 6}
 
 
+def test_a_problem_event_names_its_file_as_its_text_does_in_every_build(tmp_path, monkeypatch):
+    """A stale data set: its path in the event was absolute when found, relative when told
+    again; a machine grouping the nights' warnings by path saw two files."""
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2026-06-01"))
+    monkeypatch.chdir(tmp_path)
+    args = ["build", "tiny", "--out", "out", "--log-format", "json", "--jobs", "1"]
+    paths = []
+    for _ in range(2):  # the build that finds it, then one that tells it again
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.stderr
+        problems = [event for event in map(json.loads, result.stderr.splitlines()) if event["event"] == "problem"]
+        assert problems and all(event["text"].startswith(f"{event['path']}: ") for event in problems), problems
+        paths.append(sorted(event["path"] for event in problems))
+    assert paths[0] == paths[1] and str(meeting) not in str(paths)
+
+
 def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
