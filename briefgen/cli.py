@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
-from .errors import BriefgenError
+from .errors import BriefgenError, display_path
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -320,6 +320,7 @@ def _wrote(action) -> None:
 
 def _fail(line: str, status: int, event: str = "build.failed") -> None:
     """The last word of a run that cannot go on: a line, or with --log-format json an event."""
+    _clear_status_line()
     if _state.get("json"):
         _emit({"event": event, "exit_status": status, "message": line})
     else:
@@ -403,6 +404,7 @@ def _say_waiting(seconds: float):
 
 
 def _say_stopped(by: str, text: str) -> None:
+    _clear_status_line()
     if _state.get("json"):
         _emit({"event": "build.stopped", "signal": by, "message": text})
     else:
@@ -410,6 +412,7 @@ def _say_stopped(by: str, text: str) -> None:
 
 
 def _finish(results: pipeline.Results, verb: str) -> None:
+    _clear_status_line()
     mode = "json" if _state.get("json") else "text"
     for result in results:
         _REPORT[mode](result, verb)
@@ -441,7 +444,8 @@ def _problem_text(problem) -> None:
 
 
 def _problem_json(problem) -> None:
-    _emit({"event": "problem", "severity": problem.severity, "path": str(problem.path),
+    """Its path as its text names it: a file is named the same on every night's log."""
+    _emit({"event": "problem", "severity": problem.severity, "path": display_path(problem.path),
            "line": problem.line, "message": problem.message, "text": str(problem)})
 
 
@@ -492,31 +496,52 @@ def _own_info_or_a_warning(record: logging.LogRecord) -> bool:
 
 
 class ProgressHandler(logging.Handler):
-    """In a terminal: one status line, rewritten as documents are laid out."""
+    """In a terminal: one status line, rewritten as documents are laid out, and cleared
+    before anything else is printed (a warning, the report), which would run on from it."""
 
     def __init__(self):
         super().__init__(logging.INFO)
         self.count = 0
+        self.shown = False
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(record, "event", "") == "layout.done":
             self.count += 1
             sys.stderr.write(f"\r\033[K[{self.count}] {record.getMessage()}")
             sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
 
     def close(self) -> None:
-        if self.count:
-            sys.stderr.write("\r\033[K")
+        self.clear()
         super().close()
+
+
+def _clear_status_line() -> None:
+    if _state.get("progress"):
+        _state["progress"].clear()
+
+
+class LineHandler(logging.StreamHandler):
+    """A log line, on a line of its own: the status line is cleared first."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _clear_status_line()
+        super().emit(record)
 
 
 def _setup_logging(verbose: bool, log_format: str = "text") -> None:
     """Console formatting lives here only. Levels: INFO progress, WARNING what a reader
     should know (WeasyPrint's own remarks), ERROR failures."""
-    _state["json"] = log_format == "json"
+    _state["json"], _state["progress"] = log_format == "json", None
     root = logging.getLogger()
     root.handlers.clear()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = LineHandler(sys.stderr)
     if _state["json"]:
         handler.setFormatter(JsonFormatter())
         handler.addFilter(_own_info_or_a_warning)
@@ -525,7 +550,7 @@ def _setup_logging(verbose: bool, log_format: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         level = logging.INFO if verbose else logging.WARNING
         if not verbose and sys.stderr.isatty():
-            progress = ProgressHandler()
+            progress = _state["progress"] = ProgressHandler()
             logging.getLogger("briefgen").addHandler(progress)
             logging.getLogger("briefgen").setLevel(logging.INFO)
             atexit.register(progress.close)

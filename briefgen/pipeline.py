@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -29,7 +30,7 @@ from .locate import DEFAULT_TEMPLATES, meeting_name
 from .incremental import PartCache, factsheet_inputs, fingerprint, key_of, sha256, versions
 from .load import read_bytes
 from .parallel import Runner, WorkerDied, default_jobs
-from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication, listing_gone,
+from .publish import (MANIFEST, STATE_LIMIT, Artifact, CannotWrite, OutputLock, Publication,
                       manifest_text, manifests, read_manifest, unwritable_caches, write_if_new)
 from .render_pdf import LayoutRequest, lay_out
 from .safety import Policy
@@ -118,6 +119,9 @@ class Plan:
     changes_sha256: str | None = None  # of the changes.json this build wrote
     book_failed: bool = False  # a part, the front, the overlay or the assembly failed
     remarks: set[str] = field(default_factory=set)  # WeasyPrint's warnings reported so far
+    # without --strict, WeasyPrint's warnings are told by the log; the manifest keeps them,
+    # so a build with nothing to do tells them again and --strict fails on them then
+    remark_warnings: list[Problem] = field(default_factory=list)
     withdrawn: bool = False  # a kept fact sheet was withdrawn: the manifest must say so
     published: bool = False
 
@@ -183,29 +187,36 @@ def nothing_written(out: Path, plans: list[Plan], todo: list[Plan], why: str) ->
 # Left in the output folder while a user's index.html fails, so that a build with nothing
 # else to do renders it again and says so, rather than "up to date" over the last index.
 INDEX_FAILED = ".briefgen-index-failed"
-# The sha256 of the index last written: one deleted or damaged since is made again, as a
-# meeting's files are, by a build with nothing else to do.
+# The sha256 of the index last written, then that of what it lists: one deleted or damaged
+# since is made again, as a meeting's files are, by a build with nothing else to do; so is
+# one that lists a meeting or a file gone since, or leaves out one back since.
 INDEX_SHA256 = ".briefgen-index.sha256"
 
 
 def index_out_of_date(out: Path) -> bool:
     """The index must be made again though every meeting is up to date: it is missing or
-    damaged, a user's index.html failed last time, or it may list a meeting or a file gone since."""
+    damaged, a user's index.html failed last time, or what it lists has changed since."""
     try:  # never waits on a FIFO in either's place: it is damaged, and made again
-        damaged = (sha256(read_bytes(out / "index.html", STATE_LIMIT))
-                   != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").strip())
+        now = [sha256(read_bytes(out / "index.html", STATE_LIMIT)), listing_sha256(manifests(out))]
+        damaged = now != read_bytes(out / INDEX_SHA256, STATE_LIMIT).decode("ascii").split()
     except (OSError, UnicodeDecodeError, BriefgenError):  # missing, a folder, not ours to read
         damaged = True
-    return damaged or (out / INDEX_FAILED).is_file() or listing_gone(out)
+    return damaged or (out / INDEX_FAILED).is_file()
+
+
+def listing_sha256(listing: list[dict]) -> str:
+    """What an index is made from: each meeting listed and the files it links."""
+    return sha256(json.dumps(listing, sort_keys=True))
 
 
 def write_index(out: Path, templates: Path, results: "Results") -> None:
     from .render_html import render_index
 
     try:
-        index = render_index(manifests(out), templates)
+        listing = manifests(out)
+        index = render_index(listing, templates)
         write_if_new(out / "index.html", index)
-        write_if_new(out / INDEX_SHA256, sha256(index) + "\n")
+        write_if_new(out / INDEX_SHA256, f"{sha256(index)}\n{listing_sha256(listing)}\n")
         with contextlib.suppress(OSError):  # a folder of its name is not the mark: left alone
             (out / INDEX_FAILED).unlink(missing_ok=True)
     except CannotWrite as exc:
@@ -420,6 +431,7 @@ class Flow:
         cached = None if self.force else plan.cache.get(key)
         if cached is not None:
             plan.layouts[name] = cached
+            self.tell_remarks(plan, name, cached)  # they are this build's warnings as much as the last one's
         else:
             priority = (self.LAST_STAGE if last_stage else self.DOCUMENT) + (-len(html),)
             # the stamps are drawn over the pages as artifacts: they need no structure of their own
@@ -455,14 +467,21 @@ class Flow:
         plan.result.laid_out.append(name)
         meeting = plan.result.directory.name
         log.info("laid out %s of %s", name, meeting, extra={"event": "layout.done", "meeting": meeting, "part": name})
+        self.tell_remarks(plan, name, layout)
+
+    def tell_remarks(self, plan: Plan, name: str, layout) -> None:
+        meeting = plan.result.directory.name
         for remark in layout.remarks:  # once a meeting: every part of a book shares its CSS
             remark = shortened(remark)  # it may quote a whole data: URL
             if remark not in plan.remarks:
                 plan.remarks.add(remark)
                 log.warning("%s, %s: WeasyPrint: %s", meeting, name, remark,
                             extra={"event": "layout.warning", "meeting": meeting, "part": name})
+                problem = Problem(source_of(plan, name), None, f"WeasyPrint: {remark}", "warning")
                 if self.strict:  # --strict: every warning fails the run, WeasyPrint's too
-                    plan.result.problems.append(Problem(source_of(plan, name), None, f"WeasyPrint: {remark}"))
+                    plan.result.problems += as_errors([problem])
+                else:
+                    plan.remark_warnings.append(problem)
 
     def advance(self, plan: Plan) -> None:
         """Take the meeting's book on as far as it can go; publish when all is done."""
@@ -713,7 +732,7 @@ def warning_records(plan: Plan) -> list[dict]:
     """This build's warnings, with paths relative to the meeting folder (the manifest
     does not depend on where the project lies)."""
     return [{"path": os.path.relpath(p.path, plan.result.directory), "line": p.line, "message": p.message}
-            for p in plan.result.problems if p.severity == "warning"]
+            for p in [*plan.result.problems, *plan.remark_warnings] if p.severity == "warning"]
 
 
 def brief_pages(plan: Plan) -> dict[str, int]:

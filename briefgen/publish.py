@@ -483,18 +483,6 @@ def files_in_place(folder: Path, manifest: dict) -> list[dict]:
     return [record for record in manifest["artifacts"] if (folder / record["path"]).is_file()]
 
 
-def listing_gone(out: Path) -> bool:
-    """Something the index may list has gone since: a meeting renamed or deleted, or a file
-    a manifest lists. The index is made again, even when every meeting left is up to date.
-    Each manifest is read once: this runs on every build, one with nothing to do too."""
-    for path in Path(out).glob(f"*/{MANIFEST}"):
-        manifest = read_manifest(path.parent)
-        if manifest and (not still_there(path.parent, manifest)
-                         or len(files_in_place(path.parent, manifest)) < len(manifest["artifacts"])):
-            return True
-    return False
-
-
 def still_there(folder: Path, manifest: dict) -> bool:
     """The meeting a manifest was built from still exists: one renamed or deleted since is
     left out of the index (its output folder stays until someone deletes it)."""

@@ -563,6 +563,22 @@ def test_json_log_is_one_event_per_line(tmp_path):
     assert events[-1] == {"event": "build.done", "failed": 0, "meetings": 1, "written": 6}
 
 
+def test_a_problem_event_names_its_file_as_its_text_does_in_every_build(tmp_path, monkeypatch):
+    """A stale data set: its path in the event was absolute when found, relative when told
+    again; a machine grouping the nights' warnings by path saw two files."""
+    meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace("2025-10-15", "2026-06-01"))
+    monkeypatch.chdir(tmp_path)
+    args = ["build", "tiny", "--out", "out", "--log-format", "json", "--jobs", "1"]
+    paths = []
+    for _ in range(2):  # the build that finds it, then one that tells it again
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.stderr
+        problems = [event for event in map(json.loads, result.stderr.splitlines()) if event["event"] == "problem"]
+        assert problems and all(event["text"].startswith(f"{event['path']}: ") for event in problems), problems
+        paths.append(sorted(event["path"] for event in problems))
+    assert paths[0] == paths[1] and str(meeting) not in str(paths)
+
+
 def test_kept_charts_are_the_ones_the_meeting_shows(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out)
@@ -774,6 +790,23 @@ def test_weasyprint_remarks_from_the_workers_are_reported_once_a_meeting(tmp_pat
                             r"at \d+:\d+, unknown property\.", line) for line in strict.stderr.splitlines()), strict.stderr
 
 
+def test_weasyprint_remarks_are_told_again_while_up_to_date_and_fail_a_later_strict_build(tmp_path):
+    """A day's build without --strict, then the nightly one with it and nothing changed:
+    the remarks are the build's warnings, and --strict fails on them as on any other."""
+    meeting, templates, out = write_meeting(tmp_path), tmp_path / "templates", tmp_path / "out"
+    templates.mkdir()
+    css = (PROJECT / "templates" / "factsheet.css").read_text(encoding="utf-8")
+    (templates / "factsheet.css").write_text(css + "\nbody { frobnicate: 3; }\n", encoding="utf-8")
+    args = ["build", str(meeting), "--templates", str(templates), "--out", str(out)]
+    first = CliRunner().invoke(main, args)
+    again = CliRunner().invoke(main, args)
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert (first.exit_code, again.exit_code, strict.exit_code) == (0, 0, 1), strict.stderr
+    told = re.compile(rf"{re.escape(str(meeting))}/(alpha|beta)\.yaml: (warning: )?WeasyPrint: Ignored `frobnicate: 3`")
+    assert "up to date" in again.stdout and any(told.match(line) for line in again.stderr.splitlines())
+    assert any(told.match(line) and "warning: " not in line for line in strict.stderr.splitlines()), strict.stderr
+
+
 def test_python_warnings_during_a_layout_are_kept_as_its_remarks(capsys):
     """Pillow warns of a huge image with a Python warning: in a worker it went to stderr raw."""
     import warnings
@@ -886,6 +919,20 @@ def test_a_meeting_deleted_since_its_build_is_left_out_of_the_index_when_the_res
     written = (out / "index.html").stat().st_ino  # a file written again is a new one, moved into place
     build(kept, out)
     assert (out / "index.html").stat().st_ino == written  # the same index is not written again
+
+
+def test_a_meeting_back_since_it_was_left_out_of_the_index_is_listed_again_though_up_to_date(tmp_path):
+    """A share of agendas not mounted one night, a folder moved aside and back: the index
+    lists what the output folder holds again, though no meeting needs building."""
+    kept, away = (write_meeting(tmp_path / "agendas", name) for name in ("tiny", "away"))
+    out = tmp_path / "out"
+    pipeline.build([kept, away], out)
+    aside = away.rename(tmp_path / "aside")
+    build(kept, out)
+    assert 'href="./away/' not in (out / "index.html").read_text(encoding="utf-8")
+    aside.rename(away)
+    assert [result.outputs for result in pipeline.build([kept, away], out)] == [[], []]  # up to date
+    assert 'href="./away/book.pdf"' in (out / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("damage", ["deleted", "edited", "fifo", "fifo-sha256"])
@@ -1095,3 +1142,26 @@ def test_a_json_log_holds_no_other_library_s_info_messages(tmp_path):
     events = [json.loads(line) for line in result.stderr.splitlines()]
     chatter = [e for e in events if e["event"] == "log" and e["level"] not in ("warning", "error", "critical")]
     assert not chatter, chatter
+
+
+def test_in_a_terminal_the_status_line_is_cleared_before_the_report(tmp_path):
+    """The report ('wrote ...', problems, the summary) starts on a clean line, not after
+    the last '[n] laid out ...' left on the status line."""
+    import pty
+
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "colour: blue\n")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the build, its stdout and stderr the terminal
+        os.chdir(PROJECT)
+        os.execv(sys.executable, [sys.executable, "-m", "briefgen", "build", str(meeting), "--out",
+                                  str(tmp_path / "out"), "--jobs", "1"])
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO: the build has ended
+        while chunk := os.read(terminal, 65536):
+            shown += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    text = shown.decode()
+    assert "wrote " in text and "laid out" in text
+    for after_status in re.findall(r"\[\d+\] laid out [^\s]+ of tiny(.?)", text, flags=re.S):
+        assert after_status in ("\r", ""), text  # the next status line, or its clearing, comes next
