@@ -109,13 +109,36 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
             loader.problems.add(loader.path, line, f"duplicate key {shown} "
                                 f"(first given on line {result.key_lines[key]})")
             continue
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _construct_value(loader, value_node)
         result.key_lines[key] = line
     return result
 
 
+def _construct_value(loader: _LineLoader, node: yaml.Node):
+    """A value, refused if a quoted escape ("\\e", "\\u202e") made it hold a character the
+    file itself may not: the check of the file's text sees only the escape."""
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, str):
+        line = loader.line_of(node.start_mark)
+        for refused, message in ((CONTROL_CHARACTER, _control_message), (BIDI_CONTROL, _bidi_message)):
+            found = refused.search(value)
+            if found:
+                loader.problems.add(loader.path, line, message(found.group(), " (written as an escape in quotes)"))
+                break
+    return value
+
+
+def _control_message(character: str, how: str = "") -> str:
+    return f"control character U+{ord(character):04X}{how} is not allowed; save the file as plain text"
+
+
+def _bidi_message(character: str, how: str = "") -> str:
+    return (f"bidirectional control character U+{ord(character):04X}{how} is not allowed: "
+            "it makes text read otherwise than it is stored")
+
+
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LineList(_construct_value(loader, child) for child in node.value)
     result.line = loader.line_of(node.start_mark)
     result.item_lines = [loader.line_of(child.start_mark) for child in node.value]
     return result
@@ -143,8 +166,7 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise _fail(path, data.count(b"\n", 0, exc.start) + 1, _not_utf8(data, exc)) from None
     bidi = BIDI_CONTROL.search(text)
     if bidi:
-        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, f"bidirectional control character "
-                    f"U+{ord(bidi.group()):04X} is not allowed: it makes text read otherwise than it is stored")
+        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, _bidi_message(bidi.group()))
     return text
 
 
@@ -179,8 +201,7 @@ def load_yaml(path: Path):
         raise _fail(path, loader.line_of(mark) if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        raise _fail(path, line, f"control character U+{exc.character:04X} is not allowed; "
-                    "save the file as plain text") from None
+        raise _fail(path, line, _control_message(chr(exc.character))) from None
     except yaml.YAMLError as exc:
         raise _fail(path, None, f"YAML error: {exc}") from None
     finally:
@@ -250,8 +271,7 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     text = read_text(path)
     control = CONTROL_CHARACTER.search(text)
     if control:
-        raise _fail(path, text.count("\n", 0, control.start()) + 1, f"control character "
-                    f"U+{ord(control.group()):04X} is not allowed; save the file as plain text")
+        raise _fail(path, text.count("\n", 0, control.start()) + 1, _control_message(control.group()))
     # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -228,14 +228,17 @@ def test_one_broken_meeting_does_not_stop_the_others(tmp_path):
 def test_paths_no_file_can_have_are_input_errors(tmp_path):
     loop = tmp_path / "tiny" / "data" / "loop.csv"
     meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(
-        "incidents: data/incidents.csv", 'incidents: "data/incidents.csv\\0"').replace(
+        "incidents: data/incidents.csv", "incidents: data/ping.csv").replace(
         "spending: data/spending.csv", "spending: data/loop.csv"),
         alpha=ALPHA_YAML.replace("purpose: Decide the alpha question.",
                                  "purpose: \"Decide the alpha question. ![map](assets/map%00.png)\""))
     loop.symlink_to(loop.name)
+    (loop.parent / "ping.csv").symlink_to("pong.csv")
+    (loop.parent / "pong.csv").symlink_to("ping.csv")
     (meeting / "assets").mkdir()
     assert error_lines(run("check", meeting)) == [
-        f"{meeting / 'meeting.yaml'}:12: data.incidents: cannot use this path: the path holds a NUL character",
+        f"{meeting / 'meeting.yaml'}:12: data.incidents: cannot use this path: a symbolic link that leads back "
+        "to itself",
         f"{meeting / 'meeting.yaml'}:13: data.spending: cannot use this path: a symbolic link that leads back "
         "to itself",
         f"{meeting / 'alpha.yaml'}:3: purpose: image [not shown: a NATO RESTRICTED portion] cannot be read: the path holds a NUL "
