@@ -118,21 +118,28 @@ def _construct_value(loader: _LineLoader, node: yaml.Node):
     """A value, refused if a quoted escape ("\\e", "\\u202e") made it hold a character the
     file itself may not: the check of the file's text sees only the escape."""
     value = loader.construct_object(node, deep=True)
-    if isinstance(value, str):
-        line = loader.line_of(node.start_mark)
-        for refused, message in ((CONTROL_CHARACTER, _control_message), (BIDI_CONTROL, _bidi_message)):
-            found = refused.search(value)
-            if found:
-                loader.problems.add(loader.path, line, message(found.group(), " (written as an escape in quotes)"))
-                break
+    refused = isinstance(value, str) and refused_character_in(value, " (written as an escape in quotes)")
+    if refused:
+        loader.problems.add(loader.path, loader.line_of(node.start_mark), refused)
     return value
 
 
-def _control_message(character: str, how: str = "") -> str:
-    return f"control character U+{ord(character):04X}{how} is not allowed; save the file as plain text"
+def refused_character_in(text: str, how: str) -> str | None:
+    """What is wrong with the first control or bidirectional character in ``text``, written
+    ``how`` (as an escape, a reference); None if it holds none."""
+    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
+        found = refused.search(text)
+        if found:
+            return message(found.group(), how)
+    return None
 
 
-def _bidi_message(character: str, how: str = "") -> str:
+def control_message(character: str, how: str = "") -> str:
+    mend = "remove it" if how else "save the file as plain text"
+    return f"control character U+{ord(character):04X}{how} is not allowed; {mend}"
+
+
+def bidi_message(character: str, how: str = "") -> str:
     return (f"bidirectional control character U+{ord(character):04X}{how} is not allowed: "
             "it makes text read otherwise than it is stored")
 
@@ -166,7 +173,7 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         raise _fail(path, data.count(b"\n", 0, exc.start) + 1, _not_utf8(data, exc)) from None
     bidi = BIDI_CONTROL.search(text)
     if bidi:
-        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, _bidi_message(bidi.group()))
+        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, bidi_message(bidi.group()))
     return text
 
 
@@ -201,7 +208,7 @@ def load_yaml(path: Path):
         raise _fail(path, loader.line_of(mark) if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        raise _fail(path, line, _control_message(chr(exc.character))) from None
+        raise _fail(path, line, control_message(chr(exc.character))) from None
     except yaml.YAMLError as exc:
         raise _fail(path, None, f"YAML error: {exc}") from None
     finally:
@@ -271,7 +278,7 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     text = read_text(path)
     control = CONTROL_CHARACTER.search(text)
     if control:
-        raise _fail(path, text.count("\n", 0, control.start()) + 1, _control_message(control.group()))
+        raise _fail(path, text.count("\n", 0, control.start()) + 1, control_message(control.group()))
     # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))

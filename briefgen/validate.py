@@ -21,7 +21,7 @@ from .incidents import first_spellings, place_key
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, Marked, Meeting, walk_marked, walk_prose
-from .prose import check_image, images_in, nested_too_deeply
+from .prose import check_image, images_in, nested_too_deeply, refused_character
 from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside, names_a_device
 from .yamlmodel import line_for, validate_file
 
@@ -411,6 +411,8 @@ def _check_prose(model: BaseModel, path: Path, directory: Path, problems: Proble
             problems.add(path, line_for(model._tree, loc), f"{where}: nested too deeply to read (lists, "
                          f"quotes, emphasis or tags more than {MAX_PROSE_NESTING} levels inside one another)")
             continue
+        if refused := refused_character(text):
+            problems.add(path, line_for(model._tree, loc), f"{where}: {refused}")
         for src in images_in(text):
             message = check_image(src, directory, withheld(marked.level, "portion"))
             if message:
