@@ -300,6 +300,15 @@ def test_a_line_break_quoted_in_a_message_does_not_split_it_or_forge_another(tmp
         "to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)"]
 
 
+def test_a_line_break_in_a_meeting_folder_s_name_does_not_split_what_a_build_says(tmp_path):
+    meeting = write_meeting(tmp_path, folder="tiny\nbeta.yaml:1: all is well")
+    built = run("build", meeting, "--out", tmp_path / "out", "--edition", "factsheets")
+    checked = run("check", meeting)
+    assert built.exit_code == checked.exit_code == 0
+    assert [line.split("/")[-1] for line in built.stdout.splitlines()] == ["alpha.html", "alpha.pdf", "beta.html", "beta.pdf"]
+    assert checked.stdout.splitlines() == [f"{str(meeting)[:-len(meeting.name)]}tiny\\nbeta.yaml:1: all is well: ok"]
+
+
 def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
     no_spending = MEETING_YAML.replace("  spending: data/spending.csv\n", "")
     meeting = write_meeting(tmp_path, meeting=no_spending,
