@@ -170,7 +170,7 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(path, data.count(b"\n", 0, exc.start) + 1, _not_utf8(data, exc)) from None
+        raise _fail(path, data.count(b"\n", 0, exc.start) + 1, not_utf8(data, exc)) from None
     bidi = BIDI_CONTROL.search(text)
     if bidi:
         raise _fail(path, text.count("\n", 0, bidi.start()) + 1, bidi_message(bidi.group()))
@@ -189,7 +189,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "not UTF-8 text: it is UTF-16; save it as UTF-8"
     return f"not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file as UTF-8"
