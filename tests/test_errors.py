@@ -182,6 +182,13 @@ def test_a_mark_folded_into_the_text_is_an_error(tmp_path):
                                    "text, not its mark: indent it as far as 'text:'"]
 
 
+def test_only_a_mark_as_its_scheme_writes_it_opening_a_line_is_taken_for_one(tmp_path):
+    text = "(PUBLIC) Allies and their partner(s) agree.\\n\\n(nr) is not how the mark is written.\\n\\nSee (NR) below."
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
+        "press_line: {text: Alpha press line.", f'press_line: {{text: "{text}"'))
+    assert run("check", meeting).exit_code == 0
+
+
 def test_top_level_list_is_reported(tmp_path):
     meeting = write_meeting(tmp_path, beta="- title: x\n")
     assert error_lines(run("check", meeting)) == [
