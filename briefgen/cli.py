@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline
-from .errors import BriefgenError, display_path
+from .errors import BriefgenError, display_path, one_line
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -452,10 +452,10 @@ def _problem_json(problem) -> None:
 def _report_text(result: pipeline.MeetingResult, verb: str) -> None:
     for problem in result.problems:
         _problem_text(problem)
-    for output in result.outputs:
-        click.echo(f"wrote {output}")
+    for output in result.outputs:  # a meeting folder's name may hold a line break: one line each
+        click.echo(f"wrote {one_line(str(output))}")
     if result.ok and not result.outputs:
-        click.echo(f"{result.directory}: {'up to date' if result.skipped else verb}")
+        click.echo(f"{one_line(str(result.directory))}: {'up to date' if result.skipped else verb}")
 
 
 def _report_json(result: pipeline.MeetingResult, verb: str) -> None:

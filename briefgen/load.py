@@ -109,13 +109,43 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
             loader.problems.add(loader.path, line, f"duplicate key {shown} "
                                 f"(first given on line {result.key_lines[key]})")
             continue
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _construct_value(loader, value_node)
         result.key_lines[key] = line
     return result
 
 
+def _construct_value(loader: _LineLoader, node: yaml.Node):
+    """A value, refused if a quoted escape ("\\e", "\\u202e") made it hold a character the
+    file itself may not: the check of the file's text sees only the escape."""
+    value = loader.construct_object(node, deep=True)
+    refused = isinstance(value, str) and refused_character_in(value, " (written as an escape in quotes)")
+    if refused:
+        loader.problems.add(loader.path, loader.line_of(node.start_mark), refused)
+    return value
+
+
+def refused_character_in(text: str, how: str) -> str | None:
+    """What is wrong with the first control or bidirectional character in ``text``, written
+    ``how`` (as an escape, a reference); None if it holds none."""
+    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
+        found = refused.search(text)
+        if found:
+            return message(found.group(), how)
+    return None
+
+
+def control_message(character: str, how: str = "") -> str:
+    mend = "remove it" if how else "save the file as plain text"
+    return f"control character U+{ord(character):04X}{how} is not allowed; {mend}"
+
+
+def bidi_message(character: str, how: str = "") -> str:
+    return (f"bidirectional control character U+{ord(character):04X}{how} is not allowed: "
+            "it makes text read otherwise than it is stored")
+
+
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LineList(_construct_value(loader, child) for child in node.value)
     result.line = loader.line_of(node.start_mark)
     result.item_lines = [loader.line_of(child.start_mark) for child in node.value]
     return result
@@ -140,11 +170,10 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(path, data.count(b"\n", 0, exc.start) + 1, _not_utf8(data, exc)) from None
+        raise _fail(path, data.count(b"\n", 0, exc.start) + 1, not_utf8(data, exc)) from None
     bidi = BIDI_CONTROL.search(text)
     if bidi:
-        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, f"bidirectional control character "
-                    f"U+{ord(bidi.group()):04X} is not allowed: it makes text read otherwise than it is stored")
+        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, bidi_message(bidi.group()))
     return text
 
 
@@ -160,7 +189,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "not UTF-8 text: it is UTF-16; save it as UTF-8"
     return f"not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file as UTF-8"
@@ -179,8 +208,7 @@ def load_yaml(path: Path):
         raise _fail(path, loader.line_of(mark) if mark else None, _yaml_message(exc, text)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
-        raise _fail(path, line, f"control character U+{exc.character:04X} is not allowed; "
-                    "save the file as plain text") from None
+        raise _fail(path, line, control_message(chr(exc.character))) from None
     except yaml.YAMLError as exc:
         raise _fail(path, None, f"YAML error: {exc}") from None
     finally:
@@ -250,8 +278,7 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     text = read_text(path)
     control = CONTROL_CHARACTER.search(text)
     if control:
-        raise _fail(path, text.count("\n", 0, control.start()) + 1, f"control character "
-                    f"U+{ord(control.group()):04X} is not allowed; save the file as plain text")
+        raise _fail(path, text.count("\n", 0, control.start()) + 1, control_message(control.group()))
     # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -27,7 +27,7 @@ from markdown.extensions.toc import TocExtension
 from markupsafe import Markup
 
 from .errors import BriefgenError
-from .load import read_bytes
+from .load import read_bytes, refused_character_in
 from .safety import MAX_ASSET_BYTES, MAX_IMAGE_PIXELS, MAX_PROSE_NESTING, UnusablePath, not_a_file, resolved
 
 ASSETS = "assets"
@@ -181,6 +181,14 @@ class _TagBalance(HTMLParser):
             while (last := self.open.pop()) != tag:
                 if last in RUNNING_TAGS:
                     self.unclosed.append(last)
+
+
+def refused_character(text: str) -> str | None:
+    """Why markdown ``text`` may not be shown, if a character reference in it (``&#x1b;``,
+    ``&#x202e;``) stands for a character its file may not hold: an ESC made the page one a
+    browser could read in another encoding, a bidirectional control stores text backwards
+    past the leak guard. None if every character may be shown."""
+    return refused_character_in(str(markdown_to_html(text)), " (written as a character reference, &#...;)")
 
 
 def images_in(text: str) -> list[str]:

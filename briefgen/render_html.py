@@ -27,6 +27,7 @@ from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
 from .formatting import format_long_date
 from .inert import Finding, active_content
+from .load import not_utf8
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
 from .prose import markdown_to_html
@@ -92,7 +93,12 @@ class ConfinedLoader(jinja2.FileSystemLoader):
     """Loads templates from one folder only: a symlink out of it is not followed."""
 
     def get_source(self, environment, template):
-        source, filename, uptodate = super().get_source(environment, template)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:  # its line and file, not the page that includes it
+            path = Path(self.searchpath[0], *jinja2.loaders.split_template_path(template))
+            raise jinja2.TemplateSyntaxError(not_utf8(exc.object, exc), exc.object.count(b"\n", 0, exc.start) + 1,
+                                             template, str(path)) from None
         root = Path(self.searchpath[0]).resolve()
         if not Path(filename).resolve().is_relative_to(root):
             raise jinja2.TemplateNotFound(template)

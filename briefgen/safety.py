@@ -49,7 +49,7 @@ def resolved(path: Path) -> Path:
     """``path`` with '..' and symlinks resolved; UnusablePath if that cannot be done."""
     try:
         return Path(path).resolve()
-    except ValueError:  # a NUL: YAML lets "\0" through, as does %00 in a link
+    except ValueError:  # a NUL: %00 in a link
         raise UnusablePath("the path holds a NUL character") from None
     except RuntimeError:
         raise UnusablePath("a symbolic link that leads back to itself") from None

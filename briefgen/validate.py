@@ -21,7 +21,7 @@ from .incidents import first_spellings, place_key
 from .lint import lint_meeting
 from .locate import CONFIG_FILE, meeting_name, project_root
 from .model import Item, Marked, Meeting, walk_marked, walk_prose
-from .prose import check_image, images_in, nested_too_deeply
+from .prose import check_image, images_in, nested_too_deeply, refused_character
 from .safety import MAX_ITEMS, MAX_PROSE_CHARS, MAX_PROSE_NESTING, Policy, UnusablePath, is_inside, names_a_device
 from .yamlmodel import line_for, validate_file
 
@@ -68,7 +68,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
         problems.raise_if_errors()
     ceiling = _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems)
     datasets = load_datasets(meeting_path, meeting.data, meeting._tree.get("data"), scheme, problems, root)
-    _check_prose(meeting, meeting_path, directory, problems)
+    _check_prose(meeting, meeting_path, directory, scheme, problems)
     _resolve_row_levels(datasets, scheme, ceiling, problems)
     _check_allies(datasets.get("spending"), project.allies, problems)
     if not problems.errors:  # a dropped bad row would skew the latest date
@@ -78,7 +78,7 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
         _check_views(item, item_paths[item.id], datasets, declared, problems)
         _check_years_shown(item, item_paths[item.id], datasets.get("spending"), problems)
         _check_factsheet_public(item, item_paths[item.id], scheme.public_level, problems)
-        _check_prose(item, item_paths[item.id], directory, problems)
+        _check_prose(item, item_paths[item.id], directory, scheme, problems)
     problems.raise_if_errors()
     lint_meeting(meeting, meeting_path, items, item_paths, problems)
     return ValidMeeting(directory, meeting, items, item_paths, datasets, scheme,
@@ -398,11 +398,36 @@ def _check_factsheet_public(item: Item, path: Path, public: Level | None, proble
                          f"public, but it is {marked.level.name}{unmarked}{mend}")
 
 
-def _check_prose(model: BaseModel, path: Path, directory: Path, problems: ProblemList) -> None:
-    """Prose must be shallow enough to lay out, and show images from the meeting's own
-    assets/ folder only."""
+# A portion mark at the start of a line, in brackets, after any markdown of lists, quotes,
+# headings or emphasis: '(NR) The plan...', '- **(NS)** ...'. One class of characters before
+# it, within the line: overlapping or line-crossing runs would take time growing with the
+# cube of the text ('*' and a line break, 50,000 characters of them, took minutes).
+OPENING_MARK = re.compile(r"^[ \t>#*_+-]*(?:\d+[.)][ \t*_]*)?\(([^()\n]{1,40})\)", re.MULTILINE)
+
+
+def _mark_above_portion(text: str, marked: Marked, scheme: Scheme) -> Level | None:
+    """The level whose mark opens a line of ``text``, if above the portion's own: text pasted
+    with its mark from a restricted paper, into a public portion, would go to the press
+    under a PUBLIC banner. A mark counts only as its scheme writes it, in its case ('(NR)',
+    not '(s)' of 'ally(s)')."""
+    if marked._level is None:  # an unknown classification, reported already
+        return None
+    for found in OPENING_MARK.finditer(text):
+        level = scheme.get(found.group(1))
+        if level and found.group(1) in (level.mark, level.name) and level.rank > marked.level.rank:
+            return level
+    return None
+
+
+def _check_prose(model: BaseModel, path: Path, directory: Path, scheme: Scheme, problems: ProblemList) -> None:
+    """Prose must be shallow enough to lay out, show images from the meeting's own assets/
+    folder only, and carry no mark of a level above its own."""
     for loc, marked, text in walk_prose(model):
         where = ".".join(map(str, loc))
+        if higher := _mark_above_portion(text, marked, scheme):
+            problems.add(path, line_for(model._tree, loc), f"{where}: a line of it opens with ({higher.mark}), the "
+                         f"mark of {higher.name}, above the portion's own level {marked.level.name}: mark the "
+                         f"portion classification: {higher.name}, or take the mark out of its text")
         if len(text) > MAX_PROSE_CHARS:
             problems.add(path, line_for(model._tree, loc), f"{where}: {len(text):,} characters long; one portion "
                          f"holds at most {MAX_PROSE_CHARS:,} (split it into several)")
@@ -411,6 +436,8 @@ def _check_prose(model: BaseModel, path: Path, directory: Path, problems: Proble
             problems.add(path, line_for(model._tree, loc), f"{where}: nested too deeply to read (lists, "
                          f"quotes, emphasis or tags more than {MAX_PROSE_NESTING} levels inside one another)")
             continue
+        if refused := refused_character(text):
+            problems.add(path, line_for(model._tree, loc), f"{where}: {refused}")
         for src in images_in(text):
             message = check_image(src, directory, withheld(marked.level, "portion"))
             if message:

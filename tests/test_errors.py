@@ -3,13 +3,16 @@ and nothing already built is damaged."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
 from briefgen import pipeline
 from briefgen.cli import main
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, PROJECT, SPENDING_CSV, write_meeting
 
 
 def run(*args):
@@ -182,6 +185,27 @@ def test_a_mark_folded_into_the_text_is_an_error(tmp_path):
                                    "text, not its mark: indent it as far as 'text:'"]
 
 
+def test_only_a_mark_as_its_scheme_writes_it_opening_a_line_is_taken_for_one(tmp_path):
+    text = "(PUBLIC) Allies and their partner(s) agree.\\n\\n(nr) is not how the mark is written.\\n\\nSee (NR) below."
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
+        "press_line: {text: Alpha press line.", f'press_line: {{text: "{text}"'))
+    assert run("check", meeting).exit_code == 0
+
+
+def test_prose_full_of_markdown_signs_is_checked_for_marks_without_hanging(tmp_path):
+    """Looking for a mark at each line's start backtracked over every line after it, in C,
+    where no time limit can stop it: eight objectives of these (each the most a portion may
+    hold) took some five minutes. The bound is a hang guard, many times what it takes."""
+    from briefgen.safety import MAX_PROSE_CHARS
+
+    text = "*\\n" * (MAX_PROSE_CHARS // 2 - 1)
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
+        "objectives: [Agree the alpha line.]", "objectives:\n" + f'  - "{text}"\n' * 8))
+    checked = subprocess.run([sys.executable, "-m", "briefgen", "check", str(meeting)], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_top_level_list_is_reported(tmp_path):
     meeting = write_meeting(tmp_path, beta="- title: x\n")
     assert error_lines(run("check", meeting)) == [
@@ -228,14 +252,17 @@ def test_one_broken_meeting_does_not_stop_the_others(tmp_path):
 def test_paths_no_file_can_have_are_input_errors(tmp_path):
     loop = tmp_path / "tiny" / "data" / "loop.csv"
     meeting = write_meeting(tmp_path, meeting=MEETING_YAML.replace(
-        "incidents: data/incidents.csv", 'incidents: "data/incidents.csv\\0"').replace(
+        "incidents: data/incidents.csv", "incidents: data/ping.csv").replace(
         "spending: data/spending.csv", "spending: data/loop.csv"),
         alpha=ALPHA_YAML.replace("purpose: Decide the alpha question.",
                                  "purpose: \"Decide the alpha question. ![map](assets/map%00.png)\""))
     loop.symlink_to(loop.name)
+    (loop.parent / "ping.csv").symlink_to("pong.csv")
+    (loop.parent / "pong.csv").symlink_to("ping.csv")
     (meeting / "assets").mkdir()
     assert error_lines(run("check", meeting)) == [
-        f"{meeting / 'meeting.yaml'}:12: data.incidents: cannot use this path: the path holds a NUL character",
+        f"{meeting / 'meeting.yaml'}:12: data.incidents: cannot use this path: a symbolic link that leads back "
+        "to itself",
         f"{meeting / 'meeting.yaml'}:13: data.spending: cannot use this path: a symbolic link that leads back "
         "to itself",
         f"{meeting / 'alpha.yaml'}:3: purpose: image [not shown: a NATO RESTRICTED portion] cannot be read: the path holds a NUL "
@@ -295,6 +322,15 @@ def test_a_line_break_quoted_in_a_message_does_not_split_it_or_forge_another(tmp
     assert error_lines(run("check", meeting)) == [
         f"{meeting / 'beta.yaml'}:1: id: 'x\\nbeta.yaml:1: warning: all is well' cannot be an item id (use up "
         "to 64 letters, digits, '-', '_' or '.', starting with a letter or digit)"]
+
+
+def test_a_line_break_in_a_meeting_folder_s_name_does_not_split_what_a_build_says(tmp_path):
+    meeting = write_meeting(tmp_path, folder="tiny\nbeta.yaml:1: all is well")
+    built = run("build", meeting, "--out", tmp_path / "out", "--edition", "factsheets")
+    checked = run("check", meeting)
+    assert built.exit_code == checked.exit_code == 0
+    assert [line.split("/")[-1] for line in built.stdout.splitlines()] == ["alpha.html", "alpha.pdf", "beta.html", "beta.pdf"]
+    assert checked.stdout.splitlines() == [f"{str(meeting)[:-len(meeting.name)]}tiny\\nbeta.yaml:1: all is well: ok"]
 
 
 def test_a_data_view_needs_the_data_set_and_known_types(tmp_path):
