@@ -20,14 +20,14 @@ than a silent extra ally.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pycountry
 from pydantic import Field
 
 from .classification import NATO, Scheme, level_key
-from .errors import ProblemList
+from .errors import Problem, ProblemList
 from .locate import find_config
 from .model import Schema
 from .yamlmodel import validate_file
@@ -53,12 +53,17 @@ NATO_ALLIES = frozenset(
     "NOR POL PRT ROU SVK SVN ESP SWE TUR GBR USA".split())
 
 
+class FreshnessConfig(Schema):
+    """Per data set: the most days its latest row may be older than the meeting before a
+    warning (an error under --strict). A misspelt data set is an unknown key, not ignored."""
+
+    incidents: int = Field(DEFAULT_FRESHNESS["incidents"], ge=0)
+    spending: int = Field(DEFAULT_FRESHNESS["spending"], ge=0)
+
+
 class ProjectConfig(Schema):
     classification: SchemeConfig | None = None
-    freshness: dict[str, int] = Field(
-        default_factory=lambda: dict(DEFAULT_FRESHNESS),
-        description="Per data set: the most days its latest row may be older than the meeting "
-                    "before a warning (an error under --strict).")
+    freshness: FreshnessConfig = Field(default_factory=FreshnessConfig)
     allies: list[str] | None = Field(
         None, min_length=1,
         description="ISO 3166 alpha-3 codes of the countries the spending data may hold; default NATO's.")
@@ -71,6 +76,7 @@ class Project:
     scheme: Scheme
     freshness: dict[str, int]
     allies: frozenset[str] = NATO_ALLIES
+    warnings: list[Problem] = field(default_factory=list)  # briefgen.yaml's: unknown keys
 
 
 def load_project(meeting_dir: Path) -> Project:
@@ -85,12 +91,10 @@ def load_project(meeting_dir: Path) -> Project:
     if config is not None and config.allies is not None:
         _check_allies(path, config, problems)
     problems.raise_if_errors()
-    freshness = {**DEFAULT_FRESHNESS, **config.freshness}
     allies = NATO_ALLIES if config.allies is None else frozenset(code.upper() for code in config.allies)
-    if config.classification is None:
-        return Project(NATO, freshness, allies)
-    levels = [(lv.name, lv.mark, lv.public) for lv in config.classification.levels]
-    return Project(Scheme(levels), freshness, allies)
+    scheme = NATO if config.classification is None else Scheme(
+        [(lv.name, lv.mark, lv.public) for lv in config.classification.levels])
+    return Project(scheme, config.freshness.model_dump(), allies, problems.warnings)
 
 
 def _check_allies(path: Path, config: ProjectConfig, problems: ProblemList) -> None:

@@ -58,6 +58,8 @@ def validate_meeting(directory: Path, scheme: Scheme | None = None, policy: Poli
     project = load_project(directory)
     scheme = scheme or project.scheme
     problems = ProblemList()
+    for warning in project.warnings:
+        problems.warn(warning.path, warning.line, warning.message)
     meeting_path = directory / MEETING_FILE
     if not meeting_path.is_file():
         problems.add(directory, None, f"not a meeting folder: no {MEETING_FILE}")

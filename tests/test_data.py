@@ -220,6 +220,18 @@ def test_freshness_limit_comes_from_the_project_config(tmp_path):
     assert errors(meeting, "--strict") == []
 
 
+def test_a_misspelt_or_unknown_setting_is_told_and_a_negative_limit_refused(tmp_path):
+    """The settings' warnings were dropped: 'incidnts: 100' left the limit at 30, unsaid."""
+    config = tmp_path / "briefgen.yaml"
+    config.write_text("freshness:\n  incidnts: 100\ncolour: blue\n", encoding="utf-8")
+    meeting = write_meeting(tmp_path)
+    assert errors(meeting) == [f"{config}:2: warning: unknown key 'incidnts'; did you mean 'incidents'?",
+                               f"{config}:3: warning: unknown key 'colour'"]
+    assert len(errors(meeting, "--strict")) == 2
+    config.write_text("freshness:\n  spending: -5\n", encoding="utf-8")
+    assert errors(meeting) == [f"{config}:2: freshness.spending: input should be greater than or equal to 0, found -5"]
+
+
 def test_allies_come_from_the_project_config(tmp_path):
     (tmp_path / "briefgen.yaml").write_text("allies: [EST, POL]\n", encoding="utf-8")
     meeting = write_meeting(tmp_path)
