@@ -89,6 +89,7 @@ class Commands(click.Group):
     job appending stderr to a log of JSON lines must not find click's plain text in it."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _state.clear()  # one run's log format is not the next one's in the same process (a test's, an embedder's)
         argv = list(sys.argv[1:] if args is None else args)
         if not (standalone_mode and json_log_asked(argv)):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)

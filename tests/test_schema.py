@@ -66,7 +66,11 @@ def test_schema_command_prints_or_writes(tmp_path):
     assert CliRunner().invoke(main, ["schema", "agenda"]).exit_code == 2
 
 
-def test_schema_written_into_a_folder_that_is_not_there_is_one_line_not_a_traceback(tmp_path):
+@pytest.mark.parametrize("before", [[], ["check", "--log-format", "json", "no-such-meeting"]])
+def test_schema_written_into_a_folder_that_is_not_there_is_one_line_not_a_traceback(tmp_path, before):
+    """Also after a run asking for a JSON log in the same process: its format was kept."""
+    if before:
+        CliRunner().invoke(main, before)
     target = tmp_path / "missing" / "m.json"
     refused = CliRunner().invoke(main, ["schema", "meeting", "-o", str(target)])
     assert refused.exit_code == 5, refused.output
