@@ -16,7 +16,7 @@ import pycountry
 from pydantic import ValidationError
 
 from .classification import Scheme
-from .errors import ProblemList, display_path, not_shown
+from .errors import ProblemList, cut_short, display_path, not_shown
 from .load import Nameless, load_csv
 from .safety import UnusablePath, is_inside, not_a_file, resolved
 from .model import IncidentRow, MeetingData, Row, SpendingRow
@@ -129,7 +129,7 @@ class Quoter:
         reason = self.withheld()
         if reason is not None:
             return not_shown(reason)
-        return repr(value) if isinstance(value, str) else str(value)  # 2025-10-01, not datetime.date(...)
+        return cut_short(repr(value) if isinstance(value, str) else str(value))  # 2025-10-01, not datetime.date(...)
 
     def withheld(self) -> str | None:
         """Why the row's values are not shown, or None."""

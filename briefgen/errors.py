@@ -50,6 +50,11 @@ INVISIBLE = re.compile(f"[{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 UNPRINTABLE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{FORMAT_CHARACTER}{OTHER_IGNORABLE}]")
 
 
+def cut_short(text: str, limit: int = 60) -> str:
+    """A value as a message quotes it: a 4,400-digit number or a pasted page would bury the message."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def one_line(text: str) -> str:
     """``text`` with each line break, control or invisible character written as its escape:
     '\\n', '\\u202e', '\\u200b'."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import BriefgenError, ProblemList, plural_words, quotable
+from .errors import BriefgenError, ProblemList, cut_short, plural_words, quotable
 from .load import LineList, LineMap, load_yaml
 
 
@@ -116,8 +116,7 @@ def _shown(value, prose: bool = False) -> str:
         return str(value)
     if prose and isinstance(value, str) and not quotable(value):
         return f"a text of {plural_words(value)} (not quoted here)"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return cut_short(repr(value))
 
 
 def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList) -> None:

@@ -47,6 +47,8 @@ def errors(meeting, *options) -> list[str]:
     ("incidents", INCIDENTS_CSV.replace("T-3,", "T-1,"), 4, "duplicate row 'T-1' (first on line 2)"),
     ("incidents", INCIDENTS_CSV.replace("drone,19,420", "drone,many,420"), 2,
      "count: input should be a valid integer, unable to parse string as an integer, found 'many'"),
+    ("incidents", INCIDENTS_CSV.replace("drone,19,420", "drone," + "9" * 4400 + ",420"), 2,  # quoted cut short
+     "count: unable to parse input string as an integer, exceeded maximum size, found '" + "9" * 56 + "..."),
     ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19", "T-2,1759276800"), 3,
      "date: write the date as YYYY-MM-DD, found '1759276800'"),
     ("incidents", INCIDENTS_CSV.replace("T-2,2025-09-19", "T-2,0025-09-19"), 3,
