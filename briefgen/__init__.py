@@ -8,5 +8,15 @@ __version__ = "0.1.0"
 
 __all__ = ["__version__", "BriefgenError", "Problem", "build", "check"]
 
-from .errors import BriefgenError, Problem  # noqa: E402
-from .pipeline import build, check  # noqa: E402
+
+
+def __getattr__(name: str):
+    """The pipeline is imported when first used, not with the package: the command's entry
+    point (briefgen.entry) must be able to stop cleanly while it is imported."""
+    if name in ("build", "check"):
+        from . import pipeline
+        return getattr(pipeline, name)
+    if name in ("BriefgenError", "Problem"):
+        from . import errors
+        return getattr(errors, name)
+    raise AttributeError(f"module 'briefgen' has no attribute {name!r}")

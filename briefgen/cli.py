@@ -22,6 +22,7 @@ import click
 
 from . import __version__, pipeline
 from .errors import BriefgenError, display_path, one_line
+from .entry import EXIT_INTERRUPTED, EXIT_TERMINATED, json_log_asked
 from .locate import DEFAULT_TEMPLATES
 from .publish import CannotWrite, OutputBusy
 from .safety import DEFAULT_TIME_LIMIT, MAX_TIME_LIMIT, MAX_WAIT, Policy
@@ -30,8 +31,6 @@ EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL = 3
 EXIT_BUSY = 4
 EXIT_CANNOT_WRITE = 5
-EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
-EXIT_TERMINATED = 143  # 128 + SIGTERM
 UNFINISHED = "what was not finished keeps its earlier outputs"
 
 meetings_argument = click.argument(
@@ -102,12 +101,6 @@ class Commands(click.Group):
             _emit({"event": "build.stopped", "signal": "SIGINT", "message": "briefgen: aborted"})
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(status if isinstance(status, int) else 0)  # --help and --version return 0 here
-
-
-def json_log_asked(argv: list[str]) -> bool:
-    """--log-format json among the arguments, read before click parses them (parsing is
-    what may fail)."""
-    return "--log-format=json" in argv or any(a == "--log-format" and b == "json" for a, b in zip(argv, argv[1:]))
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1165,3 +1165,37 @@ def test_in_a_terminal_the_status_line_is_cleared_before_the_report(tmp_path):
     assert "wrote " in text and "laid out" in text
     for after_status in re.findall(r"\[\d+\] laid out [^\s]+ of tiny(.?)", text, flags=re.S):
         assert after_status in ("\r", ""), text  # the next status line, or its clearing, comes next
+
+
+STOP_DURING_IMPORT = """
+import importlib.abc, os, signal, sys
+from briefgen.entry import main
+
+class Stop(importlib.abc.MetaPathFinder):  # the signal arrives while the command's modules are imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "briefgen.cli":
+            if sys.argv.pop(1) == "SIGINT":
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGTERM)
+        return None
+
+sys.meta_path.insert(0, Stop())
+main()
+"""
+
+
+@pytest.mark.parametrize("by, status, json_log", [("SIGINT", 130, False), ("SIGTERM", 143, True)])
+def test_a_signal_while_the_command_starts_stops_it_without_a_traceback(tmp_path, by, status, json_log):
+    """Ctrl-C in the first third of a second printed the traceback of an import cut short;
+    a SIGTERM then left a JSON log without its last event."""
+    args = ["build", "--out", str(tmp_path / "out")] + (["--log-format", "json"] if json_log else [])
+    stopped = subprocess.run([sys.executable, "-c", STOP_DURING_IMPORT, by, *args], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == status and stopped.stdout == ""
+    assert "Traceback" not in stopped.stderr
+    if json_log:
+        assert json.loads(stopped.stderr) == {"event": "build.stopped", "signal": "SIGTERM", "message":
+                                              "briefgen: stopped (SIGTERM) while starting; nothing was written"}
+    else:
+        assert stopped.stderr == "briefgen: interrupted while starting; nothing was written\n"
+    assert not (tmp_path / "out").exists()
