@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,8 +198,16 @@ ORGANISATIONS = ("NATO", "EU", "UN", "OSCE")
 
 
 def organisation(name: str) -> str | None:
-    base = re.sub(r"\s*\(.*\)\s*$", "", name).strip().upper()
+    base = without_qualifier(name).strip().upper()
     return base if base in ORGANISATIONS else None
+
+
+def without_qualifier(name: str) -> str:
+    """``name`` without a last line's ending '(...)', from its first '('. Not a regex: one
+    tried from each '(' read the rest of the field each time (50,000 characters: seconds)."""
+    text = name.rstrip()
+    opening = text.find("(", text.rfind("\n") + 1)
+    return text[:opening] if text.endswith(")") and opening >= 0 else name
 
 
 # Names in common English use that ISO 3166 does not give (it has "Türkiye", "Russian

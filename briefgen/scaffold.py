@@ -126,9 +126,11 @@ def with_item(text: str, item_id: str) -> str | None:
 def add_to_flow_list(lines: list[str], item_id: str) -> bool:
     """``items: [a, b]  # comment`` -> ``items: [a, b, id]  # comment``."""
     for index, line in enumerate(lines):
-        match = re.match(r"^(items:[ \t]*\[)([^\]\n]*?)[ \t]*\]([ \t]*)(#[^\n]*)?(\n?)$", line)
+        # the list's inside taken whole: a shortest one tried every run of spaces after it
+        match = re.match(r"^(items:[ \t]*\[)([^\]\n]*)\]([ \t]*)(#[^\n]*)?(\n?)$", line)
         if match:
             head, inside, _, comment, end = match.groups()
+            inside = inside.rstrip(" \t")
             listed = f"{head}{inside + ', ' if inside.strip() else ''}{item_id}]"
             if comment:  # where it was, if there is room
                 column = line.index(comment)

@@ -203,8 +203,11 @@ def _resolve_levels(meeting, meeting_path, items, item_paths, scheme, problems) 
     return ceiling
 
 
-# "classification: NATO SECRET" indented under a folded text: part of the text, not its mark
-MARK_IN_TEXT = re.compile(r"(?im)(?:^|\s)classification\s*:\s*([^\n]+?)\s*$")
+# "classification: NATO SECRET" indented under a folded text: part of the text, not its mark.
+# The name runs from a non-space to the line's last non-space: a shortest name followed by
+# optional spaces tried every length against every run of spaces after it ("x", 50,000
+# spaces, "y": six seconds, in C, where no time limit stops it).
+MARK_IN_TEXT = re.compile(r"(?im)(?:^|\s)classification\s*:\s*(\S(?:[^\n]*\S)?)[^\S\n]*$")
 
 
 def _mark(marked: Marked, default: Level, ceiling: Level, scheme, path, line, problems) -> None:

@@ -4,6 +4,8 @@ book built once per test session."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -13,6 +15,13 @@ from briefgen import pipeline
 
 PROJECT = Path(__file__).resolve().parent.parent
 REFERENCE = PROJECT / "agendas" / "2025-10-defence-ministers"
+
+
+def finishes(code: str, timeout: float = 60) -> None:
+    """Runs Python ``code`` in a process of its own, which fails the test if it is still running
+    after ``timeout`` seconds: a hang guard for a regular expression, which runs in C, where
+    no time limit stops it. The bound is many times what the code takes."""
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT, check=True, timeout=timeout)
 
 SPENDING_CSV = """\
 country,iso3,year,pct_gdp,estimate,usd_million,source

@@ -14,7 +14,7 @@ from briefgen.redact import public_only, redact
 from briefgen.render_html import render_book, render_factsheet
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, finishes, write_meeting
 
 
 def errors(meeting, *options) -> list[str]:
@@ -431,3 +431,16 @@ def test_large_whole_numbers_are_written_with_thousands_separators(tmp_path):
     assert view.count == {"T-1": "1,500"} and view.shown_by_country == [("Poland", "1")]
     html = render_book(book)
     assert '<td class="num">1,500</td>' in html and "24,848 days" in html
+
+
+def test_an_organisation_is_named_with_or_without_its_qualifier():
+    from briefgen.datasets import organisation
+
+    assert [organisation(name) for name in ("NATO", "nato (eastern flank) ", "EU(x)", "NATO (x\n)", "NATO x)", "Poland (x)")] \
+        == ["NATO", "NATO", "EU", None, None, None]
+
+
+def test_a_country_full_of_brackets_is_read_without_hanging():
+    """Taking a qualifier off a name tried the rest of the field from each '(': a field of
+    50,000 characters took seconds, in C, where no time limit stops it."""
+    finishes("from briefgen.datasets import organisation; organisation('(' * 1_000_000); organisation(' ' * 1_000_000 + 'x')")

@@ -16,7 +16,7 @@ from briefgen.cli import main
 from briefgen.model import walk_marked
 from briefgen.validate import validate_meeting
 
-from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, write_meeting
+from .conftest import ALPHA_YAML, BETA_YAML, INCIDENTS_CSV, MEETING_YAML, REFERENCE, SPENDING_CSV, finishes, write_meeting
 
 LEVELS = ["PUBLIC", "NATO UNCLASSIFIED", "NATO RESTRICTED", "NATO CONFIDENTIAL",
           "NATO SECRET", "COSMIC TOP SECRET"]
@@ -572,3 +572,15 @@ def test_index_lists_the_latest_meeting_first_and_fact_sheets_in_agenda_order(tm
     assert [a["item"] for a in manifest["artifacts"]] == ["beta", "beta", "alpha", "alpha"]
     titles = re.findall(r"<h2([^>]*)>", index)
     assert titles == [' lang="ar" dir="rtl"', ' lang="en" dir="ltr"']
+
+
+def test_the_leak_guard_reads_a_text_full_of_unclosed_tags_without_hanging():
+    """A PDF's text is prose as written: each '<a' with no '>' after it was read to the end of
+    the text (50,000 characters: 20 s, in C, where no time limit stops it)."""
+    finishes("from briefgen.guard import visible_text; visible_text('<a' * 1_000_000)")
+
+
+def test_the_leak_guard_still_reads_words_split_by_tags():
+    from briefgen.guard import visible_text
+
+    assert visible_text('Str<b class="x>y">ike</b><p>Next <a<i>b') == "Strike\nNext <ab"

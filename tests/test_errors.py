@@ -206,6 +206,19 @@ def test_prose_full_of_markdown_signs_is_checked_for_marks_without_hanging(tmp_p
     assert checked.returncode == 0, checked.stderr
 
 
+def test_prose_with_a_long_run_of_spaces_after_classification_is_checked_without_hanging(tmp_path):
+    """Finding 'classification: NAME' inside a text tried every length of the name against
+    every run of spaces after it: six seconds a portion, in C, where no time limit stops it."""
+    from briefgen.safety import MAX_PROSE_CHARS
+
+    text = "classification: x" + " " * (MAX_PROSE_CHARS - 20) + "y"
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
+        "objectives: [Agree the alpha line.]", "objectives:\n" + f'  - "{text}"\n' * 30))
+    checked = subprocess.run([sys.executable, "-m", "briefgen", "check", str(meeting)], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_top_level_list_is_reported(tmp_path):
     meeting = write_meeting(tmp_path, beta="- title: x\n")
     assert error_lines(run("check", meeting)) == [

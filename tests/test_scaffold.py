@@ -18,7 +18,7 @@ from briefgen.cli import main
 from briefgen.schema import json_schema
 from briefgen.scaffold import ScaffoldError, with_item
 
-from .conftest import PROJECT
+from .conftest import PROJECT, finishes
 
 
 @pytest.fixture
@@ -114,6 +114,7 @@ def test_adding_to_a_block_list_keeps_comments():
 def test_adding_to_a_flow_list_keeps_its_comment():
     assert with_item("items: [a, b]  # order\n", "c") == "items: [a, b, c] # order\n"
     assert with_item("items: []\n", "c") == "items: [c]\n"
+    assert with_item("items: [ a, b  ]\n", "c") == "items: [ a, b, c]\n"
 
 
 def test_a_meeting_without_an_items_list_is_left_alone():
@@ -151,3 +152,9 @@ def test_new_meeting_refuses_a_windows_device_name(project):
     refused = CliRunner().invoke(main, ["new", "meeting", "aux"])
     assert refused.exit_code == 2 and "meeting name 'aux' cannot be used" in refused.stderr
     assert not (project / "agendas" / "aux").exists()
+
+
+def test_a_flow_list_with_a_long_run_of_spaces_is_read_without_hanging():
+    """The list's inside, taken as short as it could be, was tried against every run of spaces
+    after it: a line of 'items: [' and 50,000 spaces took over a second, 2 MB hours."""
+    finishes("from briefgen.scaffold import add_to_flow_list; add_to_flow_list(['items: [' + ' ' * 1_000_000], 'x')")
