@@ -75,6 +75,12 @@ def markdown_to_html(text: str, meeting_dir: Path | None = None) -> Markup:
     return Markup(clean)
 
 
+@lru_cache(maxsize=4096)  # validation's checks each read a portion's HTML: sanitised once
+def sanitised(text: str) -> Markup:
+    """Markdown ``text`` as sanitised HTML without a meeting folder: images left out."""
+    return markdown_to_html(text)
+
+
 @lru_cache(maxsize=4096)  # a book renders each portion for the web and for print
 def _markdown(text: str) -> str:
     try:
@@ -120,7 +126,7 @@ def nested_too_deeply(text: str) -> bool:
     Laying such prose out would exhaust Python's stack in WeasyPrint. The depth is measured
     after sanitising, as laid out: tags nh3 removes (<div>) nest nothing."""
     try:
-        html = markdown_to_html(text)  # no meeting folder: images need not be read to be counted
+        html = sanitised(text)  # no meeting folder: images need not be read to be counted
     except RecursionError:
         return True
     return _DepthGauge.of(html) > MAX_PROSE_NESTING
@@ -188,7 +194,7 @@ def refused_character(text: str) -> str | None:
     ``&#x202e;``) stands for a character its file may not hold: an ESC made the page one a
     browser could read in another encoding, a bidirectional control stores text backwards
     past the leak guard. None if every character may be shown."""
-    return refused_character_in(str(markdown_to_html(text)), " (written as a character reference, &#...;)")
+    return refused_character_in(str(sanitised(text)), " (written as a character reference, &#...;)")
 
 
 def images_in(text: str) -> list[str]:
@@ -198,7 +204,7 @@ def images_in(text: str) -> list[str]:
 
 def local_links(text: str) -> list[str]:
     """The places in the book (``#anchor``, without its '#') that markdown ``text`` links to."""
-    hrefs = _AttributeCollector.values(markdown_to_html(text), "a", "href")
+    hrefs = _AttributeCollector.values(sanitised(text), "a", "href")
     return [href[1:] for href in hrefs if href.startswith("#")]
 
 

@@ -198,12 +198,7 @@ def test_prose_full_of_markdown_signs_is_checked_for_marks_without_hanging(tmp_p
     hold) took some five minutes. The bound is a hang guard, many times what it takes."""
     from briefgen.safety import MAX_PROSE_CHARS
 
-    text = "*\\n" * (MAX_PROSE_CHARS // 2 - 1)
-    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
-        "objectives: [Agree the alpha line.]", "objectives:\n" + f'  - "{text}"\n' * 8))
-    checked = subprocess.run([sys.executable, "-m", "briefgen", "check", str(meeting)], cwd=PROJECT,
-                             capture_output=True, text=True, timeout=60)
-    assert checked.returncode == 0, checked.stderr
+    checked_in_a_process_of_its_own(tmp_path, "*\\n" * (MAX_PROSE_CHARS // 2 - 1), copies=8)
 
 
 def test_prose_with_a_long_run_of_spaces_after_classification_is_checked_without_hanging(tmp_path):
@@ -211,9 +206,14 @@ def test_prose_with_a_long_run_of_spaces_after_classification_is_checked_without
     every run of spaces after it: six seconds a portion, in C, where no time limit stops it."""
     from briefgen.safety import MAX_PROSE_CHARS
 
-    text = "classification: x" + " " * (MAX_PROSE_CHARS - 20) + "y"
+    checked_in_a_process_of_its_own(tmp_path, "classification: x" + " " * (MAX_PROSE_CHARS - 20) + "y", copies=30)
+
+
+def checked_in_a_process_of_its_own(tmp_path, objective: str, copies: int) -> None:
+    """``check`` passes on an item with ``copies`` of ``objective`` (a quoted YAML string)
+    within 60 s: a hang guard, the process killed if it runs on."""
     meeting = write_meeting(tmp_path, alpha=ALPHA_YAML.replace(
-        "objectives: [Agree the alpha line.]", "objectives:\n" + f'  - "{text}"\n' * 30))
+        "objectives: [Agree the alpha line.]", "objectives:\n" + f'  - "{objective}"\n' * copies))
     checked = subprocess.run([sys.executable, "-m", "briefgen", "check", str(meeting)], cwd=PROJECT,
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
