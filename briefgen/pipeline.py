@@ -419,6 +419,8 @@ class Flow:
             if self.force or factsheet_changed(plan, sheet):
                 self.submit(plan, f"factsheet:{sheet.item}", jobs.factsheet, (sheet, prepared.fragments),
                             priority=self.DOCUMENT + (-len(sheet.html),))
+            else:  # kept as it is: its remarks are this build's warnings, as a cached part's are
+                self.tell_remarks(plan, f"factsheet:{sheet.item}", kept_remarks(plan, sheet))
         self.advance(plan)
 
     def lay_out(self, plan: Plan, name: str, html: str, last_stage: bool = False) -> None:
@@ -431,7 +433,7 @@ class Flow:
         cached = None if self.force else plan.cache.get(key)
         if cached is not None:
             plan.layouts[name] = cached
-            self.tell_remarks(plan, name, cached)  # they are this build's warnings as much as the last one's
+            self.tell_remarks(plan, name, cached.remarks)  # they are this build's warnings as much as the last one's
         else:
             priority = (self.LAST_STAGE if last_stage else self.DOCUMENT) + (-len(html),)
             # the stamps are drawn over the pages as artifacts: they need no structure of their own
@@ -467,11 +469,11 @@ class Flow:
         plan.result.laid_out.append(name)
         meeting = plan.result.directory.name
         log.info("laid out %s of %s", name, meeting, extra={"event": "layout.done", "meeting": meeting, "part": name})
-        self.tell_remarks(plan, name, layout)
+        self.tell_remarks(plan, name, layout.remarks)
 
-    def tell_remarks(self, plan: Plan, name: str, layout) -> None:
+    def tell_remarks(self, plan: Plan, name: str, remarks: list[str]) -> None:
         meeting = plan.result.directory.name
-        for remark in layout.remarks:  # once a meeting: every part of a book shares its CSS
+        for remark in remarks:  # once a meeting: every part of a book shares its CSS
             remark = shortened(remark)  # it may quote a whole data: URL
             if remark not in plan.remarks:
                 plan.remarks.add(remark)
@@ -591,6 +593,11 @@ def factsheet_changed(plan: Plan, sheet: jobs.FactsheetJob) -> bool:
     old = last_records(plan)
     records = [old.get(path) for path in factsheet_paths(sheet)]
     return not all(r and r.get("build_key") == layout_key(sheet.html) and intact(plan, r) for r in records)
+
+
+def kept_remarks(plan: Plan, sheet: jobs.FactsheetJob) -> list[str]:
+    """WeasyPrint's warnings on a sheet kept from the last build, as its PDF's record keeps them."""
+    return last_records(plan)[f"factsheets/{sheet.item}.pdf"].get("remarks", [])
 
 
 def factsheet_paths(sheet: jobs.FactsheetJob) -> list[str]:
@@ -794,7 +801,8 @@ def publish_factsheets(plan: Plan, publication: Publication) -> None:
         last = last_records(plan)  # a sheet whose HTML changed may print the same PDF: it is kept
         plan.artifacts.append(publication.add(html_path, sheet.html, last.get(html_path), format="html", **facts))
         plan.artifacts.append(publication.add(pdf_path, layout.pdf, last.get(pdf_path), format="pdf",
-                                              pages=layout.pages, **facts))
+                                              pages=layout.pages, remarks=[shortened(r) for r in layout.remarks],
+                                              **facts))
 
 
 def described_now(kept: Artifact, facts: dict) -> Artifact:

@@ -48,6 +48,7 @@ class Artifact:
     build_key: str = ""  # hash of everything that shaped it (see incremental)
     inputs: list[str] = field(default_factory=list)  # names of the inputs in the build key
     rows: list[str] = field(default_factory=list)  # a fact sheet's: the data rows it shows (guard.row_key)
+    remarks: list[str] = field(default_factory=list)  # a fact sheet PDF's: WeasyPrint's warnings, told while kept
     written: bool = field(default=True, compare=False)  # False: kept from an earlier build
 
     @classmethod
@@ -439,7 +440,7 @@ MANIFEST_OPTIONAL = {"inputs_keys": dict, "inputs": dict, "brief_pages": dict, "
 ARTIFACT_FIELDS = {"path": str, "edition": str, "item": (str, type(None)), "format": str, "label": str,
                    "classification": str, "sha256": str, "pages": (int, type(None)), "build_key": str,
                    "inputs": list}
-ARTIFACT_OPTIONAL = {"rows": list}  # a manifest written before briefgen recorded them is still read
+ARTIFACT_OPTIONAL = {"rows": list, "remarks": list}  # a manifest written before briefgen recorded them is still read
 
 
 def well_formed_manifest(manifest) -> bool:
@@ -459,6 +460,7 @@ def well_formed_artifact(record) -> bool:
     fields = {**ARTIFACT_FIELDS, **ARTIFACT_OPTIONAL}
     return (isinstance(record, dict) and set(ARTIFACT_FIELDS) <= set(record) <= set(fields)
             and all(isinstance(record[name], kind) for name, kind in fields.items() if name in record)
+            and all(isinstance(remark, str) for remark in record.get("remarks", []))  # told as text
             and bool(ARTIFACT_PATH.fullmatch(record["path"])))
 
 

@@ -807,6 +807,25 @@ def test_weasyprint_remarks_are_told_again_while_up_to_date_and_fail_a_later_str
     assert any(told.match(line) and "warning: " not in line for line in strict.stderr.splitlines()), strict.stderr
 
 
+def test_a_fact_sheet_kept_unchanged_keeps_its_weasyprint_remarks(tmp_path):
+    """Only the book changes (restricted text, on no sheet): the sheets are kept, not laid
+    out, and their remarks stay the build's warnings, so the nightly --strict fails on them."""
+    meeting, templates, out = write_meeting(tmp_path), tmp_path / "templates", tmp_path / "out"
+    templates.mkdir()
+    css = (PROJECT / "templates" / "factsheet.css").read_text(encoding="utf-8")
+    (templates / "factsheet.css").write_text(css + "\nbody { frobnicate: 3; }\n", encoding="utf-8")
+    args = ["build", str(meeting), "--templates", str(templates), "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    alpha = ALPHA_YAML.replace("Alpha background paragraph.", "Alpha background paragraph, revised.")
+    (meeting / "alpha.yaml").write_text(alpha, encoding="utf-8")
+    book_only = CliRunner().invoke(main, args)
+    assert book_only.exit_code == 0 and "factsheets" not in book_only.stdout, book_only.stdout
+    assert "frobnicate" in book_only.stderr
+    strict = CliRunner().invoke(main, [*args, "--strict"])
+    assert strict.exit_code == 1 and "wrote" not in strict.stdout, strict.stdout + strict.stderr  # nothing to do
+    assert "WeasyPrint: Ignored `frobnicate: 3`" in strict.stderr
+
+
 def test_python_warnings_during_a_layout_are_kept_as_its_remarks(capsys):
     """Pillow warns of a huge image with a Python warning: in a worker it went to stderr raw."""
     import warnings
