@@ -236,6 +236,13 @@ def staff_book(valid):
     return merge(redact(valid, up_to(valid.ceiling)))
 
 
+def items_with_sheets(valid) -> list[str]:
+    """The items that get a fact sheet: those not closed to the press, in a scheme with a public level."""
+    if valid.scheme.public_level is None:
+        return []
+    return [item.id for item in valid.items if item.press != "closed"]
+
+
 def public_factsheets(valid, templates: Path):
     """(item id, title, level, HTML, rows shown) of each fact sheet, from the public-only
     copy of the meeting: one per item, but for an item closed to the press."""

@@ -161,8 +161,9 @@ def lint_pages(brief_pages: dict[str, int], sheet_pages: dict[str, int], item_pa
     return list(problems)
 
 
-def pages_from_manifest(manifest: dict, item_paths: dict[str, Path]) -> list[Problem]:
-    """The page rules for the items unchanged since the build that wrote ``manifest``."""
+def pages_from_manifest(manifest: dict, item_paths: dict[str, Path], with_sheets: list[str]) -> list[Problem]:
+    """The page rules for the items unchanged since the build that wrote ``manifest``;
+    ``with_sheets`` are the items that get a fact sheet."""
     from .incremental import sha256
 
     inputs = manifest.get("inputs") or {}
@@ -170,7 +171,21 @@ def pages_from_manifest(manifest: dict, item_paths: dict[str, Path]) -> list[Pro
                  if path.is_file() and inputs.get(path.name) == sha256(path.read_bytes())}
     sheets = {a["item"]: a["pages"] for a in manifest.get("artifacts", [])
               if a.get("edition") == "factsheets" and a.get("format") == "pdf" and a.get("pages")}
-    return lint_pages(manifest.get("brief_pages") or {}, sheets, unchanged, when=" (in the last build)")
+    found = lint_pages(manifest.get("brief_pages") or {}, sheets, unchanged, when=" (in the last build)")
+    if "factsheets" in (manifest.get("inputs_keys") or {}):  # the last build made the fact sheets
+        found += sheets_not_written({item: unchanged[item] for item in with_sheets
+                                     if item in unchanged and item not in sheets})
+    return found
+
+
+def sheets_not_written(item_paths: dict[str, Path]) -> list[Problem]:
+    """Fact sheets the last build could not write (too long, or holding restricted text):
+    its manifest has no page count for them, and no sheet is there to give the press."""
+    problems = ProblemList()
+    for item, path in item_paths.items():
+        warn(problems, path, None, "factsheet-pages", f"fact sheet '{item}' is not in the last build, which "
+             "could not write it: the output is not current, and its pages are not known (build it to see why)")
+    return list(problems)
 
 
 def dangling_links(targets: list[str], written: list[tuple[Path, BaseModel]]) -> list[Problem]:

@@ -79,7 +79,8 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
                 valid = validate_meeting(result.directory, policy=policy)
                 warnings = list(valid.warnings)
                 if out is not None:
-                    warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths)
+                    warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths,
+                                                    jobs.items_with_sheets(valid))
                 if templates is not None:
                     warnings += jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)
             result.problems += as_errors(warnings) if strict else warnings

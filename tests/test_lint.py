@@ -141,6 +141,25 @@ def test_brief_length_from_the_build_and_from_check(tmp_path):
     assert warnings_of(meeting, out=out) == []
 
 
+def test_check_names_a_fact_sheet_the_last_build_could_not_write(tmp_path):
+    """Two pages long, the sheet was not written and is not in the manifest: check has no
+    page count to read, and must not call the output fine."""
+    long_facts = "".join(f"    - {{text: Public fact number {i} {'word ' * 40}, classification: PUBLIC}}\n"
+                         for i in range(30))
+    meeting = write_meeting(tmp_path, alpha=ALPHA_YAML + "factsheet:\n  facts:\n" + long_facts)
+    out = tmp_path / "out"
+    [result] = pipeline.build([meeting], out, editions=("factsheets",), jobs_count=1)
+    assert not result.ok
+    result = CliRunner().invoke(main, ["check", str(meeting), "--out", str(out)])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"{meeting / 'alpha.yaml'}: warning: fact sheet 'alpha' is not in the last build, which could not "
+        "write it: the output is not current, and its pages are not known (build it to see why) [factsheet-pages]"]
+    assert CliRunner().invoke(main, ["check", str(meeting), "--out", str(out), "--strict"]).exit_code == 1
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML, encoding="utf-8")  # edited since: the next build will tell
+    assert warnings_of(meeting, out=out) == []
+
+
 def test_check_ignores_a_manifest_whose_page_counts_are_not_numbers(tmp_path):
     """Edited by hand: the manifest is not one briefgen wrote, and check reads no page rule
     from it (it failed as a bug in briefgen, exit status 3)."""
