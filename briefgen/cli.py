@@ -64,13 +64,26 @@ MAX_JOBS = max(64, 2 * (os.cpu_count() or 1))
 OWN_TEMPLATES = "Your own templates folder; rendered in a sandbox, built-in templates fill the gaps."
 
 
+class Folder(click.Path):
+    """A folder option's value. click takes the token after the option as its value, even
+    when it is the next option: `--out --log-format json` built into a folder '--log-format'."""
+
+    def __init__(self, **options):
+        super().__init__(file_okay=False, path_type=Path, **options)
+
+    def convert(self, value, param, ctx):
+        if str(value).startswith("-"):
+            self.fail(f"'{value}' looks like an option, not a folder: write ./{value} if you mean a folder "
+                      "of that name", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def templates_option(help: str = OWN_TEMPLATES):
-    return click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-                        help=help)
+    return click.option("--templates", type=Folder(exists=True), default=None, help=help)
 
 
 def out_option(help: str):
-    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+    return click.option("--out", type=Folder(), default=Path("output"),
                         show_default=True, help=help, callback=a_folder_or_nothing)
 
 

@@ -552,6 +552,35 @@ def test_an_output_folder_that_is_a_fifo_or_a_broken_link_is_a_usage_error(tmp_p
         assert result.exit_code == 2 and f"'{out}' {says}" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("command", ["build", "check", "serve"])
+@pytest.mark.parametrize("option", ["--out", "--templates"])
+def test_a_folder_option_given_the_next_option_as_its_value_is_a_usage_error(tmp_path, monkeypatch, command, option):
+    """click takes the token after --out as its value, even when it is an option: the build
+    went into a folder named --log-format. Meant, such a folder is written ./-name."""
+    from briefgen import serve
+
+    meeting = write_meeting(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(serve, "make_server", lambda *args: None)  # taken for a folder, it served forever
+    monkeypatch.setattr(serve, "serve_forever", lambda *args, **kwargs: None)
+    (tmp_path / "--verbose").mkdir()  # there: --templates finds it, so only the name can refuse it
+    result = CliRunner().invoke(main, [command, str(meeting), option, "--verbose"])
+    assert result.exit_code == 2, result.output + result.stderr
+    assert (f"Invalid value for '{option}': '--verbose' looks like an option, not a folder: "
+            "write ./--verbose if you mean a folder of that name") in " ".join(result.stderr.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["--verbose", "tiny"]
+
+
+def test_an_output_folder_named_like_an_option_is_refused_as_a_json_event(tmp_path, monkeypatch):
+    meeting = write_meeting(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", str(meeting), "--out", "--log-format", "json"])
+    [event] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert (result.exit_code, event["event"], event["exit_status"]) == (2, "usage_error", 2)
+    assert "write ./--log-format if you mean a folder of that name" in event["message"]
+    assert not (tmp_path / "--log-format").exists()
+
+
 def test_json_log_is_one_event_per_line(tmp_path):
     meeting = write_meeting(tmp_path)
     result = CliRunner().invoke(main, ["build", str(meeting), "--out", str(tmp_path / "out"),
