@@ -119,3 +119,6 @@ def _check_levels(path: Path, config: ProjectConfig, problems: ProblemList) -> N
                          f"above '{closed}', which is not: public levels come first (lowest)")
         closed = closed or (None if level.public else level.name)
         seen |= labels
+    if not any(level.public for level in config.classification.levels):  # fact sheets are public
+        problems.warn(path, config._tree["classification"].line_of("levels"), "classification: no level is "
+                      "public, so no fact sheet is made: fact sheets need a public level (public: true on the lowest)")

@@ -296,6 +296,20 @@ def test_a_public_level_above_one_that_is_not_is_an_error(tmp_path):
                                              "(lowest)")
 
 
+def test_a_scheme_with_no_public_level_warns_that_no_fact_sheet_can_be_made(tmp_path):
+    """Fact sheets are public: a scheme with no public level builds none, and said nothing."""
+    (tmp_path / "briefgen.yaml").write_text(SCHEME.replace("    - {name: PUBLIC, mark: P, public: true}\n", ""),
+                                            encoding="utf-8")
+    meeting = write_meeting(tmp_path, meeting=_with_ceiling("SECRET").replace("PUBLIC", "OFFICIAL"),
+                            alpha=ALPHA_YAML.replace("NATO RESTRICTED", "OFFICIAL").replace("PUBLIC", "OFFICIAL"))
+    warning = (f"{tmp_path / 'briefgen.yaml'}:2: warning: classification: no level is public, so no fact sheet "
+               "is made: fact sheets need a public level (public: true on the lowest)")
+    [result] = pipeline.build([meeting], tmp_path / "out", editions=("factsheets",), jobs_count=1)
+    assert result.ok and warning in [str(p) for p in result.problems], [str(p) for p in result.problems]
+    strict = CliRunner().invoke(main, ["check", "--strict", str(meeting)])
+    assert strict.exit_code == 1 and warning.replace("warning: ", "") in strict.stderr.splitlines(), strict.stderr
+
+
 # --- the leak guard ----------------------------------------------------------
 
 def test_the_leak_guard_stops_a_fact_sheet_that_redaction_let_through(tmp_path, monkeypatch):
