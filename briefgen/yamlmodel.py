@@ -64,6 +64,8 @@ def describe(error: dict, model: type[BaseModel] | None = None) -> str:
             return f"{where}: expected markdown text or a mapping {{text, classification}}"
         return (f"{where}: expected a mapping of fields{_field_names(model, wanted)}, "
                 f"found {_shown(error['input'], prose=True)}")
+    if kind == "too_short" and error["input"] == []:  # pydantic's words: "at least 1 item after validation"
+        return f"{where}: the list is empty; give at least {error['ctx']['min_length']}"
     message = plain(message)
     hint = ""
     if kind == "string_type" and type(error["input"]) in (int, float):  # a bool has its own words

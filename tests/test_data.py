@@ -151,8 +151,8 @@ def test_data_paths_resolve_against_meeting_yaml_not_the_working_directory(tmp_p
 
 def test_a_spending_view_needs_a_threshold(tmp_path):
     meeting = write_meeting(tmp_path, beta=BETA_YAML.replace("thresholds: [2.0, 3.5]", "thresholds: []"))
-    assert errors(meeting) == [f"{meeting / 'beta.yaml'}:5: data.spending.thresholds: list should have at least "
-                               "1 item after validation, not 0, found a list"]
+    assert errors(meeting) == [f"{meeting / 'beta.yaml'}:5: data.spending.thresholds: the list is empty; "
+                               "give at least 1"]
 
 
 def test_a_year_without_figures_is_a_warning(tmp_path):
