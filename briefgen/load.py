@@ -178,10 +178,17 @@ def _construct_value(loader: _LineLoader, node: yaml.Node):
 def refused_character_in(text: str, how: str) -> str | None:
     """What is wrong with the first control or bidirectional character in ``text``, written
     ``how`` (as an escape, a reference); None if it holds none."""
+    found = refused_character_at(text, how)
+    return found and found[1]
+
+
+def refused_character_at(text: str, how: str = "") -> tuple[int, str] | None:
+    """Where the first control (else bidirectional) character in ``text`` is, and what is
+    wrong with it; None if it holds none."""
     for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
         found = refused.search(text)
         if found:
-            return message(found.group(), how)
+            return found.start(), message(found.group(), how)
     return None
 
 
