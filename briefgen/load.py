@@ -71,6 +71,9 @@ class _LineLoader(_BaseLoader):
         """Merge the '<<' mappings into ``node``, remembering first which keys it has written
         in itself: a mapping merged into another is flattened before it is built."""
         self.written_keys.setdefault(id(node), {id(key_node) for key_node, _ in node.value})
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                _check_merged(key_node, value_node)
         super().flatten_mapping(node)
 
     def construct_object(self, node, deep=False):
@@ -88,6 +91,24 @@ class _LineLoader(_BaseLoader):
                 tag = node.tag.replace(CORE_TAG, "!!")
                 message = f"'{shown}' cannot be read as {tag}: remove the tag, or give a value of its kind"
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
+
+
+MERGE_TAG = CORE_TAG + "merge"
+
+
+def _check_merged(key_node: yaml.Node, value_node: yaml.Node) -> None:
+    """A ConstructorError at the '<<' itself if what it merges is not a mapping or a list of
+    mappings: PyYAML's own error points at the value, which for an alias (<<: *name) is
+    the line of its anchor, and speaks of nodes."""
+    merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    odd = next((node for node in merged if not isinstance(node, yaml.MappingNode)), None)
+    if odd is not None:
+        text = "" if isinstance(odd, yaml.SequenceNode) else str(odd.value)[:40]
+        found = "a list" if isinstance(odd, yaml.SequenceNode) else f"'{text}'" if text else "nothing"
+        inside = " in its list" if odd is not value_node else ""
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'<<' merges a mapping, or a list of mappings, into this one; found {found}{inside}",
+            key_node.start_mark)
 
 
 def too_long(node) -> str | None:

@@ -134,3 +134,24 @@ def test_keys_are_compared_by_their_yaml_kind_and_value_not_python_equality(tmp_
     for text, shown in (("a:\n  null: x\n  ~: y\n", "~"), ("a:\n  1: x\n  0x1: y\n", "0x1"),
                         ("a:\n  true: x\n  yes: y\n", "yes"), ("a:\n  .nan: x\n  .NaN: y\n", ".NaN")):
         assert _problems(path, text) == [(3, f"duplicate key '{shown}' (first given on line 2)")], text
+
+
+def test_what_a_merge_cannot_take_is_named_at_the_merge(tmp_path):
+    """PyYAML pointed at the merged value: for an alias, the line of its anchor."""
+    path = tmp_path / "x.yaml"
+    says = "'<<' merges a mapping, or a list of mappings, into this one; found"
+    for text, found in (("s: &s x\ntitle: T\nitem:\n  <<: *s\n", "'x'"),
+                        ("item:\n  x: 1\n  <<: [a]\n", "'a' in its list"),
+                        ("l: &l [1]\nt: T\nitem: {<<: [*l]}\n", "a list in its list"),
+                        ("t: T\nt2: 2\nitem: {<<: }\n", "nothing")):
+        assert _problems(path, text) == [(text.count("\n"), f"{says} {found}")], text  # '<<' on the last line
+
+
+def test_an_anchor_given_twice_or_an_alias_without_one_is_named(tmp_path):
+    """The parser said 'second occurrence' and 'found undefined alias', naming neither."""
+    path = tmp_path / "x.yaml"
+    assert _problems(path, "a: &x 1\nb: [&x 2]\nc: *x\n") == [
+        (2, "anchor &x is given twice (first on line 1): give this one another name")]
+    for text, line in (("a: *who\nb: &who 1\n", 1), ("title: T\na: *who\n", 2)):
+        assert _problems(path, text) == [(line, "alias *who has no anchor &who above it: write the anchor on "
+                                                "the value it stands for, before any alias to it")], text
