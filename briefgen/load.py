@@ -65,6 +65,16 @@ class _LineLoader(_BaseLoader):
         self.problems = problems
         self.path = path
         self.line_of = EditorLines(stream)
+        self.written_keys: dict[int, set[int]] = {}
+
+    def flatten_mapping(self, node):
+        """Merge the '<<' mappings into ``node``, remembering first which keys it has written
+        in itself: a mapping merged into another is flattened before it is built."""
+        self.written_keys.setdefault(id(node), {id(key_node) for key_node, _ in node.value})
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                _check_merged(key_node, value_node)
+        super().flatten_mapping(node)
 
     def construct_object(self, node, deep=False):
         """A value that cannot be built (a 13th month, a 5000-digit number) names its line."""
@@ -83,6 +93,24 @@ class _LineLoader(_BaseLoader):
             raise yaml.constructor.ConstructorError(None, None, message, node.start_mark) from None
 
 
+MERGE_TAG = CORE_TAG + "merge"
+
+
+def _check_merged(key_node: yaml.Node, value_node: yaml.Node) -> None:
+    """A ConstructorError at the '<<' itself if what it merges is not a mapping or a list of
+    mappings: PyYAML's own error points at the value, which for an alias (<<: *name) is
+    the line of its anchor, and speaks of nodes."""
+    merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    odd = next((node for node in merged if not isinstance(node, yaml.MappingNode)), None)
+    if odd is not None:
+        text = "" if isinstance(odd, yaml.SequenceNode) else str(odd.value)[:40]
+        found = "a list" if isinstance(odd, yaml.SequenceNode) else f"'{text}'" if text else "nothing"
+        inside = " in its list" if odd is not value_node else ""
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'<<' merges a mapping, or a list of mappings, into this one; found {found}{inside}",
+            key_node.start_mark)
+
+
 def too_long(node) -> str | None:
     """Why a number cannot be read, in the writer's terms, if it is one of more digits than
     Python converts (its own message tells a programmer to raise a limit, in words that
@@ -95,23 +123,67 @@ def too_long(node) -> str | None:
 
 
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
-    loader.flatten_mapping(node)
+    loader.flatten_mapping(node)  # merged pairs first: a later pair overrides them
+    written = loader.written_keys[id(node)]
     result = LineMap()
     result.line = loader.line_of(node.start_mark)
+    stored: dict = {}  # the YAML identity of each key -> the key it is stored under
+    first_written: dict = {}  # the YAML identity of each key written here -> its line
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = loader.line_of(key_node.start_mark)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             loader.problems.add(loader.path, line, "a key must be plain text")
             continue
-        if key in result:
-            shown = f"'{key}'" if not isinstance(key, str) or quotable(key) else f"(a text of {plural_words(key)})"
-            loader.problems.add(loader.path, line, f"duplicate key {shown} "
-                                f"(first given on line {result.key_lines[key]})")
+        identity = key_identity(key)
+        if identity in first_written and id(key_node) in written:
+            loader.problems.add(loader.path, line, f"duplicate key {_shown_key(key, key_node)} "
+                                f"(first given on line {first_written[identity]})")
             continue
-        result[key] = _construct_value(loader, value_node)
-        result.key_lines[key] = line
+        if id(key_node) in written:
+            first_written[identity] = line
+        if identity not in stored:
+            stored[identity] = key if key not in result else TwinKey(key)
+        result[stored[identity]] = _construct_value(loader, value_node)
+        result.key_lines[stored[identity]] = line
     return result
+
+
+def key_identity(key) -> tuple:
+    """A key as YAML compares keys, by its kind and value: Python holds True == 1 == 1.0,
+    YAML holds true, 1 and 1.0 three keys (null and ~, 16 and 0x10 are one)."""
+    return type(key), key
+
+
+class TwinKey:
+    """A key Python holds equal to one already in its mapping, and YAML does not (1 after
+    true): stored under this, so that both are kept and each is reported for what it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TwinKey) and key_identity(self.value) == key_identity(other.value)
+
+    def __hash__(self) -> int:
+        return hash(key_identity(self.value))
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+def plain_key(key):
+    """A key of a LineMap as YAML read it."""
+    return key.value if isinstance(key, TwinKey) else key
+
+
+def _shown_key(key, key_node: yaml.Node) -> str:
+    """A key for a message: text quoted (or its length, if long); any other as written (~, 0x10)."""
+    if not isinstance(key, str):
+        return f"'{key_node.value}'" if isinstance(key_node, yaml.ScalarNode) else f"'{key}'"
+    return f"'{key}'" if quotable(key) else f"(a text of {plural_words(key)})"
 
 
 def _construct_value(loader: _LineLoader, node: yaml.Node):
@@ -127,10 +199,17 @@ def _construct_value(loader: _LineLoader, node: yaml.Node):
 def refused_character_in(text: str, how: str) -> str | None:
     """What is wrong with the first control or bidirectional character in ``text``, written
     ``how`` (as an escape, a reference); None if it holds none."""
+    found = refused_character_at(text, how)
+    return found and found[1]
+
+
+def refused_character_at(text: str, how: str = "") -> tuple[int, str] | None:
+    """Where the first control (else bidirectional) character in ``text`` is, and what is
+    wrong with it; None if it holds none."""
     for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
         found = refused.search(text)
         if found:
-            return message(found.group(), how)
+            return found.start(), message(found.group(), how)
     return None
 
 

@@ -27,7 +27,7 @@ from .charts import NotDrawnYet
 from .errors import BriefgenError, Problem
 from .formatting import format_long_date
 from .inert import Finding, active_content
-from .load import not_utf8
+from .load import not_utf8, refused_character_at
 from .locate import DEFAULT_TEMPLATES
 from .merge import BookView
 from .prose import markdown_to_html
@@ -102,7 +102,24 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         root = Path(self.searchpath[0]).resolve()
         if not Path(filename).resolve().is_relative_to(root):
             raise jinja2.TemplateNotFound(template)
+        refuse_odd_characters(environment, source, template, filename)
         return source, filename, uptodate
+
+
+def refuse_odd_characters(environment: jinja2.Environment, source: str, template: str, filename: str) -> None:
+    """A TemplateSyntaxError at the line of a user template's first control or bidirectional
+    character, in its text or written as an escape in one of its strings ("\\x1b"): the rule
+    of a YAML or CSV file. The check of the page written found an ESC only, and could name
+    no line for one written as an escape, nor the template that held it."""
+    found = refused_character_at(source)
+    if found:
+        where, message = found
+        raise jinja2.TemplateSyntaxError(message, source.count("\n", 0, where) + 1, template, filename)
+    strings = (token for token in environment.lexer.tokenize(source, template, filename) if token.type == "string")
+    for token in strings:
+        found = refused_character_at(token.value, " (written as an escape in quotes)")
+        if found:
+            raise jinja2.TemplateSyntaxError(found[1], token.lineno, template, filename)
 
 
 @lru_cache(maxsize=8)

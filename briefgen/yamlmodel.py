@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from .errors import BriefgenError, ProblemList, cut_short, plural_words, quotable
-from .load import LineList, LineMap, load_yaml
+from .load import LineList, LineMap, load_yaml, plain_key
 
 
 def validate_file(path: Path, model: type[BaseModel], problems: ProblemList):
@@ -126,17 +126,18 @@ def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList
     if not isinstance(tree, LineMap):
         return
     fields = {(info.alias or name): info for name, info in model.model_fields.items()}
-    for key in tree:
+    for stored in tree:
+        key = plain_key(stored)
         if key not in fields:
             close = difflib.get_close_matches(str(key).lower(), list(fields), n=1)
             shown = (f"'{key}'" if quotable(key) else f"(a text of {plural_words(key)}, not quoted here: "
                      "a sentence holding ': '? put it in quotes)") if isinstance(key, str) else _shown(key)
             if close == ["classification"]:  # the level would silently be the default: maybe public
-                problems.add(path, tree.line_of(key), f"unknown key {shown}: write 'classification', or "
+                problems.add(path, tree.line_of(stored), f"unknown key {shown}: write 'classification', or "
                              "what it marks takes the default level")
             else:
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                problems.warn(path, tree.line_of(key), f"unknown key {shown}{hint}")
+                problems.warn(path, tree.line_of(stored), f"unknown key {shown}{hint}")
             continue
         for submodel in _models_in(fields[key].annotation):
             values = tree[key] if isinstance(tree[key], LineList) else [tree[key]]

@@ -66,12 +66,14 @@ def screen_yaml(text: str, path: Path) -> None:
     """
     stack = [_Frame()]
     anchors: dict[str, tuple[int, int, int]] = {}  # anchor -> (values, levels, characters) it stands for
+    anchor_lines: dict[str, int] = {}
     added = added_chars = 0  # values and characters added by aliases
     line_of = EditorLines(text)
     for event in yaml.parse(text, Loader=_Parser):
         line = line_of(event.start_mark)
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
             _check_tag(event.tag, path, line)
+            _check_anchor(event.anchor, anchor_lines, path, line)
         if isinstance(event, yaml.CollectionStartEvent):
             stack.append(_Frame(event.anchor))
             _check_depth(len(stack) - 1, path, line)
@@ -87,7 +89,10 @@ def screen_yaml(text: str, path: Path) -> None:
         elif isinstance(event, yaml.AliasEvent):
             if any(frame.anchor == event.anchor for frame in stack):
                 raise _refuse(path, line, f"alias *{event.anchor} refers to a value that contains it")
-            size, height, chars = anchors.get(event.anchor, (1, 1, 0))  # undefined: the loader says so
+            if event.anchor not in anchors:  # the parser's own words name neither the alias nor the cause
+                raise _refuse(path, line, f"alias *{event.anchor} has no anchor &{event.anchor} above it: "
+                              "write the anchor on the value it stands for, before any alias to it")
+            size, height, chars = anchors[event.anchor]
             added, added_chars = added + size, added_chars + chars
             if added > MAX_ALIAS_VALUES:
                 raise _refuse(path, line, f"YAML aliases expand this file by more than {MAX_ALIAS_VALUES} "
@@ -109,6 +114,17 @@ def _check_tag(tag: str | None, path: Path, line: int) -> None:
         shown = "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag
         raise _refuse(path, line, f"YAML tag '{shown}' is not allowed: briefgen reads plain "
                       "text, numbers, dates, lists and mappings only")
+
+
+def _check_anchor(anchor: str | None, anchor_lines: dict[str, int], path: Path, line: int) -> None:
+    """Note where ``anchor`` is given; a second one of the name is refused (the parser says
+    only 'second occurrence')."""
+    if anchor is None:
+        return
+    if anchor in anchor_lines:
+        raise _refuse(path, line, f"anchor &{anchor} is given twice (first on line {anchor_lines[anchor]}): "
+                      "give this one another name")
+    anchor_lines[anchor] = line
 
 
 def _check_depth(depth: int, path: Path, line: int) -> None:

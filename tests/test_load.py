@@ -88,3 +88,70 @@ def test_a_syntax_error_the_parser_finds_later_is_reported_where_the_mistake_is(
             assert (problem.line, hint in problem.message) == (line, True), (text, problem.message)
         else:
             raise AssertionError(f"accepted {text!r}")
+
+
+def _problems(path, text: str) -> list[tuple[int, str]]:
+    """The (line, message) of each problem loading ``text``; [] if it loads."""
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_yaml(path)
+    except Exception as exc:  # BriefgenError
+        return [(p.line, p.message) for p in exc.problems]
+    return []
+
+
+def test_a_key_written_after_a_merge_overrides_the_merged_value(tmp_path):
+    """YAML's '<<' gives defaults: a key written beside it replaces the merged one."""
+    path = tmp_path / "x.yaml"
+    text = "base: &b {title: A, owner: X}\nitem:\n  <<: *b\n  title: B\n"
+    assert _problems(path, text) == []
+    assert load_yaml(path)["item"] == {"title": "B", "owner": "X"}
+    assert load_yaml(path)["item"].line_of("title") == 4
+    # of a list of merged mappings, the first given wins, as YAML says
+    path.write_text("a: &a {title: A}\nb: &b {title: B, owner: O}\nitem: {<<: [*a, *b]}\n", encoding="utf-8")
+    assert load_yaml(path)["item"] == {"title": "A", "owner": "O"}
+    # a mapping merged in before it is read itself keeps its own merged keys apart
+    path.write_text("a: &a {title: A}\nitem: {<<: &b {<<: *a, title: X}, other: *b}\n", encoding="utf-8")
+    assert load_yaml(path)["item"]["other"] == {"title": "X"}
+
+
+def test_a_key_written_twice_beside_a_merge_is_still_a_duplicate(tmp_path):
+    path = tmp_path / "x.yaml"
+    assert _problems(path, "base: &b {title: A}\nitem:\n  <<: *b\n  title: B\n  title: C\n") == [
+        (5, "duplicate key 'title' (first given on line 4)")]
+    assert _problems(path, "base: &b {title: A,\n  title: C}\nitem: {<<: *b, title: B}\n") == [
+        (2, "duplicate key 'title' (first given on line 1)")]
+
+
+def test_keys_are_compared_by_their_yaml_kind_and_value_not_python_equality(tmp_path):
+    """Python holds True == 1 == 1.0; YAML holds them three keys. null and ~ are one."""
+    path = tmp_path / "x.yaml"
+    for text in ("a: {1: x, true: y}\n", "a: {0: x, false: y}\n", "a: {1: x, 1.0: y}\n",
+                 "a: {'1': x, 1: y}\n", "a: {true: x, 1: y, 1.0: z}\n"):
+        assert _problems(path, text) == [], text
+    assert len(load_yaml(path)["a"]) == 3
+    assert sorted(load_yaml(path)["a"].key_lines.values()) == [1, 1, 1]
+    for text, shown in (("a:\n  null: x\n  ~: y\n", "~"), ("a:\n  1: x\n  0x1: y\n", "0x1"),
+                        ("a:\n  true: x\n  yes: y\n", "yes"), ("a:\n  .nan: x\n  .NaN: y\n", ".NaN")):
+        assert _problems(path, text) == [(3, f"duplicate key '{shown}' (first given on line 2)")], text
+
+
+def test_what_a_merge_cannot_take_is_named_at_the_merge(tmp_path):
+    """PyYAML pointed at the merged value: for an alias, the line of its anchor."""
+    path = tmp_path / "x.yaml"
+    says = "'<<' merges a mapping, or a list of mappings, into this one; found"
+    for text, found in (("s: &s x\ntitle: T\nitem:\n  <<: *s\n", "'x'"),
+                        ("item:\n  x: 1\n  <<: [a]\n", "'a' in its list"),
+                        ("l: &l [1]\nt: T\nitem: {<<: [*l]}\n", "a list in its list"),
+                        ("t: T\nt2: 2\nitem: {<<: }\n", "nothing")):
+        assert _problems(path, text) == [(text.count("\n"), f"{says} {found}")], text  # '<<' on the last line
+
+
+def test_an_anchor_given_twice_or_an_alias_without_one_is_named(tmp_path):
+    """The parser said 'second occurrence' and 'found undefined alias', naming neither."""
+    path = tmp_path / "x.yaml"
+    assert _problems(path, "a: &x 1\nb: [&x 2]\nc: *x\n") == [
+        (2, "anchor &x is given twice (first on line 1): give this one another name")]
+    for text, line in (("a: *who\nb: &who 1\n", 1), ("title: T\na: *who\n", 2)):
+        assert _problems(path, text) == [(line, "alias *who has no anchor &who above it: write the anchor on "
+                                                "the value it stands for, before any alias to it")], text

@@ -228,3 +228,19 @@ def test_the_preview_refuses_active_content_as_a_build_does(tmp_path):
     assert [str(p) for p in refused.value.problems] == [
         f"{own / 'book.html'}:{line}: <img src='https://127.0.0.1:9/pixel.gif'> is not allowed in briefgen's HTML "
         f"{FETCH_RULE}"]
+
+
+@pytest.mark.parametrize("written, says", [
+    ("<p>x\x01y</p>", "control character U+0001 is not allowed; save the file as plain text"),
+    ("<p>x\x00y</p>", "control character U+0000 is not allowed; save the file as plain text"),
+    ("<p>x\u202ey</p>", "bidirectional control character U+202E is not allowed"),
+    ('<p>{{ "\\u202e" }}</p>', "bidirectional control character U+202E (written as an escape in quotes)"),
+])
+def test_a_control_character_in_a_user_template_is_refused_at_its_line(tmp_path, written, says):
+    """As in a YAML or CSV file: a NUL or U+0001 was written into the page, unseen."""
+    meeting, own = write_meeting(tmp_path), tmp_path / "own"
+    own.mkdir()
+    (own / "factsheet.html").write_text(MARKED_SHEET.replace("<p>MARKER</p>", "\n" + written), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(meeting), "--templates", str(own)])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.startswith(f"{own / 'factsheet.html'}:3: template error: {says}"), result.stderr
