@@ -20,6 +20,7 @@ from pikepdf import Array, Dictionary, Name, OutlineItem
 
 from .classification import Level, Scheme
 from .render_pdf import CROSS_PART_LINK, Layout
+from .tagging import as_list
 
 
 def page_banners(parts: list[Layout], scheme: Scheme) -> list[Level]:
@@ -203,10 +204,6 @@ def renumber_parents(root: pikepdf.Object, pages, first_page: int, annotation_ke
 def top_elements(root: pikepdf.Object) -> list[pikepdf.Object]:
     """A part's elements under its Document (WeasyPrint's one top element)."""
     return [kid for top in as_list(root.K) for kid in (as_list(top.K) if top.get(Name.S) == Name.Document else [top])]
-
-
-def as_list(value) -> list:
-    return list(value) if isinstance(value, Array) else [value]
 
 
 def adopt_elements(document: pikepdf.Object, elements: list[pikepdf.Object], prefix: str) -> None:

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import BriefgenError, Problem
 from .load import read_bytes
 from .safety import DEFAULT_TIME_LIMIT, MAX_ASSET_BYTES, TimeLimitExceeded, time_limit
+from .tagging import mend_tags
 
 PX_TO_MM = 25.4 / 96
 PX_TO_PT = 72 / 96
@@ -141,6 +142,8 @@ def lay_out(request: LayoutRequest) -> Layout:
             refuse_attachments(document)
             layout = describe(document)  # before writing: it adds the links between parts
             layout.pdf = document.write_pdf(pdf_tags=request.tagged)
+            if request.tagged:
+                layout.pdf = mend_tags(layout.pdf)
         layout.remarks = remarks
         return layout
     except FatalURLFetchingError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pikepdf
+import pypdf
 import pytest
 import tinyhtml5
 
@@ -84,6 +85,57 @@ def test_each_chart_a_fact_sheet_prints_is_a_figure_with_its_alt_text(sheets):
         assert all(alt.strip() for alt in alts)
         charts += len(alts)
     assert charts, "no fact sheet prints a chart: nothing to check"
+
+
+def marked_text(path, page: int = 0) -> dict[int, str]:
+    """The text of each MCID on a page, as a text extractor reads it (through ToUnicode)."""
+    texts, open_ids = {}, []
+
+    def operator(op, operands, *_):
+        if op == b"BDC":
+            properties = operands[1] if isinstance(operands[1], dict) else {}
+            open_ids.append(properties.get("/MCID"))
+        elif op == b"BMC":
+            open_ids.append(None)
+        elif op == b"EMC" and open_ids:
+            open_ids.pop()
+
+    def text(drawn, *_):
+        if open_ids and open_ids[-1] is not None:
+            texts[open_ids[-1]] = texts.get(open_ids[-1], "") + drawn
+
+    pypdf.PdfReader(path).pages[page].extract_text(visitor_operand_before=operator, visitor_text=text)
+    return texts
+
+
+def reached_ids(element) -> list[int]:
+    """The MCIDs of ``element`` and everything under it, in reading order."""
+    kids = element.get("/K")
+    kids = kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+    return [found for kid in kids for found in ([int(kid)] if isinstance(kid, int) else
+                                                 reached_ids(kid) if isinstance(kid, pikepdf.Dictionary) else [])]
+
+
+def test_every_list_item_holds_only_its_label_and_body(sheets, book):
+    """WeasyPrint puts an item's paragraph or block (<li><p>, <li><div>) straight under LI,
+    where PDF allows only Lbl and LBody: a screen reader would not read it as the item's body."""
+    items = [item for pdf in [book, *(pdf for pdf, _ in sheets)] for item in of_kind(pdf, "/LI")]
+    assert items
+    for item in items:
+        assert {kid.S for kid in children(item)} <= {"/Lbl", "/LBody"}
+        assert all(kid.P.objgen == item.objgen for kid in children(item))
+
+
+def test_a_fact_sheet_s_text_is_all_in_its_structure_tree_the_banners_read_first_and_last(reference_book, sheets):
+    """WeasyPrint leaves the elements of margin boxes out of the tree: a screen reader, which
+    reads the tree, never said the sheet's classification (the banners)."""
+    for path in sorted((reference_book / "factsheets").glob("*.pdf")):
+        pdf, texts = pikepdf.open(path), marked_text(path)
+        [document] = children(pdf.Root.StructTreeRoot)
+        assert sorted(reached_ids(document)) == sorted(texts)
+        top = children(document)
+        banner = str(pdf.docinfo.Keywords).split(",")[0]
+        assert ["".join(texts[mcid] for mcid in reached_ids(top[n])).strip() for n in (0, -1)] == [banner] * 2
 
 
 # --- the book: laid out in parts, their structure trees merged into one
