@@ -69,6 +69,8 @@ def assemble(parts: list[Layout], overlay: list[Layout], lang: str) -> bytes:
     add_named_destinations(book, sources)
     add_cross_part_links(book, parts)
     book.docinfo = book.copy_foreign(sources[0].docinfo)  # its values may be objects of that file
+    if Name.Metadata in sources[0].Root:  # the same in XMP, where PDF/UA looks for the title
+        book.Root.Metadata = book.copy_foreign(sources[0].Root.Metadata)
     book.Root.Lang = pikepdf.String(lang)
     out = io.BytesIO()
     # The file ID from the content: same inputs, same bytes. The parts' version (WeasyPrint

@@ -9,6 +9,8 @@ PDF/UA, in each tagged document it writes (a fact sheet, a part of the book).
   the tree, would never say the page's classification. They go into the tree as they are
   in the HTML twin: what is in the top half of the page before the page's content, the
   rest after it.
+- The title is in the document information only; PDF/UA asks for it in XMP metadata
+  (dc:title) too, where tools that check accessibility look for it.
 """
 
 from __future__ import annotations
@@ -26,12 +28,22 @@ def mend_tags(pdf: bytes) -> bytes:
     document = pikepdf.open(io.BytesIO(pdf))
     if Name.StructTreeRoot not in document.Root:
         return pdf
-    mended = wrap_list_bodies(document) + adopt_margin_content(document)
+    mended = wrap_list_bodies(document) + adopt_margin_content(document) + describe_in_xmp(document)
     if not mended:
         return pdf
     out = io.BytesIO()
     document.save(out, deterministic_id=True)  # same inputs, same bytes
     return out.getvalue()
+
+
+def describe_in_xmp(pdf: pikepdf.Pdf) -> int:
+    """XMP metadata from the document information (title, subject, keywords...), with no
+    date or editor in it: same inputs, same bytes. 1 if added, 0 if there was some."""
+    if Name.Metadata in pdf.Root:
+        return 0
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
+        metadata.load_from_docinfo(pdf.docinfo)
+    return 1
 
 
 def as_list(value) -> list:

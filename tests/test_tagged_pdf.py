@@ -64,6 +64,13 @@ def test_fact_sheets_are_marked_with_a_structure_tree_and_the_title_shown(sheets
         assert str(pdf.Root.Lang)
 
 
+def test_the_book_and_each_fact_sheet_have_their_title_in_xmp_metadata_too(sheets, book):
+    """PDF/UA looks for the title in XMP metadata (dc:title); WeasyPrint writes /Info only."""
+    for pdf in [book, *(pdf for pdf, _ in sheets)]:
+        title = str(pdf.docinfo.Title)
+        assert title and pdf.open_metadata().get("dc:title") == title
+
+
 def test_a_fact_sheet_has_one_h1_and_its_sections_as_h2(sheets):
     for pdf, _ in sheets:
         assert len(of_kind(pdf, "/H1")) == 1
