@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 import warnings
+from urllib.parse import unquote
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
@@ -134,18 +135,23 @@ def add_cross_part_links(book: pikepdf.Pdf, parts: list[Layout]) -> None:
     targets = anchor_pages(parts)
     for page in book.pages:
         for annotation in list(page.obj.get(Name.Annots, ())):
-            anchor = cross_part_anchor(annotation)
+            anchor, text = cross_part_anchor(annotation)
             if anchor in targets:
                 del annotation.A
                 annotation.Dest = Array([book.pages[targets[anchor]].obj, Name.Fit])
+                annotation.Contents = pikepdf.String(text or anchor)  # not the stand-in address
             elif anchor is not None:
                 remove_annotation(book, page.obj, annotation)
 
 
-def cross_part_anchor(annotation: pikepdf.Object) -> str | None:
-    """The anchor a link laid out with a stand-in address goes to; None for other links."""
+def cross_part_anchor(annotation: pikepdf.Object) -> tuple[str | None, str]:
+    """The anchor a link laid out with a stand-in address goes to, and the link's text;
+    None for other links."""
     uri = str(annotation.get(Name.A, {}).get(Name.URI, ""))
-    return uri.removeprefix(CROSS_PART_LINK) if uri.startswith(CROSS_PART_LINK) else None
+    if not uri.startswith(CROSS_PART_LINK):
+        return None, ""
+    anchor, _, text = uri.removeprefix(CROSS_PART_LINK).partition(" ")
+    return unquote(anchor), text
 
 
 def remove_annotation(book: pikepdf.Pdf, page: pikepdf.Dictionary, annotation: pikepdf.Object) -> None:

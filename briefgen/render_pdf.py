@@ -16,7 +16,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .errors import BriefgenError, Problem
 from .load import read_bytes
@@ -203,6 +203,13 @@ def refuse_attachments(document) -> None:
 CROSS_PART_LINK = "briefgen-anchor:"
 
 
+def cross_part_link(target: str, element) -> str:
+    """The stand-in address of a link to ``target``: the anchor (quoted: no space in it), then
+    the link's text, which the assembly makes the annotation's description (/Contents, what
+    a screen reader says of the link; WeasyPrint puts the address there)."""
+    return f"{CROSS_PART_LINK}{quote(target, safe='')} {' '.join(''.join(element.itertext()).split())}"
+
+
 def _not_written(request: LayoutRequest, reason: str) -> BriefgenError:
     return BriefgenError([Problem(Path(request.source), None, f"{request.what} not written: {reason}")])
 
@@ -233,7 +240,7 @@ def describe(document) -> Layout:
             target = element.get("data-target")
             if target and box.element_tag == "a" and not isinstance(box, (LineBox, TextBox)):
                 x, y, width, height = box.hit_area()
-                page.links.append(("external", CROSS_PART_LINK + target, (x, y, x + width, y + height), box))
+                page.links.append(("external", cross_part_link(target, element), (x, y, x + width, y + height), box))
         layout.levels.append(sorted(name for name in found if name))
         for anchor in page.anchors:
             layout.anchors.setdefault(anchor, number)

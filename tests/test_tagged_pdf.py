@@ -188,6 +188,21 @@ def test_every_link_is_a_link_element_holding_its_annotation(book):
                 and kid.Obj.objgen == annotation.objgen]
 
 
+def test_a_link_to_another_part_is_described_by_its_own_text(book, reference_book):
+    """A link's /Contents is what a screen reader says of it: a link laid out with a stand-in
+    address (to another part of the book) was described by that address."""
+    parents = pikepdf.NumberTree(book.Root.StructTreeRoot.ParentTree)
+    described = 0
+    for number, page in enumerate(book.pages):
+        texts = marked_text(reference_book / "book.pdf", number)
+        for annotation in [a for a in page.obj.get("/Annots", ()) if "/Dest" in a]:
+            link = parents[int(annotation.StructParent)]
+            drawn = " ".join("".join(texts[mcid] for mcid in reached_ids(link)).split())
+            assert str(annotation.Contents) and drawn.startswith(str(annotation.Contents))  # then its page number
+            described += 1
+    assert described, "the book has no link to another part: nothing to check"
+
+
 def test_nothing_is_drawn_outside_marked_content_the_stamps_are_artifacts(book):
     for number, page in enumerate(book.pages, start=1):
         depth, artifacts = 0, 0
