@@ -66,11 +66,18 @@ class _LineLoader(_BaseLoader):
         self.path = path
         self.line_of = EditorLines(stream)
         self.written_keys: dict[int, set[int]] = {}
+        self.alias_keys: dict[tuple[int, int], int] = {}  # from screen_yaml
+        self.pair_lines: dict[int, int] = {}  # id of a (key, value) pair -> its alias key's line
 
     def flatten_mapping(self, node):
         """Merge the '<<' mappings into ``node``, remembering first which keys it has written
-        in itself: a mapping merged into another is flattened before it is built."""
-        self.written_keys.setdefault(id(node), {id(key_node) for key_node, _ in node.value})
+        in itself, and the line of each alias written as a key (the pairs are still in their
+        written places): a mapping merged into another is flattened before it is built."""
+        if id(node) not in self.written_keys:
+            self.written_keys[id(node)] = {id(key_node) for key_node, _ in node.value}
+            for place, pair in enumerate(node.value):
+                if (node.start_mark.index, place) in self.alias_keys:
+                    self.pair_lines[id(pair)] = self.alias_keys[node.start_mark.index, place]
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 _check_merged(key_node, value_node)
@@ -129,9 +136,10 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     result.line = loader.line_of(node.start_mark)
     stored: dict = {}  # the YAML identity of each key -> the key it is stored under
     first_written: dict = {}  # the YAML identity of each key written here -> its line
-    for key_node, value_node in node.value:
+    for pair in node.value:
+        key_node, value_node = pair
         key = loader.construct_object(key_node, deep=True)
-        line = loader.line_of(key_node.start_mark)
+        line = loader.pair_lines.get(id(pair)) or loader.line_of(key_node.start_mark)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             loader.problems.add(loader.path, line, "a key must be plain text")
             continue
@@ -280,7 +288,7 @@ def load_yaml(path: Path):
     problems = ProblemList()
     loader = _LineLoader(text, problems, path)
     try:
-        screen_yaml(text, path)
+        loader.alias_keys = screen_yaml(text, path)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = _mistake_mark(exc)
