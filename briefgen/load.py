@@ -27,6 +27,10 @@ CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a
 # show the right way round, past a reviewer and past the leak guard ("Trojan Source").
 CORE_TAG = "tag:yaml.org,2002:"
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Code points Unicode keeps for a program's own use, never text: U+FDD0-U+FDEF and the last
+# two of each plane. PyYAML refuses U+FFFE and U+FFFF in a file's text; CSV let them through.
+NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF)
+                                                      for plane in range(0, 0x110000, 0x10000)) + "]")
 
 
 class LineMap(dict):
@@ -205,16 +209,17 @@ def _construct_value(loader: _LineLoader, node: yaml.Node):
 
 
 def refused_character_in(text: str, how: str) -> str | None:
-    """What is wrong with the first control or bidirectional character in ``text``, written
-    ``how`` (as an escape, a reference); None if it holds none."""
+    """What is wrong with the first control, bidirectional or noncharacter in ``text``,
+    written ``how`` (as an escape, a reference); None if it holds none."""
     found = refused_character_at(text, how)
     return found and found[1]
 
 
 def refused_character_at(text: str, how: str = "") -> tuple[int, str] | None:
-    """Where the first control (else bidirectional) character in ``text`` is, and what is
-    wrong with it; None if it holds none."""
-    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
+    """Where the first control character (else bidirectional control, else noncharacter) in
+    ``text`` is, and what is wrong with it; None if it holds none."""
+    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message),
+                             (NONCHARACTER, noncharacter_message)):
         found = refused.search(text)
         if found:
             return found.start(), message(found.group(), how)
@@ -229,6 +234,11 @@ def control_message(character: str, how: str = "") -> str:
 def bidi_message(character: str, how: str = "") -> str:
     return (f"bidirectional control character U+{ord(character):04X}{how} is not allowed: "
             "it makes text read otherwise than it is stored")
+
+
+def noncharacter_message(character: str, how: str = "") -> str:
+    return (f"noncharacter U+{ord(character):04X}{how} is not allowed: Unicode reserves it for programs' "
+            "own use, not for text; remove it")
 
 
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
@@ -258,9 +268,9 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _fail(path, data.count(b"\n", 0, exc.start) + 1, not_utf8(data, exc)) from None
-    bidi = BIDI_CONTROL.search(text)
-    if bidi:
-        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, bidi_message(bidi.group()))
+    refused = refused_character_at(text)  # the parser of YAML refuses more control characters (C1)
+    if refused:
+        raise _fail(path, text.count("\n", 0, refused[0]) + 1, refused[1])
     return text
 
 
@@ -363,9 +373,6 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     without a ``required`` column is one problem, and no rows are read.
     """
     text = read_text(path)
-    control = CONTROL_CHARACTER.search(text)
-    if control:
-        raise _fail(path, text.count("\n", 0, control.start()) + 1, control_message(control.group()))
     # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))
