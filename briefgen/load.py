@@ -349,6 +349,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     reason = exc.problem or exc.context or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError):
         return reason
+    if _key_too_long(exc):
+        return f"YAML syntax error: {_key_too_long(exc)}"
     if exc.context and reason.startswith("but "):
         reason = f"{exc.context}, {reason}"
     hints = [hint for found, hint in _HINTS.items() if found in reason]
@@ -356,6 +358,20 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     if _tab_before(exc.problem_mark, text):
         hints.insert(0, "indent with spaces, not tabs")
     return f"YAML syntax error: {reason}" + (f" ({hints[0]})" if hints else "")
+
+
+MAX_KEY_CHARS = 1024  # PyYAML and libyaml read a key only if its ':' is at most this far from its start
+
+
+def _key_too_long(exc: yaml.MarkedYAMLError) -> str | None:
+    """What is wrong with a key whose ':' is on its line but too far on: the parser, which
+    then stops reading it as a key, says it found no ':'."""
+    start, end = exc.context_mark, exc.problem_mark
+    if exc.context != "while scanning a simple key" or not (start and end) or start.line != end.line:
+        return None  # a key with no ':' on its line: the hint of _FOUND_LATER
+    return (f"a key of {end.index - start.index:,} characters from its start to its ':'; YAML reads at most "
+            f"{MAX_KEY_CHARS:,} (a long text is a value: write a short key and ': ' before it; if this line is "
+            "a sentence holding ': ', put it in quotes)")
 
 
 def _tab_before(mark, text: str) -> bool:
