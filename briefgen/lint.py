@@ -161,7 +161,8 @@ def lint_pages(brief_pages: dict[str, int], sheet_pages: dict[str, int], item_pa
     return list(problems)
 
 
-def pages_from_manifest(manifest: dict, item_paths: dict[str, Path], with_sheets: list[str]) -> list[Problem]:
+def pages_from_manifest(manifest: dict, meeting_path: Path, item_paths: dict[str, Path],
+                        with_sheets: list[str]) -> list[Problem]:
     """The page rules for the items unchanged since the build that wrote ``manifest``;
     ``with_sheets`` are the items that get a fact sheet."""
     from .incremental import sha256
@@ -175,7 +176,25 @@ def pages_from_manifest(manifest: dict, item_paths: dict[str, Path], with_sheets
     if "factsheets" in (manifest.get("inputs_keys") or {}):  # the last build made the fact sheets
         found += sheets_not_written({item: unchanged[item] for item in with_sheets
                                      if item in unchanged and item not in sheets})
-    return found
+    return found + unfinished_build(manifest, meeting_path)
+
+
+EDITION_NAMES = {"book": "book", "factsheets": "fact sheets"}
+
+
+def unfinished_build(manifest: dict, meeting_path: Path) -> list[Problem]:
+    """A warning if the last build of an edition left it no key: it failed (any part of it,
+    the book or a sheet) or an input was saved while it ran. Its manifest still lists the
+    last good files and their page counts, under the inputs of the failed build: read
+    as current, a sheet grown to two pages was one page, and check said ok."""
+    unkeyed = [EDITION_NAMES.get(edition, edition) for edition, key in (manifest.get("inputs_keys") or {}).items()
+               if key is None]
+    problems = ProblemList()
+    if unkeyed:
+        problems.warn(meeting_path, None, f"the last build of its {' and '.join(unkeyed)} ended with an error, or "
+                      "an input was saved while it ran: page counts read from it may be an earlier build's, and "
+                      "the output may not be current (build the meeting again to see)")
+    return list(problems)
 
 
 def sheets_not_written(item_paths: dict[str, Path]) -> list[Problem]:

@@ -27,6 +27,10 @@ CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never in a
 # show the right way round, past a reviewer and past the leak guard ("Trojan Source").
 CORE_TAG = "tag:yaml.org,2002:"
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Code points Unicode keeps for a program's own use, never text: U+FDD0-U+FDEF and the last
+# two of each plane. PyYAML refuses U+FFFE and U+FFFF in a file's text; CSV let them through.
+NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF)
+                                                      for plane in range(0, 0x110000, 0x10000)) + "]")
 
 
 class LineMap(dict):
@@ -66,11 +70,18 @@ class _LineLoader(_BaseLoader):
         self.path = path
         self.line_of = EditorLines(stream)
         self.written_keys: dict[int, set[int]] = {}
+        self.alias_keys: dict[tuple[int, int], int] = {}  # from screen_yaml
+        self.pair_lines: dict[int, int] = {}  # id of a (key, value) pair -> its alias key's line
 
     def flatten_mapping(self, node):
         """Merge the '<<' mappings into ``node``, remembering first which keys it has written
-        in itself: a mapping merged into another is flattened before it is built."""
-        self.written_keys.setdefault(id(node), {id(key_node) for key_node, _ in node.value})
+        in itself, and the line of each alias written as a key (the pairs are still in their
+        written places): a mapping merged into another is flattened before it is built."""
+        if id(node) not in self.written_keys:
+            self.written_keys[id(node)] = {id(key_node) for key_node, _ in node.value}
+            for place, pair in enumerate(node.value):
+                if (node.start_mark.index, place) in self.alias_keys:
+                    self.pair_lines[id(pair)] = self.alias_keys[node.start_mark.index, place]
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 _check_merged(key_node, value_node)
@@ -129,9 +140,10 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
     result.line = loader.line_of(node.start_mark)
     stored: dict = {}  # the YAML identity of each key -> the key it is stored under
     first_written: dict = {}  # the YAML identity of each key written here -> its line
-    for key_node, value_node in node.value:
+    for pair in node.value:
+        key_node, value_node = pair
         key = loader.construct_object(key_node, deep=True)
-        line = loader.line_of(key_node.start_mark)
+        line = loader.pair_lines.get(id(pair)) or loader.line_of(key_node.start_mark)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             loader.problems.add(loader.path, line, "a key must be plain text")
             continue
@@ -197,16 +209,17 @@ def _construct_value(loader: _LineLoader, node: yaml.Node):
 
 
 def refused_character_in(text: str, how: str) -> str | None:
-    """What is wrong with the first control or bidirectional character in ``text``, written
-    ``how`` (as an escape, a reference); None if it holds none."""
+    """What is wrong with the first control, bidirectional or noncharacter in ``text``,
+    written ``how`` (as an escape, a reference); None if it holds none."""
     found = refused_character_at(text, how)
     return found and found[1]
 
 
 def refused_character_at(text: str, how: str = "") -> tuple[int, str] | None:
-    """Where the first control (else bidirectional) character in ``text`` is, and what is
-    wrong with it; None if it holds none."""
-    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message)):
+    """Where the first control character (else bidirectional control, else noncharacter) in
+    ``text`` is, and what is wrong with it; None if it holds none."""
+    for refused, message in ((CONTROL_CHARACTER, control_message), (BIDI_CONTROL, bidi_message),
+                             (NONCHARACTER, noncharacter_message)):
         found = refused.search(text)
         if found:
             return found.start(), message(found.group(), how)
@@ -221,6 +234,11 @@ def control_message(character: str, how: str = "") -> str:
 def bidi_message(character: str, how: str = "") -> str:
     return (f"bidirectional control character U+{ord(character):04X}{how} is not allowed: "
             "it makes text read otherwise than it is stored")
+
+
+def noncharacter_message(character: str, how: str = "") -> str:
+    return (f"noncharacter U+{ord(character):04X}{how} is not allowed: Unicode reserves it for programs' "
+            "own use, not for text; remove it")
 
 
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
@@ -250,9 +268,9 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _fail(path, data.count(b"\n", 0, exc.start) + 1, not_utf8(data, exc)) from None
-    bidi = BIDI_CONTROL.search(text)
-    if bidi:
-        raise _fail(path, text.count("\n", 0, bidi.start()) + 1, bidi_message(bidi.group()))
+    refused = refused_character_at(text)  # the parser of YAML refuses more control characters (C1)
+    if refused:
+        raise _fail(path, text.count("\n", 0, refused[0]) + 1, refused[1])
     return text
 
 
@@ -280,7 +298,7 @@ def load_yaml(path: Path):
     problems = ProblemList()
     loader = _LineLoader(text, problems, path)
     try:
-        screen_yaml(text, path)
+        loader.alias_keys = screen_yaml(text, path)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = _mistake_mark(exc)
@@ -331,6 +349,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     reason = exc.problem or exc.context or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError):
         return reason
+    if _key_too_long(exc):
+        return f"YAML syntax error: {_key_too_long(exc)}"
     if exc.context and reason.startswith("but "):
         reason = f"{exc.context}, {reason}"
     hints = [hint for found, hint in _HINTS.items() if found in reason]
@@ -338,6 +358,20 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     if _tab_before(exc.problem_mark, text):
         hints.insert(0, "indent with spaces, not tabs")
     return f"YAML syntax error: {reason}" + (f" ({hints[0]})" if hints else "")
+
+
+MAX_KEY_CHARS = 1024  # PyYAML and libyaml read a key only if its ':' is at most this far from its start
+
+
+def _key_too_long(exc: yaml.MarkedYAMLError) -> str | None:
+    """What is wrong with a key whose ':' is on its line but too far on: the parser, which
+    then stops reading it as a key, says it found no ':'."""
+    start, end = exc.context_mark, exc.problem_mark
+    if exc.context != "while scanning a simple key" or not (start and end) or start.line != end.line:
+        return None  # a key with no ':' on its line: the hint of _FOUND_LATER
+    return (f"a key of {end.index - start.index:,} characters from its start to its ':'; YAML reads at most "
+            f"{MAX_KEY_CHARS:,} (a long text is a value: write a short key and ': ' before it; if this line is "
+            "a sentence holding ': ', put it in quotes)")
 
 
 def _tab_before(mark, text: str) -> bool:
@@ -355,9 +389,6 @@ def load_csv(path: Path, problems: ProblemList, required: list[str] = ()) -> tup
     without a ``required`` column is one problem, and no rows are read.
     """
     text = read_text(path)
-    control = CONTROL_CHARACTER.search(text)
-    if control:
-        raise _fail(path, text.count("\n", 0, control.start()) + 1, control_message(control.group()))
     # lines end at \n, \r\n or \r only: splitlines() would also end one at U+2028 inside a
     # quoted field, and every line number after it would be off
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -69,7 +69,7 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
     linter are read from the last build there (``out/<meeting>/manifest.json``). With
     ``templates``, every page is also rendered through them (no layout), to find their errors."""
     from .lint import pages_from_manifest
-    from .validate import validate_meeting
+    from .validate import MEETING_FILE, validate_meeting
 
     results = Results()
     for directory in directories:
@@ -79,7 +79,8 @@ def check(directories: list[Path], strict: bool = False, out: Path | None = None
                 valid = validate_meeting(result.directory, policy=policy)
                 warnings = list(valid.warnings)
                 if out is not None:
-                    warnings += pages_from_manifest(read_manifest(Path(out) / valid.name), valid.item_paths,
+                    warnings += pages_from_manifest(read_manifest(Path(out) / valid.name),
+                                                    valid.directory / MEETING_FILE, valid.item_paths,
                                                     jobs.items_with_sheets(valid))
                 if templates is not None:
                     warnings += jobs.render_everything(valid, Path(templates), Path(out or "output") / valid.name)

@@ -128,6 +128,10 @@ def unknown_keys(tree, model: type[BaseModel], path: Path, problems: ProblemList
     fields = {(info.alias or name): info for name, info in model.model_fields.items()}
     for stored in tree:
         key = plain_key(stored)
+        if key is None:  # '~: text': _shown's words ("nothing (the value is empty)") are a value's
+            problems.warn(path, tree.line_of(stored), "unknown key: the key is empty (written ~, null or not at "
+                          "all), so its value is not read; give the key a name")
+            continue
         if key not in fields:
             close = difflib.get_close_matches(str(key).lower(), list(fields), n=1)
             shown = (f"'{key}'" if quotable(key) else f"(a text of {plural_words(key)}, not quoted here: "

@@ -47,24 +47,30 @@ class EditorLines:
 class _Frame:
     """An open mapping or sequence: how many values it holds and how deep, aliases expanded."""
 
-    def __init__(self, anchor: str | None = None):
+    def __init__(self, anchor: str | None = None, mapping_at: int | None = None):
         self.anchor = anchor
+        self.mapping_at = mapping_at  # a mapping's start (its mark's index); None for a sequence
+        self.entries = 0  # keys and values written in it, aliases counted once
         self.size = 1
         self.height = 0
         self.chars = 0
 
     def add(self, size: int, height: int, chars: int) -> None:
+        self.entries += 1
         self.size += size
         self.height = max(self.height, height)
         self.chars += chars
 
 
-def screen_yaml(text: str, path: Path) -> None:
+def screen_yaml(text: str, path: Path) -> dict[tuple[int, int], int]:
     """Raise BriefgenError (path:line) for tags, deep nesting or alias bombs in ``text``.
 
-    Syntax errors surface as the parser's own ``yaml.MarkedYAMLError``.
+    Syntax errors surface as the parser's own ``yaml.MarkedYAMLError``. Returns the line of
+    each alias written as a key, by (its mapping's start index, its pair's place in it): the
+    node built for the key is its anchor's, whose marks are the anchor's.
     """
     stack = [_Frame()]
+    alias_keys: dict[tuple[int, int], int] = {}
     anchors: dict[str, tuple[int, int, int]] = {}  # anchor -> (values, levels, characters) it stands for
     anchor_lines: dict[str, int] = {}
     added = added_chars = 0  # values and characters added by aliases
@@ -75,7 +81,8 @@ def screen_yaml(text: str, path: Path) -> None:
             _check_tag(event.tag, path, line)
             _check_anchor(event.anchor, anchor_lines, path, line)
         if isinstance(event, yaml.CollectionStartEvent):
-            stack.append(_Frame(event.anchor))
+            mapping_at = event.start_mark.index if isinstance(event, yaml.MappingStartEvent) else None
+            stack.append(_Frame(event.anchor, mapping_at))
             _check_depth(len(stack) - 1, path, line)
         elif isinstance(event, yaml.CollectionEndEvent):
             frame = stack.pop()
@@ -92,6 +99,9 @@ def screen_yaml(text: str, path: Path) -> None:
             if event.anchor not in anchors:  # the parser's own words name neither the alias nor the cause
                 raise _refuse(path, line, f"alias *{event.anchor} has no anchor &{event.anchor} above it: "
                               "write the anchor on the value it stands for, before any alias to it")
+            holder = stack[-1]
+            if holder.mapping_at is not None and holder.entries % 2 == 0:
+                alias_keys[holder.mapping_at, holder.entries // 2] = line
             size, height, chars = anchors[event.anchor]
             added, added_chars = added + size, added_chars + chars
             if added > MAX_ALIAS_VALUES:
@@ -101,6 +111,7 @@ def screen_yaml(text: str, path: Path) -> None:
                 raise _refuse(path, line, f"YAML aliases expand this file by more than {MAX_FILE_BYTES:,} "
                               "characters; write the text out instead")
             _place(stack, size, height, chars, path, line)
+    return alias_keys
 
 
 def _place(stack: list[_Frame], size: int, height: int, chars: int, path: Path, line: int) -> None:

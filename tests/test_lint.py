@@ -154,10 +154,31 @@ def test_check_names_a_fact_sheet_the_last_build_could_not_write(tmp_path):
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         f"{meeting / 'alpha.yaml'}: warning: fact sheet 'alpha' is not in the last build, which could not "
-        "write it: the output is not current, and its pages are not known (build it to see why) [factsheet-pages]"]
+        "write it: the output is not current, and its pages are not known (build it to see why) [factsheet-pages]",
+        f"{meeting / 'meeting.yaml'}: warning: {UNFINISHED.format('fact sheets')}"]
     assert CliRunner().invoke(main, ["check", str(meeting), "--out", str(out), "--strict"]).exit_code == 1
     (meeting / "alpha.yaml").write_text(ALPHA_YAML, encoding="utf-8")  # edited since: the next build will tell
+    assert warnings_of(meeting, out=out) == [f"{meeting / 'meeting.yaml'}: warning: {UNFINISHED.format('fact sheets')}"]
+    pipeline.build([meeting], out, editions=("factsheets",), jobs_count=1)
     assert warnings_of(meeting, out=out) == []
+
+
+UNFINISHED = ("the last build of its {} ended with an error, or an input was saved while it ran: page counts "
+              "read from it may be an earlier build's, and the output may not be current (build the meeting again to see)")
+
+
+def test_check_says_the_last_build_failed_when_it_kept_an_earlier_good_sheet(tmp_path):
+    """A sheet grown to two pages is not written, and the last good one stays listed with
+    its one page, under the item's new input: check found nothing wrong."""
+    one_fact = "factsheet:\n  facts:\n    - {text: One public fact., classification: PUBLIC}\n"
+    meeting, out = write_meeting(tmp_path, alpha=ALPHA_YAML + one_fact), tmp_path / "out"
+    assert pipeline.build([meeting], out, jobs_count=1)[0].ok
+    long_facts = "".join(f"    - {{text: Public fact number {i} {'word ' * 40}, classification: PUBLIC}}\n"
+                         for i in range(30))
+    (meeting / "alpha.yaml").write_text(ALPHA_YAML + "factsheet:\n  facts:\n" + long_facts, encoding="utf-8")
+    assert not pipeline.build([meeting], out, jobs_count=1)[0].ok
+    assert warnings_of(meeting, out=out) == [
+        f"{meeting / 'meeting.yaml'}: warning: {UNFINISHED.format('book and fact sheets')}"]
 
 
 def test_check_ignores_a_manifest_whose_page_counts_are_not_numbers(tmp_path):

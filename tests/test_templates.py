@@ -235,6 +235,9 @@ def test_the_preview_refuses_active_content_as_a_build_does(tmp_path):
     ("<p>x\x00y</p>", "control character U+0000 is not allowed; save the file as plain text"),
     ("<p>x\u202ey</p>", "bidirectional control character U+202E is not allowed"),
     ('<p>{{ "\\u202e" }}</p>', "bidirectional control character U+202E (written as an escape in quotes)"),
+    ("<p>x\ufffey</p>", "noncharacter U+FFFE is not allowed: Unicode reserves it for programs' own use, "
+                        "not for text; remove it"),
+    ('<p>{{ "\\U0010FFFF" }}</p>', "noncharacter U+10FFFF (written as an escape in quotes) is not allowed"),
 ])
 def test_a_control_character_in_a_user_template_is_refused_at_its_line(tmp_path, written, says):
     """As in a YAML or CSV file: a NUL or U+0001 was written into the page, unseen."""
