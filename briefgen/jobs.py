@@ -250,12 +250,13 @@ def public_factsheets(valid, templates: Path):
     from .redact import public_only, redact
     from .render_html import render_factsheet
 
-    if valid.scheme.public_level is None:
+    with_sheets = set(items_with_sheets(valid))
+    if not with_sheets:
         return
     public = merge(redact(valid, public_only))
     for index, view in enumerate(public.items):
         item = view.item
-        if item.press != "closed":
+        if item.id in with_sheets:
             title = item.factsheet.title if item.factsheet and item.factsheet.title else item.title
             level = sheet_level(public, view).name
             yield item.id, title, level, render_factsheet(public, index, level, templates), rows_shown(public, view)

@@ -349,8 +349,9 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
     reason = exc.problem or exc.context or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError):
         return reason
-    if _key_too_long(exc):
-        return f"YAML syntax error: {_key_too_long(exc)}"
+    too_long = _key_too_long(exc)
+    if too_long:
+        return f"YAML syntax error: {too_long}"
     if exc.context and reason.startswith("but "):
         reason = f"{exc.context}, {reason}"
     hints = [hint for found, hint in _HINTS.items() if found in reason]
