@@ -311,6 +311,40 @@ def _exit_after(pid: int) -> None:
     os._exit(1)
 
 
+CUT_OFF = (EOFError, ConnectionError)  # what reading from a process that has died raises
+ENDING_AT_MOST = 1.0  # seconds between a killed process's files closing and its end being seen
+
+
+def quiet_once_the_build_ends(build: int) -> None:
+    """Run in the fork server, whose parent is the build: a read cut off by the build's
+    death is not told.
+
+    A build killed outright while the server starts a worker for it leaves the server, or
+    the worker just forked, reading from it. Their ``EOFError`` would be told as a
+    traceback, plain text at the end of a log of JSON lines, about nothing but that death.
+    """
+    try:
+        ended = os.pidfd_open(build)  # kept open: the forked workers inherit it
+    except (AttributeError, OSError):  # another system, or it has ended already
+        ended = None
+
+    def tell(kind, error, trace) -> None:
+        if not (issubclass(kind, CUT_OFF) and _has_ended(build, ended)):
+            sys.__excepthook__(kind, error, trace)
+
+    sys.excepthook = tell  # used by the server's loop, and by a worker before it runs
+
+
+def _has_ended(pid: int, ended: int | None) -> bool:
+    """Its files close before its end is seen: the end is waited for a moment."""
+    if ended is not None:
+        return bool(select.select([ended], [], [], ENDING_AT_MOST)[0])
+    deadline = time.monotonic() + ENDING_AT_MOST
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -8,6 +8,10 @@ import signal
 # it: the server would print the traceback of an import cut short. The workers inherit this.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-from . import assemble, jobs, render_pdf  # noqa: E402,F401
+import os  # noqa: E402
+
+from . import assemble, jobs, parallel, render_pdf  # noqa: E402,F401
+
+parallel.quiet_once_the_build_ends(os.getppid())  # this server's parent is the build
 
 render_pdf.import_weasyprint()

@@ -442,6 +442,44 @@ def test_the_workers_of_a_killed_build_end_with_it(tmp_path, stop):
         _kill_what_is_left(process)
 
 
+# A build killed while the fork server starts a worker for it: connected, or with the
+# worker forked and waiting for what to run. Both see the build's end as a cut-off read.
+# Or a live build that hangs up on the server: an error of its own, which is told.
+KILLED_MID_HANDSHAKE = """
+import os, signal, socket, sys, time
+from multiprocessing import forkserver
+from briefgen import parallel
+
+worker = parallel._workers_context().Process(target=os.getpid)
+worker.start()  # the server is up, and has served a worker
+worker.join()
+if sys.argv[1] == "forked":
+    forkserver._forkserver.connect_to_new_process([])
+else:
+    asking = socket.socket(socket.AF_UNIX)
+    asking.connect(forkserver._forkserver._forkserver_address)
+    if sys.argv[1] == "hung up":
+        asking.close()
+time.sleep(2)  # the server is reading from this process now, or has told of the hang-up
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("moment", ["connected", "forked"])
+def test_a_build_killed_while_a_worker_starts_leaves_no_traceback(moment):
+    """The log of a killed build stays JSON lines: no traceback from the half-started worker."""
+    process = subprocess.run([sys.executable, "-c", KILLED_MID_HANDSHAKE, moment], cwd=PROJECT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert process.stderr == ""
+
+
+def test_a_worker_cut_off_by_a_live_build_is_still_told():
+    process = subprocess.run([sys.executable, "-c", KILLED_MID_HANDSHAKE, "hung up"], cwd=PROJECT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert process.stderr.splitlines()[-1] == "EOFError"
+
+
 def test_ctrl_c_stops_the_build_and_its_workers_with_exit_status_130(tmp_path):
     meeting, out = write_meeting(tmp_path), tmp_path / "out"
     build(meeting, out, jobs_count=1)
